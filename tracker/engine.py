@@ -1,0 +1,300 @@
+"""The tracker: seeds corners, follows them with forward-backward LK, measures their velocity.
+
+`Tracker.update(frame)` takes the next `Frame` and returns a `TrackState`, an immutable
+snapshot the UI, writers and tests read. Time comes from the frame, never from a clock.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from tracker.calibration import Calibration, calibration_from_params, from_mps
+from tracker.lk import Points, detect_corners, seed_mask, track_fb
+from tracker.params import Params
+from tracker.sources import Frame
+
+F32 = npt.NDArray[np.float32]
+
+
+@dataclass
+class Tracks:
+    """Live tracks as one record of arrays, row i being track i.
+
+    ids (N,) int64; pts, vel (N, 2) px and px/s; age (N,) frames since seeding; measured (N,)
+    whether vel holds a measurement yet; trail (N, L, 2) ring buffer written at `head`;
+    trail_len (N,); world, world_vel (N, 2) metres and m/s (NaN when uncalibrated);
+    fb_error (N,) px of the last step.
+    """
+
+    ids: npt.NDArray[np.int64]
+    pts: F32
+    vel: F32
+    age: npt.NDArray[np.int32]
+    measured: npt.NDArray[np.bool_]
+    trail: F32
+    trail_len: npt.NDArray[np.int32]
+    world: npt.NDArray[np.float64]
+    world_vel: npt.NDArray[np.float64]
+    fb_error: F32
+
+    @classmethod
+    def empty(cls, trail_length: int) -> Tracks:
+        return cls(np.zeros(0, np.int64), np.zeros((0, 2), np.float32),
+                   np.zeros((0, 2), np.float32), np.zeros(0, np.int32), np.zeros(0, bool),
+                   np.zeros((0, trail_length, 2), np.float32), np.zeros(0, np.int32),
+                   np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0, np.float32))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def select(self, keep: npt.NDArray[np.bool_]) -> Tracks:
+        return Tracks(*(getattr(self, name)[keep] for name in self.__dataclass_fields__))
+
+    def extend(self, other: Tracks) -> Tracks:
+        return Tracks(*(np.concatenate([getattr(self, n), getattr(other, n)])
+                        for n in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class TrackState:
+    """What the tracker knows after one frame. Arrays are copies, safe to hand to another thread.
+
+    Rows are the visible tracks (those not hidden by `tracking.min_speed`). `trails` (N, L, 2)
+    run newest first; row i holds `trail_len[i]` valid points. World values are NaN when
+    uncalibrated; `speed_world` is in `unit`.
+    """
+
+    index: int
+    t: float
+    image: npt.NDArray[np.uint8]
+    ids: npt.NDArray[np.int64]
+    pts: F32
+    vel: F32
+    speed: F32
+    age: npt.NDArray[np.int32]
+    fb_error: F32
+    trails: F32
+    trail_len: npt.NDArray[np.int32]
+    speed_world: npt.NDArray[np.float64]
+    unit: str
+    live: int
+    created: int
+    lost: int
+    seeded: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.unit)
+
+
+class Tracker:
+    """Seeds, tracks and measures points over a stream of frames.
+
+    Manual commands (`add_point`, `clear`, `reseed`) take effect at the next `update`.
+    `params` may be replaced between updates; a new trail length or calibration applies at once.
+    """
+
+    def __init__(self, params: Params | None = None) -> None:
+        self._params = params or Params()
+        self._calibration: Calibration | None = calibration_from_params(self._params.speed)
+        self._next_id = 1
+        self._prev_gray: npt.NDArray[np.uint8] | None = None
+        self._prev_t = 0.0
+        self._frames_since_seed = 0
+        self._pending: list[tuple[float, float]] = []
+        self._reseed = False
+        self._head = 0
+        self._last_frame: Frame | None = None
+        self.tracks = Tracks.empty(self._params.tracking.trail_length)
+
+    @property
+    def params(self) -> Params:
+        return self._params
+
+    @params.setter
+    def params(self, params: Params) -> None:
+        old = self._params
+        self._params = params
+        if params.speed != old.speed:
+            self._calibration = calibration_from_params(params.speed)
+            self.tracks.world[:] = np.nan
+            self.tracks.world_vel[:] = np.nan
+        if params.tracking.trail_length != old.tracking.trail_length:
+            self._resize_trails(params.tracking.trail_length)
+
+    @property
+    def calibration(self) -> Calibration | None:
+        return self._calibration
+
+    def add_point(self, x: float, y: float) -> None:
+        """Track the pixel (x, y) of the last frame (or of the first, before any)."""
+        self._pending.append((float(x), float(y)))
+        if self._prev_gray is not None:
+            self._insert_pending(self._prev_gray)
+
+    def current_state(self) -> TrackState | None:
+        """The state after the last frame, reflecting commands given since (clear, add)."""
+        if self._last_frame is None:
+            return None
+        return self._state(self._last_frame, 0, 0, {})
+
+    def clear(self) -> None:
+        """Drop every track now; automatic seeding goes on by its rules."""
+        self.tracks = Tracks.empty(self._params.tracking.trail_length)
+        self._pending.clear()
+
+    def reseed(self) -> None:
+        """Drop every track and seed fresh corners at the next update."""
+        self.clear()
+        self._reseed = True
+
+    def reset(self) -> None:
+        """Forget the previous frame (after a discontinuity): tracks restart from the next one."""
+        self.clear()
+        self._prev_gray = None
+
+    # -- per frame -------------------------------------------------------------------------
+
+    def update(self, frame: Frame) -> TrackState:
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        image = frame.image
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        timings["convert"] = time.perf_counter() - t0
+        prev = self._prev_gray
+        if frame.restart or prev is None or prev.shape != gray.shape:
+            self.reset()
+            prev = None
+        lost = 0
+        if prev is not None:
+            self._insert_pending(prev)
+            lost = self._step(prev, gray, frame.t, timings)
+        self._insert_pending(gray)
+        t1 = time.perf_counter()
+        seeded = self._maybe_seed(gray)
+        timings["seed"] = time.perf_counter() - t1
+        self._prev_gray, self._prev_t, self._last_frame = gray, frame.t, frame
+        return self._state(frame, lost, seeded, timings)
+
+    def _step(self, prev: npt.NDArray[np.uint8], gray: npt.NDArray[np.uint8], t: float,
+              timings: dict[str, float]) -> int:
+        """Move every track from `prev` to `gray`; drop those that fail a check."""
+        tr, p = self.tracks, self._params
+        if not len(tr):
+            return 0
+        t0 = time.perf_counter()
+        flow = track_fb(prev, gray, tr.pts, p.lk, p.tracking.fb_threshold)
+        timings["lk"] = time.perf_counter() - t0
+        dt = t - self._prev_t
+        self._head = (self._head + 1) % tr.trail.shape[1]
+        if dt > 0:
+            a = p.tracking.smoothing
+            inst = (flow.points - tr.pts) / dt
+            tr.vel[:] = np.where(tr.measured[:, None], a * inst + (1 - a) * tr.vel, inst)
+            if self._calibration is not None:
+                world = self._calibration.to_world(flow.points)
+                winst = (world - tr.world) / dt
+                has = np.isfinite(tr.world_vel).all(axis=1)
+                fresh = np.isfinite(winst).all(axis=1)
+                tr.world_vel[:] = np.where(has[:, None], a * winst + (1 - a) * tr.world_vel,
+                                           np.where(fresh[:, None], winst, np.nan))
+                tr.world[:] = world
+            tr.measured[:] = True
+        tr.pts[:] = flow.points
+        tr.fb_error[:] = flow.fb_error
+        tr.age += 1
+        tr.trail[:, self._head] = flow.points
+        tr.trail_len[:] = np.minimum(tr.trail_len + 1, tr.trail.shape[1])
+        self.tracks = tr.select(flow.keep)
+        timings["fb"] = time.perf_counter() - t0 - timings["lk"]
+        return int((~flow.keep).sum())
+
+    def _maybe_seed(self, gray: npt.NDArray[np.uint8]) -> int:
+        tp, fp = self._params.tracking, self._params.features
+        self._frames_since_seed += 1
+        due = (self._reseed or self._frames_since_seed >= tp.detect_interval
+               or len(self.tracks) < tp.min_points)
+        if not due:
+            return 0
+        self._reseed, self._frames_since_seed = False, 0
+        room = tp.max_points - len(self.tracks)
+        if room <= 0:
+            return 0
+        roi = tuple(int(v) for v in fp.roi) if fp.roi else None
+        mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
+        corners = detect_corners(gray, mask, fp, room)
+        self._append(corners)
+        return len(corners)
+
+    def _insert_pending(self, gray: npt.NDArray[np.uint8]) -> None:
+        if not self._pending:
+            return
+        h, w = gray.shape[:2]
+        pts = np.array(self._pending, np.float32).reshape(-1, 2)
+        self._pending.clear()
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] <= w - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= h - 1)
+        room = self._params.tracking.max_points - len(self.tracks)
+        if room < inside.sum():  # manual points win over the oldest automatic ones
+            self.tracks = self.tracks.select(np.arange(len(self.tracks)) >= inside.sum() - room)
+        self._append(pts[inside])
+
+    def _append(self, pts: Points) -> None:
+        n = len(pts)
+        if not n:
+            return
+        length = self.tracks.trail.shape[1]
+        trail = np.zeros((n, length, 2), np.float32)
+        trail[:, self._head] = pts
+        world = (self._calibration.to_world(pts) if self._calibration is not None
+                 else np.full((n, 2), np.nan))
+        new = Tracks(np.arange(self._next_id, self._next_id + n, dtype=np.int64),
+                     pts.astype(np.float32), np.zeros((n, 2), np.float32),
+                     np.zeros(n, np.int32), np.zeros(n, bool), trail, np.ones(n, np.int32),
+                     world, np.full((n, 2), np.nan), np.zeros(n, np.float32))
+        self._next_id += n
+        self.tracks = self.tracks.extend(new)
+
+    def _resize_trails(self, length: int) -> None:
+        tr = self.tracks
+        old = tr.trail.shape[1]
+        order = (self._head - np.arange(old)) % old  # newest first
+        ordered = tr.trail[:, order]
+        keep = min(old, length)
+        trail = np.zeros((len(tr), length, 2), np.float32)
+        self._head = keep - 1
+        trail[:, (self._head - np.arange(keep)) % length] = ordered[:, :keep]
+        tr.trail = trail
+        tr.trail_len = np.minimum(tr.trail_len, length).astype(np.int32)
+
+    @property
+    def created(self) -> int:
+        """How many tracks have been started since the tracker was made."""
+        return self._next_id - 1
+
+    def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float]
+               ) -> TrackState:
+        tr, p = self.tracks, self._params
+        speed = np.hypot(tr.vel[:, 0], tr.vel[:, 1]).astype(np.float32)
+        visible = np.ones(len(tr), bool)
+        if p.tracking.min_speed > 0:
+            visible = tr.measured & (speed >= p.tracking.min_speed)
+        length = tr.trail.shape[1]
+        order = (self._head - np.arange(length)) % length
+        unit = p.speed.unit if self._calibration is not None else ""
+        world_speed = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
+        if unit:
+            world_speed = from_mps(world_speed, unit)
+        return TrackState(
+            index=frame.index, t=frame.t, image=frame.image,
+            ids=tr.ids[visible], pts=tr.pts[visible].copy(), vel=tr.vel[visible].copy(),
+            speed=speed[visible], age=tr.age[visible].copy(),
+            fb_error=tr.fb_error[visible].copy(),
+            trails=tr.trail[visible][:, order], trail_len=tr.trail_len[visible].copy(),
+            speed_world=world_speed[visible], unit=unit, live=len(tr),
+            created=self.created, lost=lost, seeded=seeded, timings=timings)

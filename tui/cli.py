@@ -1,0 +1,84 @@
+"""The `flowtop` command: the live UI by default, headless subcommands beside it.
+
+Errors a user can cause end with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from tracker.config import ConfigError
+from tracker.params import ParamError
+from tracker.sources import SourceError
+from tracker.writers import OutputError
+from tui.options import common_options, params_from
+
+EXIT_USAGE = 2
+COMMANDS = ("track", "config")  # modules in tui.commands, in help order
+USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
+
+
+class UsageError(Exception):
+    """The command line itself is wrong."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> Parser:
+    common = common_options(top=False)
+    parser = Parser(prog="flowtop", parents=[common_options(top=True)],
+                    description="Live optical-flow point tracker in the terminal.")
+    parser.add_argument("--source", default="auto",
+                        help="demo, a camera index or /dev/videoN, a file, a URL, a glob, "
+                             "or auto (camera 0, else demo)")
+    parser.add_argument("--loop", action="store_true", help="loop a video file")
+    parser.add_argument("--fps", type=float, default=None,
+                        help="rate of the demo and of image sequences; requested camera rate")
+    parser.set_defaults(func=run_ui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"tui.commands.{name}").register(sub, common)
+    return parser
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    from tracker.sources import open_source
+
+    params = params_from(args)
+    source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
+    from tui.app import FlowtopApp
+
+    app = FlowtopApp(source=source, params=params, config_path=args.config)
+    signal.signal(signal.SIGHUP, lambda *_: app.call_from_thread(app.exit)
+                  if app.is_running else None)
+    app.run()
+    return app.return_code or 0
+
+
+def fail(message: str) -> int:
+    print(f"flowtop: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        return fail(str(exc))
+    except USER_ERRORS as exc:
+        return fail(str(exc))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the `flowtop` command line; each module has `register(subparsers)`."""

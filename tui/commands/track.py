@@ -1,0 +1,116 @@
+"""`flowtop track SOURCE`: headless tracking to CSV/JSONL with a progress bar and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tracker.engine import Tracker
+from tracker.sources import open_source
+from tracker.summary import RunStats
+from tracker.writers import TrackWriter
+from tui.options import params_from
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("track", parents=[common], help="track headless, write tracks to a file",
+                       description="Track a source without a UI. Files run as fast as "
+                                   "possible; cameras and streams run until Ctrl-C.")
+    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write one row per live track per frame (.csv or .jsonl)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    p.add_argument("--frames", type=non_negative, default=0, metavar="N",
+                   help="stop after N frames")
+    p.add_argument("--loop", action="store_true", help="loop a video file")
+    p.add_argument("--fps", type=float, default=None, help="rate of the demo / image sequences")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=run)
+
+
+def non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def interrupt_on_signals() -> None:
+    """SIGTERM and SIGHUP stop the run like Ctrl-C does: outputs are closed whole."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    params = params_from(args)
+    err = Console(stderr=True)
+    source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
+    choice = getattr(source, "auto_choice", None)
+    if choice:
+        err.print(f"source: {choice}")
+    tracker = Tracker(params)
+    stats = RunStats()
+    total = args.frames or getattr(source, "frame_count", 0) or None
+    interrupt_on_signals()
+    with ExitStack() as stack:
+        stack.callback(source.close)
+        writer = TrackWriter(args.out, args.force) if args.out else None
+        if writer:
+            stack.callback(writer.close)
+        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("{task.fields[fps]:>6.1f} fps"),
+                            TextColumn("{task.fields[live]:>4} live"), TimeElapsedColumn(),
+                            console=err, transient=True, disable=not err.is_terminal)
+        stack.enter_context(progress)
+        task = progress.add_task(source.name, total=total, fps=0.0, live=0)
+        try:
+            while not args.frames or stats.frames < args.frames:
+                frame = source.read()
+                if frame is None:
+                    break
+                state = tracker.update(frame)
+                stats.add(state)
+                if writer:
+                    writer.write(state)
+                if stats.frames % 10 == 0:
+                    rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
+                    progress.update(task, completed=stats.frames, fps=rate,
+                                    live=state.live)
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: outputs closed")
+    report(stats.summary(), args, err, writer)
+    return 0
+
+
+def report(summary: dict, args: argparse.Namespace, err: Console,
+           writer: TrackWriter | None) -> None:
+    if writer:
+        summary["out"] = str(writer.path)
+        summary["rows"] = writer.rows.rows
+    if args.json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    speed = summary["median_moving_speed_px_s"]
+    lines = [
+        f"frames              {summary['frames']}",
+        f"seconds             {summary['seconds']}",
+        f"fps processed       {summary['fps']}",
+        f"tracks created      {summary['tracks_created']}",
+        f"median live tracks  {summary['median_live_tracks']}",
+        f"median moving speed {'-' if speed is None else f'{speed} px/s'}",
+    ]
+    if writer:
+        lines.append(f"wrote               {summary['rows']} rows to {summary['out']}")
+    Console().print("\n".join(lines), highlight=False)
