@@ -87,6 +87,7 @@ class TrackState:
     lost: int
     seeded: int
     timings: dict[str, float] = field(default_factory=dict)
+    objects: tuple = ()  # tracker.objects.ObjectState, once objects are grouped
 
     @property
     def calibrated(self) -> bool:
