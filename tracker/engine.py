@@ -15,10 +15,15 @@ import numpy.typing as npt
 
 from tracker.calibration import Calibration, calibration_from_params, from_mps
 from tracker.lk import Points, detect_corners, seed_mask, track_fb
+from tracker.objects import ObjectGrouper, ObjectState, TrackView
 from tracker.params import Params
 from tracker.sources import Frame
+from tracker.trap import TrapResult
 
 F32 = npt.NDArray[np.float32]
+MIN_SIDE_PX = 8  # smaller frames hold no trackable corner
+FLAT_STD = 1.0  # grey-level spread below which a frame counts as flat
+NOTICE_HOLD_S = 1.0
 
 
 @dataclass
@@ -87,7 +92,9 @@ class TrackState:
     lost: int
     seeded: int
     timings: dict[str, float] = field(default_factory=dict)
-    objects: tuple = ()  # tracker.objects.ObjectState, once objects are grouped
+    objects: tuple[ObjectState, ...] = ()  # moving objects, by id
+    trap: tuple[TrapResult, ...] = ()  # latest passages through the speed trap, oldest first
+    notice: str = ""  # why nothing is tracked, when a scene is degenerate ('' = all is well)
 
     @property
     def calibrated(self) -> bool:
@@ -104,6 +111,9 @@ class Tracker:
     def __init__(self, params: Params | None = None) -> None:
         self._params = params or Params()
         self._calibration: Calibration | None = calibration_from_params(self._params.speed)
+        self._frame_size: tuple[int, int] | None = None  # (w, h) the calibration is bound to
+        self._grouper = ObjectGrouper(self._params.objects, self._params.trap)
+        self._objects: tuple[ObjectState, ...] = ()
         self._next_id = 1
         self._prev_gray: npt.NDArray[np.uint8] | None = None
         self._prev_t = 0.0
@@ -112,6 +122,7 @@ class Tracker:
         self._reseed = False
         self._head = 0
         self._last_frame: Frame | None = None
+        self._notice, self._notice_until = "", -np.inf
         self.tracks = Tracks.empty(self._params.tracking.trail_length)
 
     @property
@@ -120,12 +131,15 @@ class Tracker:
 
     @params.setter
     def params(self, params: Params) -> None:
+        """Replace the parameters; a bad calibration raises ParamError and changes nothing."""
         old = self._params
-        self._params = params
         if params.speed != old.speed:
-            self._calibration = calibration_from_params(params.speed)
+            calibration = calibration_from_params(params.speed, self._frame_size)
+            self._calibration = calibration
             self.tracks.world[:] = np.nan
             self.tracks.world_vel[:] = np.nan
+        self._params = params
+        self._grouper.params, self._grouper.trap = params.objects, params.trap
         if params.tracking.trail_length != old.tracking.trail_length:
             self._resize_trails(params.tracking.trail_length)
 
@@ -149,6 +163,8 @@ class Tracker:
         """Drop every track now; automatic seeding goes on by its rules."""
         self.tracks = Tracks.empty(self._params.tracking.trail_length)
         self._pending.clear()
+        self._grouper.reset()
+        self._objects = ()
 
     def reseed(self) -> None:
         """Drop every track and seed fresh corners at the next update."""
@@ -156,9 +172,11 @@ class Tracker:
         self._reseed = True
 
     def reset(self) -> None:
-        """Forget the previous frame (after a discontinuity): tracks restart from the next one."""
+        """Forget the previous frame (after a discontinuity): tracks restart from the next one,
+        seeded at once."""
         self.clear()
         self._prev_gray = None
+        self._reseed = True
 
     # -- per frame -------------------------------------------------------------------------
 
@@ -168,6 +186,12 @@ class Tracker:
         image = frame.image
         gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         timings["convert"] = time.perf_counter() - t0
+        size = (gray.shape[1], gray.shape[0])
+        if size != self._frame_size:  # intrinsics rescale and a field of view need the size
+            self._frame_size = size
+            self._calibration = calibration_from_params(self._params.speed, size)
+            self.tracks.world[:] = np.nan
+            self.tracks.world_vel[:] = np.nan
         prev = self._prev_gray
         if frame.restart or prev is None or prev.shape != gray.shape:
             self.reset()
@@ -179,7 +203,11 @@ class Tracker:
         self._insert_pending(gray)
         t1 = time.perf_counter()
         seeded = self._maybe_seed(gray)
+        self._update_notice(gray, frame.t, lost, seeded)
         timings["seed"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        self._objects = self._group(frame.t)
+        timings["objects"] = time.perf_counter() - t2
         self._prev_gray, self._prev_t, self._last_frame = gray, frame.t, frame
         return self._state(frame, lost, seeded, timings)
 
@@ -278,6 +306,25 @@ class Tracker:
         """How many tracks have been started since the tracker was made."""
         return self._next_id - 1
 
+    def _update_notice(self, gray: npt.NDArray[np.uint8], t: float, lost: int, seeded: int
+                       ) -> None:
+        """Say why nothing is tracked (flat, tiny, cornerless frame), or that every point was
+        just lost; the latter stays for NOTICE_HOLD_S of frame time so a UI can show it."""
+        if len(self.tracks) == 0:
+            h, w = gray.shape[:2]
+            if min(h, w) < MIN_SIDE_PX:
+                self._notice = f"frame {w}x{h} is too small to track"
+            elif float(cv2.meanStdDev(gray[::4, ::4])[1][0, 0]) < FLAT_STD:
+                self._notice = "flat image: no texture to track"
+            else:
+                self._notice = "no corners found: try a lower features.quality_level"
+            self._notice_until = t
+        elif lost and len(self.tracks) == seeded:
+            self._notice = f"every point was lost at once ({lost}); reseeded {seeded}"
+            self._notice_until = t + NOTICE_HOLD_S
+        elif t > self._notice_until or t < self._notice_until - NOTICE_HOLD_S:
+            self._notice = ""
+
     def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float]
                ) -> TrackState:
         tr, p = self.tracks, self._params
@@ -291,11 +338,25 @@ class Tracker:
         world_speed = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
         if unit:
             world_speed = from_mps(world_speed, unit)
+        rows: slice | np.ndarray = slice(None) if visible.all() else visible
         return TrackState(
             index=frame.index, t=frame.t, image=frame.image,
-            ids=tr.ids[visible], pts=tr.pts[visible].copy(), vel=tr.vel[visible].copy(),
-            speed=speed[visible], age=tr.age[visible].copy(),
-            fb_error=tr.fb_error[visible].copy(),
-            trails=tr.trail[visible][:, order], trail_len=tr.trail_len[visible].copy(),
-            speed_world=world_speed[visible], unit=unit, live=len(tr),
-            created=self.created, lost=lost, seeded=seeded, timings=timings)
+            ids=tr.ids[rows].copy(), pts=tr.pts[rows].copy(), vel=tr.vel[rows].copy(),
+            speed=speed[rows], age=tr.age[rows].copy(), fb_error=tr.fb_error[rows].copy(),
+            trails=tr.trail[rows][:, order], trail_len=tr.trail_len[rows].copy(),
+            speed_world=world_speed[rows], unit=unit, live=len(tr),
+            created=self.created, lost=lost, seeded=seeded, timings=timings,
+            notice=self._notice, objects=self._objects, trap=tuple(self._grouper.trap_results))
+
+    def _group(self, t: float) -> tuple[ObjectState, ...]:
+        """Group the moving tracks of this frame into objects (tracker.objects)."""
+        tr, p = self.tracks, self._params
+        speed = np.hypot(tr.vel[:, 0], tr.vel[:, 1]).astype(np.float32)
+        unit = p.speed.unit if self._calibration is not None else ""
+        world = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
+        if unit:
+            world = from_mps(world, unit)
+        eligible = (tr.measured & (tr.age >= p.objects.min_track_age)
+                    & (speed >= p.objects.min_speed))
+        view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible)
+        return self._grouper.update(t, view, unit, p.speed.unit)

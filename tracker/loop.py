@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -41,6 +42,7 @@ class LoopStatus:
     source_fps: float = 0.0  # frame rate by the frames' own timestamps
     track_fps: float = 0.0  # frames tracked per wall-clock second
     dropped: int = 0
+    skipped: int = 0  # empty or corrupt frames a live source dropped
     message: str = ""
 
 
@@ -114,6 +116,7 @@ class TrackingLoop:
         self._src_rate, self._trk_rate = _Rate(), _Rate()
         self.status = LoopStatus(source=source.name, size=source.size)
         self.last_state: TrackState | None = None
+        self.error_trace = ""  # the traceback behind the last ERROR
 
     # -- control, from any thread ----------------------------------------------------------
 
@@ -151,37 +154,63 @@ class TrackingLoop:
     # -- the loop, in its own thread -------------------------------------------------------
 
     def run(self, cancelled: Callable[[], bool]) -> None:
-        """Track until the source ends or `cancelled()` is true."""
+        """Track until the source ends or `cancelled()` is true, then close the source.
+
+        An exception in the per-frame work (a bug, a driver fault) does not end the thread
+        silently: the state turns ERROR with its message (the traceback in `error_trace`) and
+        `run` returns with the source still open. Calling `run` again restarts on a fresh
+        tracker from the next frame; `close()` releases the source instead.
+        """
+        if self.status.state is RunState.ERROR:
+            self.tracker.reset()
+            self._set_state(RunState.LIVE, "restarted after an error")
         try:
-            while not cancelled():
-                self._drain()
-                if self._paused and self._steps == 0:
-                    self._set_state(RunState.PAUSED)
+            self._serve(cancelled)
+        except Exception as exc:
+            self.error_trace = traceback.format_exc()
+            lines = str(exc).strip().splitlines()
+            self._set_state(RunState.ERROR, f"{type(exc).__name__}: {lines[0] if lines else ''}"
+                            .rstrip(": "))
+            return
+        except BaseException:
+            self.close()
+            raise
+        self.close()
+
+    def close(self) -> None:
+        """Release the source (after `run` has returned)."""
+        self.source.close()
+
+    def _serve(self, cancelled: Callable[[], bool]) -> None:
+        while not cancelled():
+            self._drain()
+            if self._paused and self._steps == 0:
+                self._set_state(RunState.PAUSED)
+                self._wake.wait(PAUSE_POLL_S)
+                self._wake.clear()
+                continue
+            if self._paused or self._resumed:
+                self.source.resync()  # a pause is not a backlog to drop
+                self._resumed = False
+            if self._steps:
+                self._steps -= 1
+            if not self._advance():
+                self._set_state(RunState.ENDED)
+                while not cancelled():  # keep serving commands on the last frame
                     self._wake.wait(PAUSE_POLL_S)
                     self._wake.clear()
-                    continue
-                if self._paused or self._resumed:
-                    self.source.resync()  # a pause is not a backlog to drop
-                    self._resumed = False
-                if self._steps:
-                    self._steps -= 1
-                if not self._advance():
-                    self._set_state(RunState.ENDED)
-                    while not cancelled():  # keep serving commands on the last frame
-                        self._wake.wait(PAUSE_POLL_S)
-                        self._wake.clear()
-                        self._drain()
-                    return
-        finally:
-            self.source.close()
+                    self._drain()
+                return
 
     def _advance(self) -> bool:
         """Read, track and publish one frame; False when the source has ended."""
         t0 = time.perf_counter()
         try:
             frame = self.source.read()
-        except SourceLost as exc:
+        except SourceLost as exc:  # a resilient source reconnects by itself meanwhile
             self._set_state(RunState.SOURCE_LOST, str(exc))
+            self._wake.wait(PAUSE_POLL_S)  # no busy loop; a command still wakes us at once
+            self._wake.clear()
             return True
         if frame is None:
             return False
@@ -195,7 +224,8 @@ class TrackingLoop:
             size=(frame.image.shape[1], frame.image.shape[0]),
             source_fps=self._src_rate.add(frame.t),
             track_fps=self._trk_rate.add(time.monotonic()),
-            dropped=getattr(self.source, "dropped", 0), message="")
+            dropped=getattr(self.source, "dropped", 0),
+            skipped=getattr(self.source, "skipped", 0), message=state.notice)
         self._publish()
         return True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,9 @@ def param(default: Any, help: str, lo: float | None = None, hi: float | None = N
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata={"spec": spec})
     return field(default=default, metadata={"spec": spec})
+
+
+MODELS = ("auto", "off", "scale", "pinhole", "homography")
 
 
 class ParamError(ValueError):
@@ -141,12 +145,118 @@ class TrackingParams(Section):
                              1.0, "px/s")
 
 
+def _check_points(key: str, value: list, count: int | None = None, least: int = 0) -> None:
+    """`value` must be a list of [x, y] number pairs: exactly `count`, or at least `least`."""
+    ok = all(isinstance(p, list) and len(p) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)
+        for p in value)
+    if not ok:
+        raise ParamError(f"{key}: expected a list of [x, y] number pairs, got {value!r}")
+    if value and count is not None and len(value) != count:
+        raise ParamError(f"{key}: expected {count} points, got {len(value)}")
+    if value and len(value) < least:
+        raise ParamError(f"{key}: expected at least {least} points, got {len(value)}")
+
+
 @dataclass(frozen=True)
 class SpeedParams(Section):
+    """How image motion becomes world speed; `calibration.calibration_from_params` builds it.
+
+    `model = auto` picks homography when image_points are set, else pinhole when a distance is
+    set, else scale when meters_per_pixel or a known length is set, else none. Each field is
+    checked here; whether they fit together (a model's required keys, matching point counts)
+    is checked when the calibration is built, so `--set` may give them one at a time.
+    """
+
     name = "speed"
-    meters_per_pixel: float = param(0.0, "ground scale; 0 = uncalibrated", 0.0, 1000.0,
-                                    0.001, "m/px")
+    model: str = param("auto", "calibration model", choices=MODELS)
+    meters_per_pixel: float = param(0.0, "scale model: ground scale; 0 = use the known length",
+                                    0.0, 1000.0, 0.001, "m/px")
+    length_points: list = param([], "scale model: two image points [[x, y], [x, y]] a known "
+                                    "length apart (px)")
+    length_m: float = param(0.0, "scale model: metres between length_points", 0.0, 1e6, 0.1,
+                            "m")
+    fx: float = param(0.0, "pinhole: focal length along x; 0 = from intrinsics or hfov",
+                      0.0, 1e6, 10.0, "px")
+    fy: float = param(0.0, "pinhole: focal length along y; 0 = same as fx", 0.0, 1e6, 10.0,
+                      "px")
+    hfov: float = param(0.0, "pinhole: horizontal field of view, gives fx from the frame "
+                             "width; 0 = unused", 0.0, 179.0, 1.0, "deg")
+    distance: float = param(0.0, "pinhole: camera to plane of motion; 0 = unused", 0.0, 1e6,
+                            0.5, "m")
+    intrinsics: str = param("", "OpenCV FileStorage file with camera_matrix and "
+                                "distortion_coefficients (flowtop calibrate); '' = none")
+    image_points: list = param([], "homography: >= 4 image points [[x, y], ...] (px)")
+    world_points: list = param([], "homography: the same points on the ground [[X, Y], ...] "
+                                   "(m)")
     unit: str = param("m/s", "unit of world speeds", choices=("m/s", "km/h", "mph"))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_points("speed.length_points", self.length_points, count=2)
+        _check_points("speed.image_points", self.image_points, least=4)
+        _check_points("speed.world_points", self.world_points)
+        if self.length_points and self.length_points[0] == self.length_points[1]:
+            raise ParamError("speed.length_points: the two points are the same pixel")
+
+    @property
+    def active_model(self) -> str:
+        """The model in use: scale, pinhole, homography, or '' when uncalibrated."""
+        if self.model != "auto":
+            return "" if self.model == "off" else self.model
+        if self.image_points:
+            return "homography"
+        if self.distance > 0 and (self.fx > 0 or self.hfov > 0 or self.intrinsics):
+            return "pinhole"
+        if self.meters_per_pixel > 0 or (self.length_points and self.length_m > 0):
+            return "scale"
+        return ""
+
+
+@dataclass(frozen=True)
+class ObjectParams(Section):
+    name = "objects"
+    enabled: bool = param(True, "group moving tracks into objects")
+    min_speed: float = param(5.0, "tracks slower than this are static, not part of an object",
+                             0.0, 10000.0, 1.0, "px/s")
+    link_distance: float = param(40.0, "tracks closer than this may belong to one object",
+                                 1.0, 2000.0, 5.0, "px")
+    velocity_tolerance: float = param(0.25, "velocity difference allowed within an object, "
+                                            "as a fraction of its speed", 0.0, 2.0, 0.05)
+    velocity_floor: float = param(12.0, "velocity difference always allowed within an object",
+                                  0.0, 1000.0, 1.0, "px/s")
+    speed_band: float = param(0.04, "an object's speed is the median of its tracks within this "
+                                   "fraction of their densest speed (edge tracks that slide "
+                                   "are left out)", 0.01, 1.0, 0.01)
+    min_tracks: int = param(3, "tracks an object needs", 1, 1000, 1)
+    min_frames: int = param(3, "frames an object must be seen before it is shown", 1, 1000, 1,
+                            "frames")
+    min_track_age: int = param(2, "frames a track must be followed before it joins an object",
+                               1, 1000, 1, "frames")
+    keep_s: float = param(0.5, "how long an unseen object keeps its id", 0.0, 60.0, 0.1, "s")
+
+
+@dataclass(frozen=True)
+class TrapParams(Section):
+    """A speed trap: two lines a known distance apart; off while a line or distance is unset."""
+
+    name = "trap"
+    line_a: list = param([], "first line: two image points [[x, y], [x, y]] (px)")
+    line_b: list = param([], "second line: two image points [[x, y], [x, y]] (px)")
+    distance: float = param(0.0, "metres between the two lines; 0 = trap off", 0.0, 1e5, 0.5,
+                            "m")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for key in ("line_a", "line_b"):
+            line = getattr(self, key)
+            _check_points(f"trap.{key}", line, count=2)
+            if line and line[0] == line[1]:
+                raise ParamError(f"trap.{key}: the two points are the same pixel")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.line_a and self.line_b and self.distance > 0)
 
 
 @dataclass(frozen=True)
@@ -160,7 +270,8 @@ class PreviewParams(Section):
 
 
 SECTIONS: dict[str, type[Section]] = {
-    s.name: s for s in (FeatureParams, LKParams, TrackingParams, SpeedParams, PreviewParams)
+    s.name: s for s in (FeatureParams, LKParams, TrackingParams, SpeedParams, ObjectParams,
+                        TrapParams, PreviewParams)
 }
 
 
@@ -172,6 +283,8 @@ class Params:
     lk: LKParams = field(default_factory=LKParams)
     tracking: TrackingParams = field(default_factory=TrackingParams)
     speed: SpeedParams = field(default_factory=SpeedParams)
+    objects: ObjectParams = field(default_factory=ObjectParams)
+    trap: TrapParams = field(default_factory=TrapParams)
     preview: PreviewParams = field(default_factory=PreviewParams)
 
     @classmethod

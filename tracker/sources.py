@@ -225,7 +225,16 @@ class ImageSequenceSource(Source):
             return Frame(self._index - 1, t, image, restart=restart)
 
 
+def quiet_backend_logs() -> None:
+    """Keep OpenCV's and FFmpeg's own warnings off stderr (they would garble a TUI and turn a
+    one-line error into several). A user's OPENCV_LOG_LEVEL / OPENCV_FFMPEG_LOGLEVEL wins."""
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read at first open
+
+
 def _open_capture(target: int | str, backend: int, params: list[int]) -> cv2.VideoCapture:
+    quiet_backend_logs()
     cap = cv2.VideoCapture()
     with contextlib.suppress(cv2.error):
         cap.open(target, backend, params)
@@ -296,13 +305,30 @@ def _camera_delivers(device: int, timeout: float) -> cv2.VideoCapture | None:
 
 
 def open_source(spec: str, *, paced: bool = True, loop: bool = False, fps: float | None = None,
-                width: int = 0, height: int = 0) -> Source:
+                width: int = 0, height: int = 0, resilient: bool = True) -> Source:
     """Open the source named by `spec`; raise SourceError with a one-line reason.
 
     `paced` plays files (and the demo) in real time; unpaced files run as fast as possible.
     `fps` is the rate of the demo and of image sequences (default 30), and the rate requested
-    of a camera (default: its own).
+    of a camera (default: its own). With `resilient`, cameras and streams come wrapped in a
+    `tracker.resilient.ResilientSource`: they reconnect after a fault instead of failing.
     """
+    source = _open_plain(spec, paced=paced, loop=loop, fps=fps, width=width, height=height)
+    if not (resilient and isinstance(source, CaptureSource) and source.live):
+        return source
+    from tracker.resilient import ResilientSource
+
+    again = "0" if spec.strip() == "auto" else spec  # a lost auto camera comes back as camera 0
+    wrapped = ResilientSource(
+        lambda: _open_plain(again, paced=paced, fps=fps, width=width, height=height), source)
+    choice = getattr(source, "auto_choice", None)
+    if choice:
+        wrapped.auto_choice = choice  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _open_plain(spec: str, *, paced: bool = True, loop: bool = False, fps: float | None = None,
+                width: int = 0, height: int = 0) -> Source:
     spec = spec.strip()
     rate = fps or DEFAULT_FPS
     if spec == "demo":

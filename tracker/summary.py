@@ -37,7 +37,8 @@ class RunStats:
         moving = state.speed[(state.speed >= MOVING_PX_S) & (state.age > 0)]
         if len(moving):
             bins = np.minimum((moving / SPEED_BIN).astype(np.int64), SPEED_BINS - 1)
-            self._speeds += np.bincount(bins, minlength=SPEED_BINS)
+            counts = np.bincount(bins)
+            self._speeds[:len(counts)] += counts
 
     @staticmethod
     def _median(hist: np.ndarray, scale: float = 1.0) -> float | None:

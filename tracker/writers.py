@@ -35,8 +35,12 @@ def open_output(path: Path, force: bool = False) -> IO[str]:
         raise OutputError(f"--out {path} is a directory")
     if path.exists() and not force:
         raise OutputError(f"--out {path} exists; pass --force to overwrite it")
-    try:
-        return path.open("w", encoding="utf-8", newline="")
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:  # "x": a file that appeared since the check above is still not overwritten
+        return path.open("w" if force else "x", encoding="utf-8", newline="")
+    except FileExistsError:
+        raise OutputError(f"--out {path} exists; pass --force to overwrite it") from None
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -57,6 +61,10 @@ class RowWriter:
         if n:
             self.fh.write((self.fmt * n) % tuple(chain.from_iterable(zip(*columns))))
             self.rows += n
+        self.flush_due()
+
+    def flush_due(self) -> None:
+        """Flush if the last flush is `FLUSH_S` old (call it also when no rows come)."""
         now = time.monotonic()
         if now - self._last_flush >= FLUSH_S:
             self.fh.flush()
@@ -102,6 +110,10 @@ class TrackWriter:
             state.vel[:, 0].tolist(), state.vel[:, 1].tolist(), state.speed.tolist(),
             world, unit, state.age.tolist(), np.nan_to_num(state.fb_error).tolist(),
         ])
+
+    def flush_due(self) -> None:
+        """Keep the one-second flush promise while no frames arrive (a lost source)."""
+        self.rows.flush_due()
 
     def close(self) -> None:
         self.rows.close()

@@ -19,6 +19,7 @@ from tracker.writers import OutputError
 from tui.options import common_options, params_from
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 COMMANDS = ("track", "config")  # modules in tui.commands, in help order
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
 
@@ -78,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc))
     except USER_ERRORS as exc:
         return fail(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C while a source opens, before any output exists
+        print("flowtop: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -14,7 +16,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tracker.engine import Tracker
-from tracker.sources import open_source
+from tracker.resilient import ResilientSource, SourceEvent
+from tracker.sources import SourceLost, open_source
 from tracker.summary import RunStats
 from tracker.writers import TrackWriter
 from tui.options import params_from
@@ -43,14 +46,45 @@ def non_negative(text: str) -> int:
     return value
 
 
-def interrupt_on_signals() -> None:
-    """SIGTERM and SIGHUP stop the run like Ctrl-C does: outputs are closed whole."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    def handler(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, handler)
+class StopSignals:
+    """SIGINT, SIGTERM and SIGHUP stop a run the way Ctrl-C does, with outputs closed whole.
+
+    The first signal raises KeyboardInterrupt in the main thread, but only while `armed` (the
+    frame loop runs); any later one, or one arriving while outputs close, is only noted.
+    A write is one call, so a file never ends in half a row.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.armed = False
+
+    def install(self) -> None:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        first = self.received is None
+        self.received = self.received or signum
+        if first and self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.received).name if self.received else ""
+
+
+def log_event(err: Console) -> Callable[[SourceEvent], None]:
+    """Each loss, failed reconnect and recovery of a live source as a timestamped line."""
+
+    def log(event: SourceEvent) -> None:
+        with contextlib.suppress(OSError):  # stderr gone (SIGHUP): the run goes on
+            err.print(f"{time.strftime('%H:%M:%S')} {event}", markup=False, highlight=False)
+
+    return log
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     tracker = Tracker(params)
     stats = RunStats()
     total = args.frames or getattr(source, "frame_count", 0) or None
-    interrupt_on_signals()
+    if isinstance(source, ResilientSource):
+        source.on_event = log_event(err)
+    signals = StopSignals()
+    signals.install()
     with ExitStack() as stack:
         stack.callback(source.close)
         writer = TrackWriter(args.out, args.force) if args.out else None
@@ -76,8 +113,14 @@ def run(args: argparse.Namespace) -> int:
         stack.enter_context(progress)
         task = progress.add_task(source.name, total=total, fps=0.0, live=0)
         try:
-            while not args.frames or stats.frames < args.frames:
-                frame = source.read()
+            signals.armed = signals.received is None
+            while signals.armed and (not args.frames or stats.frames < args.frames):
+                try:
+                    frame = source.read()
+                except SourceLost:  # logged by the source; it reconnects by itself
+                    if writer:
+                        writer.flush_due()
+                    continue
                 if frame is None:
                     break
                 state = tracker.update(frame)
@@ -89,8 +132,13 @@ def run(args: argparse.Namespace) -> int:
                     progress.update(task, completed=stats.frames, fps=rate,
                                     live=state.live)
         except KeyboardInterrupt:
-            err.print("[yellow]interrupted[/]: outputs closed")
-    report(stats.summary(), args, err, writer)
+            pass
+        finally:
+            signals.armed = False
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        if signals.received:
+            err.print(f"[yellow]interrupted[/] by {signals.name}: outputs closed")
+        report(stats.summary(), args, err, writer)
     return 0
 
 

@@ -1,0 +1,168 @@
+"""Pilot tests of the live app, with the source injected through the constructor."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tracker.config import load_params
+from tracker.loop import RunState
+from tracker.params import Params
+from tracker.sources import DemoSource
+from tui.app import FlowtopApp
+from tui.help_screen import HelpScreen
+from tui.params_panel import ParamsPanel
+from tui.preview import Preview
+from tui.speeds_panel import SpeedsPanel
+
+SIZE = (140, 44)
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds (or fail after `timeout` seconds)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        if loop.time() > end:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+def make_app(tmp_path: Path, **kwargs) -> FlowtopApp:
+    return FlowtopApp(source=DemoSource(fps=30), params=Params(),
+                      config_path=tmp_path / "flowtop.toml", **kwargs)
+
+
+def index_of(app: FlowtopApp) -> int:
+    state = app.loop.latest.peek().state
+    return -1 if state is None else state.index
+
+
+async def test_space_pauses_and_resumes(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: index_of(app) > 5)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
+        frozen = index_of(app)
+        await pilot.pause(0.5)
+        assert index_of(app) == frozen
+        assert "PAUSED" in str(app.query_one("#status").render())
+        await pilot.press("space")
+        await wait_for(pilot, lambda: index_of(app) > frozen + 3)
+        assert app.run_state == RunState.LIVE
+
+
+async def test_n_steps_exactly_one_frame(tmp_path: Path) -> None:
+    app = make_app(tmp_path, start_paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        start = index_of(app)
+        for k in range(1, 4):
+            await pilot.press("n")
+            await wait_for(pilot, lambda k=k: index_of(app) == start + k)
+        await pilot.pause(0.3)
+        assert index_of(app) == start + 3
+
+
+async def test_r_reseeds_with_new_ids(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: index_of(app) > 3)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
+        before = set(app.loop.latest.peek().state.ids.tolist())
+        await pilot.press("r")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.loop.latest.peek().state.seeded > 0)
+        after = set(app.loop.latest.peek().state.ids.tolist())
+        assert after and not (after & before)
+
+
+async def test_c_clears_tracks(tmp_path: Path) -> None:
+    app = make_app(tmp_path, start_paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: index_of(app) >= 0 and app.loop.latest.peek().state.live)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.loop.latest.peek().state.live == 0)
+
+
+async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(ParamsPanel)
+        panel.focus()
+        target = panel.keys.index("lk.win_size")
+        for _ in range(target):
+            await pilot.press("down")
+        assert panel.selected_key == "lk.win_size"
+        await pilot.press("right", "right")
+        await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 19)
+        await pilot.press("left")
+        await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 17)
+
+
+async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(ParamsPanel)
+        panel.focus()
+        for _ in range(panel.keys.index("tracking.fb_threshold")):
+            await pilot.press("down")
+        await pilot.press("right")
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        saved = load_params(tmp_path / "flowtop.toml")
+        assert saved == app.params
+        assert saved.tracking.fb_threshold == pytest.approx(1.1)
+
+
+async def test_click_adds_a_track_at_the_image_pixel(tmp_path: Path) -> None:
+    app = make_app(tmp_path, start_paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: index_of(app) >= 0)
+        preview = app.query_one(Preview)
+        await wait_for(pilot, lambda: preview.image_size[0] > 0)
+        # a cell near the middle of the preview; where it lands is the widget's own mapping
+        col, row = preview.size.width // 2, preview.size.height // 2
+        expected = preview.cell_to_image(col, row)
+        assert expected is not None
+        app.loop.clear()
+        await pilot.click(Preview, offset=(col, row))
+        await wait_for(pilot, lambda: app.loop.latest.peek().state.live == 1)
+        x, y = app.loop.latest.peek().state.pts[0]
+        assert x == pytest.approx(expected[0], abs=1.0)
+        assert y == pytest.approx(expected[1], abs=1.0)
+
+
+async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: index_of(app) > 20)
+        await pilot.pause(0.3)
+        text = str(app.query_one(SpeedsPanel).render())
+        assert "moving" in text and "px/s" in text
+
+
+async def test_ended_file_shows_ended(tmp_path: Path) -> None:
+    app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=8), params=Params(),
+                     config_path=tmp_path / "c.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
+        assert index_of(app) == 7

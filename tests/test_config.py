@@ -1,0 +1,80 @@
+"""Parameters: schema, validation with the key named, TOML round trip, overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tracker.config import ConfigError, apply_overrides, dumps, load_params, save_params
+from tracker.params import Params, ParamError, iter_specs, stepped
+
+
+def test_every_field_has_help_and_a_valid_default() -> None:
+    for key, _field, spec in iter_specs():
+        assert spec.help, key
+    assert Params() == Params.from_dict(Params().to_dict())
+
+
+def test_lk_track_defaults() -> None:
+    p = Params()
+    assert (p.lk.win_size, p.lk.max_level, p.tracking.fb_threshold) == (15, 2, 1.0)
+    assert (p.tracking.detect_interval, p.features.block_size, p.features.min_distance) == (
+        5, 7, 7)
+
+
+def test_toml_round_trip(tmp_path: Path) -> None:
+    params = Params().with_value("lk.win_size", 21).with_value("speed.unit", "km/h")
+    params = params.with_value("tracking.smoothing", 0.55)
+    path = save_params(params, tmp_path / "sub" / "c.toml")
+    assert load_params(path) == params
+    assert "[lk]" in dumps(params) and "win_size = 21" in dumps(params)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("[lk]\nwin_size = 2\n", ["lk.win_size", "2", "[5, 61]"]),
+    ("[lk]\nwin_size = 'big'\n", ["lk.win_size", "whole number"]),
+    ("[lk]\nnope = 1\n", ["lk.nope"]),
+    ("[nope]\nx = 1\n", ["[nope]"]),
+    ("[tracking]\nsmoothing = 0\n", ["tracking.smoothing", "0.01"]),
+    ("[speed]\nunit = 'furlong'\n", ["speed.unit", "furlong"]),
+    ("[lk\n", ["malformed TOML"]),
+])
+def test_bad_config_names_the_key(tmp_path: Path, text: str, words: list[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_params(path)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize(("item", "word"), [
+    ("lk.win_size", "section.key=value"),
+    ("lk.win_size=abc", "cannot read"),
+    ("lk.win_size=999", "out of range"),
+    ("bogus.x=1", "unknown section"),
+])
+def test_bad_overrides(item: str, word: str) -> None:
+    with pytest.raises(ConfigError, match=word):
+        apply_overrides(Params(), [item])
+
+
+def test_overrides_apply_in_order() -> None:
+    p = apply_overrides(Params(), ["lk.win_size=21", "lk.win_size=31", "features.roi=[1,2,3,4]"])
+    assert p.lk.win_size == 31
+    assert p.features.roi == [1, 2, 3, 4]
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_params(tmp_path / "absent.toml")
+
+
+def test_step_stays_in_bounds() -> None:
+    p = Params().with_value("lk.win_size", 61)
+    assert stepped(p, "lk.win_size", 1).lk.win_size == 61
+    assert stepped(p, "lk.win_size", -1).lk.win_size == 59
+    assert stepped(Params(), "speed.unit", 1).speed.unit == "km/h"
+    with pytest.raises(ParamError):
+        Params().with_value("features.roi", [1, 2])

@@ -1,0 +1,174 @@
+"""The tracking loop under source faults and internal errors: states, messages, recovery."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from tests.fakes import FaultySource, FlakyCamera
+from tracker.engine import Tracker, TrackState
+from tracker.loop import RunState, Snapshot, TrackingLoop
+from tracker.params import Params
+from tracker.resilient import ResilientSource
+from tracker.sources import Frame, Source
+
+WAIT_S = 20.0  # a hang guard, not a timing assertion
+
+
+class Run:
+    """A TrackingLoop in a thread, every published snapshot recorded in order."""
+
+    def __init__(self, source: Source, params: Params | None = None) -> None:
+        self.loop = TrackingLoop(source, params or Params())
+        self.snaps: list[Snapshot] = []
+        self.loop.on_publish = lambda: self.snaps.append(self.loop.latest.peek())
+        self.stop = threading.Event()
+        self.thread = self.start()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.loop.run, args=(self.stop.is_set,), daemon=True)
+        thread.start()
+        return thread
+
+    def wait_for(self, done: Callable[[list[Snapshot]], bool]) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while not done(self.snaps):
+            assert time.monotonic() < deadline, f"timed out; states {self.states()}"
+            time.sleep(0.01)
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.thread.join(WAIT_S)
+        assert not self.thread.is_alive()
+
+    def states(self) -> list[RunState]:
+        """The run states in order, repeats collapsed."""
+        return [k for k, _ in itertools.groupby(s.status.state for s in self.snaps)]
+
+
+def resilient(cam: FlakyCamera, stall: float = 0.4) -> ResilientSource:
+    return ResilientSource(cam.open, cam.open(), stall_timeout=stall, backoff_start=0.01,
+                           backoff_max=0.04)
+
+
+def frames_after(snaps: list[Snapshot], state: RunState, n: int) -> bool:
+    """True once `n` LIVE frames followed the first snapshot in `state`."""
+    seen = [s.status.state for s in snaps]
+    if state not in seen:
+        return False
+    return seen[seen.index(state):].count(RunState.LIVE) >= n
+
+
+@pytest.mark.parametrize("fault", ["down:3", "none", "raise", "lost", "stall:30"])
+def test_live_lost_live_and_tracking_resumes_with_a_reseed(fault: str) -> None:
+    cam = FlakyCamera(["frames:15", fault])
+    run = Run(resilient(cam))
+    run.wait_for(lambda s: frames_after(s, RunState.SOURCE_LOST, 10))
+    run.finish()
+    cam.release.set()
+    assert run.states()[:3] == [RunState.LIVE, RunState.SOURCE_LOST, RunState.LIVE]
+    lost_at = next(i for i, s in enumerate(run.snaps) if s.status.state is RunState.SOURCE_LOST)
+    before = run.snaps[lost_at - 1].state
+    message = run.snaps[lost_at].status.message
+    assert "reconnecting" in message and "flaky camera" in message
+    back = next(s for s in run.snaps[lost_at:] if s.status.state is RunState.LIVE).state
+    assert back.seeded > 0 and back.live > 0  # reseeded on the first frame back
+    assert set(back.ids.tolist()).isdisjoint(before.ids.tolist())  # no track spans the gap
+    assert run.snaps[-1].state.live > 0 and run.snaps[-1].status.message == ""
+    assert back.index == before.index + 1
+
+
+def test_skipped_frames_show_in_the_status() -> None:
+    cam = FlakyCamera(["frames:3", "empty:2", "corrupt:2", "frames:3"])
+    run = Run(resilient(cam))
+    run.wait_for(lambda s: len(s) >= 8)
+    run.finish()
+    assert run.snaps[-1].status.skipped == 4
+    assert RunState.SOURCE_LOST not in run.states()
+
+
+def test_unwrapped_source_lost_is_shown_then_live_again() -> None:
+    cam = FlakyCamera(["frames:5", "lost", "lost", "frames:5"], end="none")
+    run = Run(FaultySource(cam))
+    run.wait_for(lambda s: s and s[-1].status.state is RunState.ENDED)
+    run.finish()
+    assert run.states() == [RunState.LIVE, RunState.SOURCE_LOST, RunState.LIVE, RunState.ENDED]
+    lost = next(s for s in run.snaps if s.status.state is RunState.SOURCE_LOST)
+    assert lost.status.message == "fake camera: no frame"
+
+
+def test_an_exception_in_the_loop_sets_error_and_run_restarts() -> None:
+    cam = FlakyCamera(["frames:5", "raise", "frames:5"])
+    source = FaultySource(cam)
+    run = Run(source)
+    run.wait_for(lambda s: s and s[-1].status.state is RunState.ERROR)
+    run.thread.join(WAIT_S)
+    assert not run.thread.is_alive(), "run() must return on an error"
+    error = run.snaps[-1]
+    assert error.status.message == "DriverFault: fake driver fault"
+    assert "DriverFault" in run.loop.error_trace and not source.closed
+    assert error.state is not None and error.state.index == 4  # the last good frame stays
+
+    run.thread = run.start()  # what `r` does in the app
+    run.wait_for(lambda s: frames_after(s, RunState.ERROR, 10))
+    run.finish()
+    assert run.states()[-2:] == [RunState.ERROR, RunState.LIVE]
+    assert run.snaps[-1].state.live > 0 and source.closed
+
+
+def test_an_exception_in_the_tracker_sets_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = itertools.count()
+    update = Tracker.update
+
+    def flaky_update(self: Tracker, frame: Frame) -> TrackState:
+        if next(calls) == 3:
+            raise ValueError("bad\nmore lines")
+        return update(self, frame)
+
+    monkeypatch.setattr(Tracker, "update", flaky_update)
+    run = Run(FaultySource(FlakyCamera([])))
+    run.wait_for(lambda s: s and s[-1].status.state is RunState.ERROR)
+    run.thread.join(WAIT_S)
+    assert run.snaps[-1].status.message == "ValueError: bad"
+    run.thread = run.start()
+    run.wait_for(lambda s: frames_after(s, RunState.ERROR, 3))
+    run.finish()
+
+
+def test_a_failing_command_does_not_kill_the_thread_silently() -> None:
+    run = Run(FaultySource(FlakyCamera([])))
+    run.wait_for(lambda s: len(s) > 2)
+    run.loop.command(lambda tr: tr.add_point(np.nan, "x"))  # type: ignore[arg-type]
+    run.wait_for(lambda s: s[-1].status.state is RunState.ERROR)
+    run.thread.join(WAIT_S)
+    assert run.snaps[-1].status.message.startswith("ValueError")
+
+
+def test_commands_are_served_while_the_source_is_lost() -> None:
+    cam = FlakyCamera(["frames:5", "down:1000000"])
+    src = resilient(cam)
+    src.backoff_start = src.backoff_max = 60.0  # stay lost
+    run = Run(src)
+    run.wait_for(lambda s: s and s[-1].status.state is RunState.SOURCE_LOST)
+    run.loop.set_paused(True)
+    run.wait_for(lambda s: s[-1].status.state is RunState.PAUSED)
+    run.finish()
+    assert src.read() is None  # the loop closed the source when it was cancelled
+
+
+def test_source_closed_on_cancel_and_the_loop_ends_quickly_while_lost() -> None:
+    cam = FlakyCamera(["frames:3", "stall:60"])
+    src = resilient(cam, stall=60)
+    run = Run(src)
+    run.wait_for(lambda s: len(s) >= 3)
+    time.sleep(0.2)  # now blocked in the stalled read
+    run.stop.set()
+    src.close()  # what an app does on exit: a stalled read returns at once
+    run.thread.join(WAIT_S)
+    assert not run.thread.is_alive()
+    cam.release.set()

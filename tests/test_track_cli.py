@@ -1,0 +1,83 @@
+"""`flowtop track`: outputs, summary, and user errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+FLOWTOP = [sys.executable, "-m", "tui.cli"]
+
+
+def test_track_demo_writes_csv_and_summary(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "t.csv"
+    assert main(["track", "demo", "--frames", "40", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["frames"] == 40
+    assert summary["tracks_created"] > 100
+    assert summary["median_moving_speed_px_s"] > 20
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[:10] == ["frame", "t", "id", "x", "y", "vx", "vy", "speed", "speed_world",
+                           "unit"]
+    assert len(rows) == summary["rows"]
+    assert {r["frame"] for r in rows} == {str(i) for i in range(40)}
+    assert all(r["speed_world"] == "" and r["unit"] == "" for r in rows)
+    last = [r for r in rows if r["frame"] == "39"]
+    assert max(float(r["speed"]) for r in last) > 100  # the truck moves at 120 px/s
+
+
+def test_track_jsonl_with_world_units(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "t.jsonl"
+    code = main(["track", "demo", "--frames", "20", "--out", str(out), "--json",
+                 "--set", "speed.meters_per_pixel=0.05", "--set", "speed.unit=km/h"])
+    assert code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and all(r["unit"] == "km/h" for r in rows)
+    moving = [r for r in rows if r["frame"] == 19 and r["speed"] > 100]
+    assert moving
+    for r in moving:  # world speed = px/s * m/px * 3.6
+        assert r["speed_world"] == pytest.approx(r["speed"] * 0.05 * 3.6, rel=0.05)
+
+
+def test_track_refuses_to_overwrite(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "t.csv"
+    out.write_text("precious\n")
+    assert main(["track", "demo", "--frames", "2", "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert out.read_text() == "precious\n"
+    assert main(["track", "demo", "--frames", "2", "--out", str(out), "--force"]) == 0
+    assert out.read_text().startswith("frame,t,id")
+
+
+@pytest.mark.slow
+def test_track_highway_as_subprocess(highway, tmp_path: Path) -> None:
+    out = tmp_path / "h.csv"
+    run = subprocess.run([*FLOWTOP, "track", str(highway), "--frames", "120", "--out",
+                          str(out), "--json"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert summary["frames"] == 120
+    t = [float(r["t"]) for r in csv.DictReader(out.open())]
+    assert max(t) == pytest.approx(119 / 29.97, abs=0.01)  # file timestamps, not a guess
+
+
+@pytest.mark.parametrize("argv", [
+    ["track", "missing.mp4"],
+    ["track", "demo", "--set", "lk.win_size"],
+    ["track", "demo", "--set", "lk.win_size=1000"],
+    ["track", "demo", "--out", "/nonexistent-dir/x.csv"],
+    ["track"],
+])
+def test_track_user_errors_are_one_line(argv: list[str]) -> None:
+    run = subprocess.run([*FLOWTOP, *argv], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

@@ -1,0 +1,179 @@
+"""The flowtop Textual app: preview, speeds and parameter panels, status bar, keys.
+
+The capture + LK loop runs in a thread worker and publishes only its newest result into a
+`Latest` slot; the app reads that slot on its own timers (preview rate, panel rate), so
+tracking never waits for drawing and drawing never queues stale frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tracker.config import default_config_path, save_params
+from tracker.loop import Latest, LoopStatus, RunState, Snapshot, TrackingLoop
+from tracker.params import Params
+from tracker.sources import Source
+from tui.help_screen import HelpScreen
+from tui.params_panel import ParamsPanel
+from tui.preview import Preview
+from tui.speeds_panel import SpeedsPanel
+from tui.status_bar import PreviewFigures, StatusBar
+
+PANEL_HZ = 4.0
+
+
+class FlowtopApp(App[int]):
+    """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`."""
+
+    CSS_PATH = "flowtop.tcss"
+    TITLE = "flowtop"
+    BINDINGS = [
+        Binding("space", "toggle_pause", "pause"),
+        Binding("n", "step", "step"),
+        Binding("r", "reseed", "reseed"),
+        Binding("c", "clear", "clear"),
+        Binding("t", "toggle_trails", "trails"),
+        Binding("m", "toggle_gray", "colour"),
+        Binding("o", "cycle_sort", "sort", show=False),
+        Binding("s", "save", "save"),
+        Binding("question_mark", "help", "help", key_display="?"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, source: Source, params: Params | None = None,
+                 config_path: Path | None = None, start_paused: bool = False) -> None:
+        super().__init__(ansi_color=True)  # no ANSI->truecolor filter: it costs ~20 ms/frame
+        self.source = source
+        self.params = params or Params()
+        self.config_path = config_path or default_config_path()
+        self.latest: Latest[Snapshot] = Latest()
+        self.loop = TrackingLoop(source, self.params, self.latest)
+        self.loop.set_paused(start_paused)
+        self.snapshot = Snapshot(None, LoopStatus(source=source.name, size=source.size))
+        self._preview_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield Preview(id="preview")
+            with Vertical(id="side"):
+                yield SpeedsPanel(id="speeds")
+                yield ParamsPanel(self.params, id="params")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#speeds").border_title = "speeds"
+        self.query_one("#params").border_title = "parameters"
+        preview = self.query_one(Preview)
+        preview.border_title = self.source.name
+        preview.set_params(self.params.preview)
+        self.query_one(ParamsPanel).focus()
+        self._restart_preview_timer()
+        self.set_interval(1 / PANEL_HZ, self._refresh_panels)
+        self.run_loop()
+
+    # -- worker ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tracking")
+    def run_loop(self) -> None:
+        worker = get_current_worker()
+        self.loop.run(lambda: worker.is_cancelled)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "tracking":
+            self.notify(f"tracking stopped: {event.worker.error}", severity="error")
+
+    # -- drawing, on timers ----------------------------------------------------------------
+
+    def _restart_preview_timer(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_interval(1 / self.params.preview.fps, self._draw_preview)
+
+    def _draw_preview(self) -> None:
+        snap = self.latest.take()
+        if snap is None:
+            return
+        state_changed = snap.status.state != self.snapshot.status.state
+        self.snapshot = snap
+        self.query_one(Preview).show(snap.state)
+        if state_changed:
+            self._refresh_panels()
+
+    def preview_figures(self) -> PreviewFigures:
+        stats = self.query_one(Preview).stats
+        return PreviewFigures(stats.fps, stats.kbps, stats.budget_kbps)
+
+    def _refresh_panels(self) -> None:
+        snap = self.snapshot
+        live = snap.state.live if snap.state is not None else 0
+        self.query_one(StatusBar).show(snap.status, live, self.preview_figures())
+        self.query_one(SpeedsPanel).show(snap.state)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on_params_panel_changed(self, event: ParamsPanel.Changed) -> None:
+        self.apply_params(event.params)
+
+    def apply_params(self, params: Params) -> None:
+        """Use `params` everywhere: engine (at its next frame), preview, timers."""
+        old, self.params = self.params, params
+        self.loop.set_params(params)
+        if params.preview != old.preview:
+            self.query_one(Preview).set_params(params.preview)
+            if params.preview.fps != old.preview.fps:
+                self._restart_preview_timer()
+
+    def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
+        self.loop.add_point(event.x, event.y)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self.loop.set_paused(not self.loop.paused)
+
+    def action_step(self) -> None:
+        if not self.loop.paused:
+            self.loop.set_paused(True)
+        else:
+            self.loop.step()
+
+    def action_reseed(self) -> None:
+        self.loop.reseed()
+
+    def action_clear(self) -> None:
+        self.loop.clear()
+
+    def action_toggle_trails(self) -> None:
+        preview = self.query_one(Preview)
+        preview.trails = not preview.trails
+
+    def action_toggle_gray(self) -> None:
+        preview = self.query_one(Preview)
+        preview.gray = not preview.gray
+
+    def action_cycle_sort(self) -> None:
+        self.query_one(SpeedsPanel).cycle_sort()
+
+    def action_save(self) -> None:
+        try:
+            path = save_params(self.params, self.config_path)
+        except OSError as exc:
+            self.notify(f"cannot save: {exc}", severity="error")
+            return
+        self.notify(f"saved parameters to {path}")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(list(self.BINDINGS)))
+
+    @property
+    def run_state(self) -> RunState:
+        return self.snapshot.status.state
