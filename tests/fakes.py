@@ -12,11 +12,17 @@ one shared script, a step per `read()`:
 
 After the script, frames keep coming (or `read()` returns None with `end="none"`). Each
 connection numbers its frames and times from 0, as a camera reopened would.
+
+`MjpegServer` is a real network camera (MJPEG over HTTP on 127.0.0.1) that can be switched
+off and on, for end-to-end runs through OpenCV's FFmpeg backend.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -66,16 +72,18 @@ class FlakyCamera:
     script: list[str]
     size: tuple[int, int] = (320, 180)
     end: str = "frames"  # what follows the script: endless "frames", or "none"
+    paced: bool = False  # deliver good frames at FPS in real time, like a camera
     steps: deque[Step] = field(init=False)
     opens: int = 0
     failed_opens: int = 0
     down: int = 0
     frames_served: int = 0
     release: threading.Event = field(default_factory=threading.Event)  # ends stalls early
-    _scenes: dict[tuple[int, int], DemoScene] = field(default_factory=dict)
+    scene: DemoScene = field(init=False)
 
     def __post_init__(self) -> None:
         self.steps = parse(self.script)
+        self.scene = DemoScene(*self.size)
 
     def open(self) -> FaultySource:
         if self.down > 0:
@@ -86,10 +94,9 @@ class FlakyCamera:
         return FaultySource(self)
 
     def render(self, t: float) -> np.ndarray:
+        """The demo scene at time `t`, scaled to the camera's current size."""
         w, h = self.size
-        if (w, h) not in self._scenes:
-            self._scenes[(w, h)] = DemoScene(max(w, 32), max(h, 32))
-        image = self._scenes[(w, h)].render(t)
+        image = self.scene.render(t)
         return image if image.shape[:2] == (h, w) else cv2.resize(image, (w, h))
 
 
@@ -147,7 +154,85 @@ class FaultySource(Source):
             if cam.end == "none":
                 return None
         cam.frames_served += 1
+        if cam.paced:
+            self.pace(self._index / FPS)
         return self._frame(cam.render(self._index / FPS))
 
     def close(self) -> None:
         self.closed = True
+
+
+class MjpegServer:
+    """A real network camera: an MJPEG stream over HTTP of the demo scene on 127.0.0.1.
+
+    `stop()` drops every client and the listening socket (the camera goes off the network);
+    `start()` brings it back on the same port. Use `url` as a flowtop source.
+    """
+
+    BOUNDARY = b"frame"
+
+    def __init__(self, size: tuple[int, int] = (160, 90), fps: float = 30.0) -> None:
+        self.scene = DemoScene(*size)
+        self.fps = fps
+        self.port = 0
+        self._server: socket.socket | None = None
+        self._clients: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._running = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/stream.mjpg"
+
+    def start(self) -> MjpegServer:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen()
+        self.port = server.getsockname()[1]
+        self._server = server
+        self._running.set()
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._running.clear()
+        with self._lock:
+            for conn in self._clients:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+                conn.close()
+            self._clients.clear()
+        if self._server is not None:
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
+            self._server.close()
+            self._server = None
+
+    def _accept(self, server: socket.socket) -> None:
+        while self._running.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with self._lock:
+                self._clients.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; "
+                         b"boundary=" + self.BOUNDARY + b"\r\n\r\n")
+            i = 0
+            while self._running.is_set():
+                jpg = cv2.imencode(".jpg", self.scene.render(i / self.fps))[1]
+                data = jpg.tobytes()
+                conn.sendall(b"--" + self.BOUNDARY + b"\r\nContent-Type: image/jpeg\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(data) + data + b"\r\n")
+                i += 1
+                time.sleep(1 / self.fps)
+        except OSError:
+            pass
+        finally:
+            conn.close()

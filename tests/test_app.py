@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from tracker.config import load_params
 from tracker.loop import RunState
@@ -36,8 +39,15 @@ def make_app(tmp_path: Path, **kwargs) -> FlowtopApp:
 
 
 def index_of(app: FlowtopApp) -> int:
-    state = app.loop.latest.peek().state
+    """The frame index the app shows (-1 before the first)."""
+    state = app.snapshot.state
     return -1 if state is None else state.index
+
+
+def shown(app: FlowtopApp):
+    """The TrackState the app shows; the tests wait for one before asking."""
+    assert app.snapshot.state is not None
+    return app.snapshot.state
 
 
 async def test_space_pauses_and_resumes(tmp_path: Path) -> None:
@@ -73,11 +83,11 @@ async def test_r_reseeds_with_new_ids(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: index_of(app) > 3)
         await pilot.press("space")
         await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
-        before = set(app.loop.latest.peek().state.ids.tolist())
+        before = set(shown(app).ids.tolist())
         await pilot.press("r")
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.loop.latest.peek().state.seeded > 0)
-        after = set(app.loop.latest.peek().state.ids.tolist())
+        await wait_for(pilot, lambda: shown(app).seeded > 0)
+        after = set(shown(app).ids.tolist())
         assert after and not (after & before)
 
 
@@ -85,9 +95,9 @@ async def test_c_clears_tracks(tmp_path: Path) -> None:
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
-        await wait_for(pilot, lambda: index_of(app) >= 0 and app.loop.latest.peek().state.live)
+        await wait_for(pilot, lambda: index_of(app) >= 0 and shown(app).live > 0)
         await pilot.press("c")
-        await wait_for(pilot, lambda: app.loop.latest.peek().state.live == 0)
+        await wait_for(pilot, lambda: shown(app).live == 0)
 
 
 async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
@@ -95,8 +105,9 @@ async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(ParamsPanel)
         panel.focus()
-        target = panel.keys.index("lk.win_size")
-        for _ in range(target):
+        for _ in range(len(panel.keys) * 2):
+            if panel.selected_key == "lk.win_size":
+                break
             await pilot.press("down")
         assert panel.selected_key == "lk.win_size"
         await pilot.press("right", "right")
@@ -110,8 +121,11 @@ async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(ParamsPanel)
         panel.focus()
-        for _ in range(panel.keys.index("tracking.fb_threshold")):
+        for _ in range(len(panel.keys) * 2):
+            if panel.selected_key == "tracking.fb_threshold":
+                break
             await pilot.press("down")
+        assert panel.selected_key == "tracking.fb_threshold"
         await pilot.press("right")
         await pilot.press("s")
         await pilot.pause(0.2)
@@ -127,15 +141,16 @@ async def test_click_adds_a_track_at_the_image_pixel(tmp_path: Path) -> None:
         await pilot.press("n")
         await wait_for(pilot, lambda: index_of(app) >= 0)
         preview = app.query_one(Preview)
-        await wait_for(pilot, lambda: preview.image_size[0] > 0)
+        await wait_for(pilot, lambda: preview.layout_info is not None)
         # a cell near the middle of the preview; where it lands is the widget's own mapping
         col, row = preview.size.width // 2, preview.size.height // 2
-        expected = preview.cell_to_image(col, row)
+        gutter = preview.styles.gutter
+        expected = preview.layout_info.cell_to_image(col - gutter.left, row - gutter.top)
         assert expected is not None
         app.loop.clear()
         await pilot.click(Preview, offset=(col, row))
-        await wait_for(pilot, lambda: app.loop.latest.peek().state.live == 1)
-        x, y = app.loop.latest.peek().state.pts[0]
+        await wait_for(pilot, lambda: shown(app).live == 1)
+        x, y = shown(app).pts[0]
         assert x == pytest.approx(expected[0], abs=1.0)
         assert y == pytest.approx(expected[1], abs=1.0)
 
@@ -156,8 +171,15 @@ async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 20)
         await pilot.pause(0.3)
-        text = str(app.query_one(SpeedsPanel).render())
-        assert "moving" in text and "px/s" in text
+        panel = app.query_one(SpeedsPanel)
+        console = Console(width=panel.size.width, file=io.StringIO())
+        console.print(panel.table(shown(app)))
+        text = console.file.getvalue()
+        assert re.search(r"[1-9]\d* moving · median \d+\.\d · max \d+\.\d px/s", text), text
+        speeds = [float(m) for m in re.findall(r"^\s*\d+\s+\d+\s+\d+\s+(\d+\.\d)", text, re.M)]
+        assert len(speeds) > 5
+        assert speeds == sorted(speeds, reverse=True)  # fastest first
+        assert 110 < speeds[0] < 130  # the truck: 120 px/s
 
 
 async def test_ended_file_shows_ended(tmp_path: Path) -> None:

@@ -40,12 +40,10 @@ def session(tmp_path: Path):
     name = f"flowtop-e2e-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
     flowtop = shutil.which("flowtop") or f"{sys.executable} -m tui.cli"
-    cmd = (f"{flowtop} --source demo --config {tmp_path / 'c.toml'}; "
-           f"echo $? > {exit_file}; sleep 30")
-    env = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+    cmd = (f"env -u COLUMNS -u LINES TERM=xterm-256color COLORTERM=truecolor {flowtop} --source demo "
+           f"--config {tmp_path / 'c.toml'}; echo $? > {exit_file}; sleep 30")
     (tmp_path / "c.toml").write_text("")
-    tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50",
-         *[a for k, v in env.items() for a in ("-e", f"{k}={v}")], cmd)
+    tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50", cmd)
     try:
         yield name, exit_file
     finally:

@@ -6,16 +6,21 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import FaultySource, FlakyCamera
+from textual.pilot import Pilot
 
-from tests.fakes import FaultySource, FlakyCamera
 from tracker.engine import Tracker, TrackState
 from tracker.loop import RunState, Snapshot, TrackingLoop
 from tracker.params import Params
 from tracker.resilient import ResilientSource
 from tracker.sources import Frame, Source
+from tui.app import FlowtopApp
+from tui.preview import Preview
+from tui.status_bar import StatusBar
 
 WAIT_S = 20.0  # a hang guard, not a timing assertion
 
@@ -172,3 +177,65 @@ def test_source_closed_on_cancel_and_the_loop_ends_quickly_while_lost() -> None:
     run.thread.join(WAIT_S)
     assert not run.thread.is_alive()
     cam.release.set()
+
+
+# -- the same faults through the app -------------------------------------------------------
+
+APP_SIZE = (120, 36)
+
+
+async def app_wait(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
+def status_line(app: FlowtopApp) -> str:
+    return str(app.query_one(StatusBar).render())
+
+
+def shown_index(app: FlowtopApp) -> int:
+    state = app.snapshot.state
+    return -1 if state is None else state.index
+
+
+async def test_app_goes_live_lost_live_and_tracks_again(tmp_path: Path) -> None:
+    cam = FlakyCamera(["frames:20", "down:1000000"], paced=True)
+    source = ResilientSource(cam.open, cam.open(), backoff_start=0.05, backoff_max=0.2)
+    app = FlowtopApp(source=source, params=Params(), config_path=tmp_path / "flowtop.toml")
+    async with app.run_test(size=APP_SIZE) as pilot:
+        await app_wait(pilot, lambda: shown_index(app) >= 10, "frames")
+        assert app.run_state is RunState.LIVE
+        before = app.snapshot.state
+        await app_wait(pilot, lambda: app.run_state is RunState.SOURCE_LOST, "SOURCE LOST")
+        await app_wait(pilot, lambda: "SOURCE LOST" in status_line(app), "the status bar")
+        assert "unplugged" in status_line(app) and "reconnecting" in status_line(app)
+        trails = app.query_one(Preview).trails
+        await pilot.press("t")  # the UI stays responsive while the source is gone
+        assert app.query_one(Preview).trails is not trails
+        lost_index = shown_index(app)
+        cam.down = 0  # plugged back in
+        await app_wait(pilot, lambda: app.run_state is RunState.LIVE
+                       and shown_index(app) > lost_index + 5, "LIVE again")
+        await app_wait(pilot, lambda: "LIVE" in status_line(app), "the status bar")
+        after = app.snapshot.state
+        assert after.live > 0
+        assert set(after.ids.tolist()).isdisjoint(before.ids.tolist())  # reseeded
+    assert source.recoveries == 1
+
+
+async def test_app_shows_a_worker_error_and_r_restarts(tmp_path: Path) -> None:
+    cam = FlakyCamera(["frames:10", "raise"], paced=True)
+    app = FlowtopApp(source=FaultySource(cam), params=Params(),
+                     config_path=tmp_path / "flowtop.toml")
+    async with app.run_test(size=APP_SIZE) as pilot:
+        await app_wait(pilot, lambda: app.run_state is RunState.ERROR, "ERROR")
+        await app_wait(pilot, lambda: "DriverFault: fake driver fault" in status_line(app),
+                       "the message in the status bar")
+        failed_at = shown_index(app)
+        await pilot.press("t")  # still usable
+        await pilot.press("r")  # restart the worker
+        await app_wait(pilot, lambda: app.run_state is RunState.LIVE
+                       and shown_index(app) > failed_at + 5, "LIVE after the restart")
+        assert app.snapshot.state.live > 0

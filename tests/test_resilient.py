@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from fakes import FlakyCamera, MjpegServer
 
-from tests.fakes import FlakyCamera
 from tracker.resilient import (
     ResilientSource,
     SourceEvent,
@@ -205,3 +206,31 @@ def test_usable_images_become_bgr(shape: tuple[int, ...]) -> None:
 
 def test_files_and_the_demo_are_not_wrapped() -> None:
     assert not isinstance(open_source("demo"), ResilientSource)
+
+
+@pytest.fixture
+def network_camera() -> Iterator[MjpegServer]:
+    server = MjpegServer().start()
+    yield server
+    server.stop()
+
+
+def test_a_network_camera_that_drops_off_is_reconnected(network_camera: MjpegServer) -> None:
+    src = open_source(network_camera.url)
+    assert isinstance(src, ResilientSource)
+    src.backoff_start, src.backoff_max = 0.1, 0.2
+    frames, _ = read_frames(src, 3)
+    assert frames[0].image.shape == (90, 160, 3)
+    network_camera.stop()
+    lost: list[str] = []
+    for _ in range(300):  # frames still buffered may arrive first
+        try:
+            src.read()
+        except SourceLost as exc:
+            lost.append(str(exc))
+            break
+    assert lost and network_camera.url in lost[0] and "reconnecting" in lost[0]
+    network_camera.start()
+    frames, _ = read_frames(src, 3)
+    assert frames[0].restart and src.recoveries == 1
+    src.close()

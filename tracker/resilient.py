@@ -290,7 +290,9 @@ class ResilientSource(Source):
         if reader is not None:
             self._dropped_before += getattr(reader.source, "dropped", 0)
             reader.close()
-        self.reason, self._lost_at = f"{self.name}: {reason}", time.monotonic()
+        named = reason.startswith(self.name)  # a CaptureSource names itself already
+        self.reason = reason if named else f"{self.name}: {reason}"
+        self._lost_at = time.monotonic()
         self.losses += 1
         delay = backoff_delay(1, self.backoff_start, self.backoff_max)
         self._retry_at = self._lost_at + delay

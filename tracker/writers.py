@@ -117,3 +117,64 @@ class TrackWriter:
 
     def close(self) -> None:
         self.rows.close()
+
+
+OBJECT_COLUMNS = ("frame", "t", "object_id", "x", "y", "w", "h", "vx", "vy", "speed",
+                  "speed_world", "unit", "tracks", "seen", "top_speed", "top_speed_world",
+                  "trap_speed", "trap_unit")
+_OBJECT_CSV = "%d,%.6f,%d,%.2f,%.2f,%.2f,%.2f,%.3f,%.3f,%.3f,%s,%s,%d,%.3f,%.3f,%s,%s,%s\n"
+_OBJECT_JSON = ('{"frame": %d, "t": %.6f, "object_id": %d, "x": %.2f, "y": %.2f, "w": %.2f, '
+                '"h": %.2f, "vx": %.3f, "vy": %.3f, "speed": %.3f, "speed_world": %s, '
+                '"unit": %s, "tracks": %d, "seen": %.3f, "top_speed": %.3f, '
+                '"top_speed_world": %s, "trap_speed": %s, "trap_unit": %s}\n')
+
+
+def _number(value: float, json: bool) -> str:
+    """A number, or an empty cell (CSV) / null (JSON) when NaN."""
+    if not math.isfinite(value):
+        return "null" if json else ""
+    return f"{value:.4f}"
+
+
+def _text(text: str, json: bool) -> str:
+    """A string cell: quoted in JSON, null when empty."""
+    if json:
+        return f'"{text}"' if text else "null"
+    return text
+
+
+class ObjectWriter:
+    """One row per moving object per frame, as CSV (header `frame,t,object_id,...`) or JSONL.
+
+    World speeds are empty (null) when uncalibrated; trap_speed is empty until the object has
+    crossed both lines of the speed trap, then holds its trap speed in trap_unit.
+    """
+
+    def __init__(self, path: Path, force: bool = False) -> None:
+        self.json = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+        try:
+            fh = open_output(path, force)
+        except OutputError as exc:
+            raise OutputError(str(exc).replace("--out ", "--objects-out ", 1)) from None
+        header = "" if self.json else ",".join(OBJECT_COLUMNS) + "\n"
+        self.rows = RowWriter(fh, _OBJECT_JSON if self.json else _OBJECT_CSV, header)
+        self.path = path
+
+    def write(self, state: TrackState) -> None:
+        j = self.json
+        columns: list[list] = [[] for _ in OBJECT_COLUMNS]
+        for o in state.objects:
+            trapped = math.isfinite(o.trap_speed)
+            row = (state.index, state.t, o.id, o.x, o.y, o.w, o.h, o.vx, o.vy, o.speed,
+                   _number(o.speed_world, j), _text(o.unit, j), o.tracks, o.seen,
+                   o.top_speed, _number(o.top_speed_world, j), _number(o.trap_speed, j),
+                   _text(o.trap_unit if trapped else "", j))
+            for column, value in zip(columns, row):
+                column.append(value)
+        self.rows.write_columns(columns if state.objects else [])
+
+    def flush_due(self) -> None:
+        self.rows.flush_due()
+
+    def close(self) -> None:
+        self.rows.close()

@@ -77,7 +77,7 @@ class FlowtopApp(App[int]):
         preview.set_params(self.params.preview)
         self.query_one(ParamsPanel).focus()
         self._restart_preview_timer()
-        self.set_interval(1 / PANEL_HZ, self._refresh_panels)
+        self.set_interval(1 / PANEL_HZ, self.refresh_panels)
         self.run_loop()
 
     # -- worker ----------------------------------------------------------------------------
@@ -106,13 +106,13 @@ class FlowtopApp(App[int]):
         self.snapshot = snap
         self.query_one(Preview).show(snap.state)
         if state_changed:
-            self._refresh_panels()
+            self.refresh_panels()
 
     def preview_figures(self) -> PreviewFigures:
         stats = self.query_one(Preview).stats
         return PreviewFigures(stats.fps, stats.kbps, stats.budget_kbps)
 
-    def _refresh_panels(self) -> None:
+    def refresh_panels(self) -> None:
         snap = self.snapshot
         live = snap.state.live if snap.state is not None else 0
         self.query_one(StatusBar).show(snap.status, live, self.preview_figures())
@@ -147,6 +147,10 @@ class FlowtopApp(App[int]):
             self.loop.step()
 
     def action_reseed(self) -> None:
+        """Reseed; after an ERROR (the worker stopped), restart the worker instead."""
+        if self.run_state is RunState.ERROR:
+            self.run_loop()
+            return
         self.loop.reseed()
 
     def action_clear(self) -> None:

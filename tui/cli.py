@@ -6,11 +6,12 @@ Errors a user can cause end with one line on stderr and exit code 2, never a tra
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tracker.config import ConfigError
 from tracker.params import ParamError
@@ -18,9 +19,12 @@ from tracker.sources import SourceError
 from tracker.writers import OutputError
 from tui.options import common_options, params_from
 
+if TYPE_CHECKING:
+    from textual.app import App
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = ("track", "config")  # modules in tui.commands, in help order
+COMMANDS = ("track", "calibrate", "bench", "config")  # modules in tui.commands, in help order
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
 
 
@@ -60,10 +64,25 @@ def run_ui(args: argparse.Namespace) -> int:
     from tui.app import FlowtopApp
 
     app = FlowtopApp(source=source, params=params, config_path=args.config)
-    signal.signal(signal.SIGHUP, lambda *_: app.call_from_thread(app.exit)
-                  if app.is_running else None)
+    exit_app_on_signals(app)
     app.run()
     return app.return_code or 0
+
+
+def exit_app_on_signals(app: App) -> None:
+    """SIGHUP (the SSH session dropped) and SIGTERM end the app the way `q` does, so the
+    terminal is restored. The handler runs in the main thread, inside the app's event loop:
+    it schedules `app.exit` on that loop (call_from_thread would refuse to run there)."""
+
+    def handler(signum: int, _frame: object) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the app has not started its loop, or has left it
+            raise SystemExit(0) from None
+        loop.call_soon_threadsafe(app.exit)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, handler)
 
 
 def fail(message: str) -> int:

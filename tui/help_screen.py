@@ -42,12 +42,12 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()
-        self._bindings = bindings
+        self._app_bindings = bindings
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]flowtop keys[/b]  (esc closes)\n")
-            yield Static(keys_table(self._bindings))
+            yield Static(keys_table(self._app_bindings))
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(result)

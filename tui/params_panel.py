@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
@@ -44,22 +45,37 @@ class ParamsPanel(OptionList):
         self.params = params
         self.keys = adjustable_keys()
         self._specs = {key: spec for key, _, spec in iter_specs()}
-        self._width = max(len(k) for k in self.keys)
-        super().__init__(*[Option(self._line(k), id=k) for k in self.keys], **kwargs)
+        self._width = max(len(k.partition(".")[2]) for k in self.keys)
+        options: list[Option] = []
+        section = ""
+        for key in self.keys:
+            if key.partition(".")[0] != section:
+                section = key.partition(".")[0]
+                options.append(Option(Text(f"[{section}]", style="bold"), disabled=True))
+            options.append(Option(self._line(key), id=key))
+        super().__init__(*options, **kwargs)
 
-    def _line(self, key: str) -> str:
+    def _line(self, key: str) -> Text:
         spec = self._specs[key]
         value = format_value(self.params.get(key))
-        unit = f" {spec.unit}" if spec.unit else ""
-        return f"{key:<{self._width}}  {value:>8}{unit}"
+        name = key.partition(".")[2]
+        text = Text(f" {name:<{self._width}} {value:>8}", no_wrap=True, overflow="ellipsis")
+        text.append(f" {spec.unit}" if spec.unit else "", style="dim")
+        return text
+
+    def _index(self, key: str) -> int:
+        return self.get_option_index(key)
 
     @property
     def selected_key(self) -> str | None:
         i = self.highlighted
-        return None if i is None else self.keys[i]
+        return None if i is None else self.get_option_at_index(i).id
+
+    def select_key(self, key: str) -> None:
+        self.highlighted = self._index(key)
 
     def on_mount(self) -> None:
-        self.highlighted = 0
+        self.select_key(self.keys[0])
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         key = event.option.id
@@ -69,8 +85,8 @@ class ParamsPanel(OptionList):
     def set_params(self, params: Params) -> None:
         """Show `params` (changed elsewhere, e.g. by calibration) without posting Changed."""
         self.params = params
-        for i, key in enumerate(self.keys):
-            self.replace_option_prompt_at_index(i, self._line(key))
+        for key in self.keys:
+            self.replace_option_prompt(key, self._line(key))
 
     def action_change(self, direction: int) -> None:
         key = self.selected_key
@@ -81,5 +97,5 @@ class ParamsPanel(OptionList):
             self.app.bell()
             return
         self.params = new
-        self.replace_option_prompt_at_index(self.keys.index(key), self._line(key))
+        self.replace_option_prompt(key, self._line(key))
         self.post_message(self.Changed(new, key))

@@ -19,7 +19,7 @@ from tracker.engine import Tracker
 from tracker.resilient import ResilientSource, SourceEvent
 from tracker.sources import SourceLost, open_source
 from tracker.summary import RunStats
-from tracker.writers import TrackWriter
+from tracker.writers import ObjectWriter, TrackWriter
 from tui.options import params_from
 
 
@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write one row per live track per frame (.csv or .jsonl)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    p.add_argument("--objects-out", type=Path, metavar="FILE",
+                   help="write one row per moving object per frame (.csv or .jsonl)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing --out or --objects-out")
     p.add_argument("--frames", type=non_negative, default=0, metavar="N",
                    help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="loop a video file")
@@ -82,7 +85,8 @@ def log_event(err: Console) -> Callable[[SourceEvent], None]:
 
     def log(event: SourceEvent) -> None:
         with contextlib.suppress(OSError):  # stderr gone (SIGHUP): the run goes on
-            err.print(f"{time.strftime('%H:%M:%S')} {event}", markup=False, highlight=False)
+            err.print(f"{time.strftime('%H:%M:%S')} {event}", markup=False, highlight=False,
+                      soft_wrap=True)
 
     return log
 
@@ -106,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
         writer = TrackWriter(args.out, args.force) if args.out else None
         if writer:
             stack.callback(writer.close)
+        objects_out = ObjectWriter(args.objects_out, args.force) if args.objects_out else None
+        if objects_out:
+            stack.callback(objects_out.close)
+        object_ids: set[int] = set()
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                             MofNCompleteColumn(), TextColumn("{task.fields[fps]:>6.1f} fps"),
                             TextColumn("{task.fields[live]:>4} live"), TimeElapsedColumn(),
@@ -120,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
                 except SourceLost:  # logged by the source; it reconnects by itself
                     if writer:
                         writer.flush_due()
+                    if objects_out:
+                        objects_out.flush_due()
                     continue
                 if frame is None:
                     break
@@ -127,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
                 stats.add(state)
                 if writer:
                     writer.write(state)
+                if objects_out:
+                    objects_out.write(state)
+                object_ids.update(o.id for o in state.objects)
                 if stats.frames % 10 == 0:
                     rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
                     progress.update(task, completed=stats.frames, fps=rate,
@@ -138,15 +151,23 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
         if signals.received:
             err.print(f"[yellow]interrupted[/] by {signals.name}: outputs closed")
-        report(stats.summary(), args, err, writer)
+        summary = stats.summary()
+        summary["objects"] = len(object_ids)
+        if params.trap.active:
+            summary["trap_passages"] = len(tracker.current_state().trap
+                                           if stats.frames else ())
+        report(summary, args, err, writer, objects_out)
     return 0
 
 
 def report(summary: dict, args: argparse.Namespace, err: Console,
-           writer: TrackWriter | None) -> None:
+           writer: TrackWriter | None, objects_out: ObjectWriter | None = None) -> None:
     if writer:
         summary["out"] = str(writer.path)
         summary["rows"] = writer.rows.rows
+    if objects_out:
+        summary["objects_out"] = str(objects_out.path)
+        summary["object_rows"] = objects_out.rows.rows
     if args.json:
         sys.stdout.write(json.dumps(summary) + "\n")
         return
@@ -159,6 +180,12 @@ def report(summary: dict, args: argparse.Namespace, err: Console,
         f"median live tracks  {summary['median_live_tracks']}",
         f"median moving speed {'-' if speed is None else f'{speed} px/s'}",
     ]
+    lines.append(f"moving objects      {summary['objects']}")
+    if "trap_passages" in summary:
+        lines.append(f"trap passages       {summary['trap_passages']}")
     if writer:
         lines.append(f"wrote               {summary['rows']} rows to {summary['out']}")
+    if objects_out:
+        lines.append(f"wrote               {summary['object_rows']} object rows to "
+                     f"{summary['objects_out']}")
     Console().print("\n".join(lines), highlight=False)

@@ -1,0 +1,182 @@
+"""Objects: grouping tracks that move together, stable ids, robust speeds, the objects CSV."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tracker.demo import DemoScene, MovingObject
+from tracker.engine import Tracker
+from tracker.objects import ObjectGrouper, TrackView, absorb_edges, core_speed, link_groups
+from tracker.params import ObjectParams, Params
+from tracker.sources import DemoSource
+from tracker.writers import OBJECT_COLUMNS, ObjectWriter
+from tui.cli import main
+
+MARGIN = 5  # px: an object's box centre may sit this far outside its true box
+
+
+def test_link_groups_needs_closeness_and_similar_velocity() -> None:
+    pts = [[0, 0], [20, 0], [40, 0], [100, 0], [0, 30], [20, 30]]
+    vel = [[50, 0], [52, 0], [49, 0], [50, 0], [-50, 0], [-50, 1]]
+    labels = link_groups(pts, vel, link_distance=25, tolerance=0.25, floor=5)
+    assert labels[0] == labels[1] == labels[2]  # a chain of close, like-moving points
+    assert labels[3] != labels[0]  # like-moving but far
+    assert labels[4] == labels[5] != labels[0]  # close but moving the other way
+    assert len(link_groups(np.zeros((0, 2)), np.zeros((0, 2)), 10, 0.2, 5)) == 0
+
+
+def test_core_speed_leaves_out_sliding_edge_tracks() -> None:
+    rigid = 75 + np.random.default_rng(0).normal(0, 0.4, 25)
+    sliders = np.linspace(40, 68, 22)  # tracks on the edge: partial, spread-out speeds
+    speed, core = core_speed(np.r_[rigid, sliders, np.nan], band=0.04)
+    assert speed == pytest.approx(75, abs=0.3)
+    assert core[:25].all() and not core[25:].any()
+    assert math.isnan(core_speed([np.nan, 0.0], 0.04)[0])
+
+
+def test_edge_groups_are_absorbed_by_the_object_they_trail() -> None:
+    pts = np.array([[0, 0], [10, 0], [20, 0], [30, 0], [10, 22], [20, 22], [200, 0]], float)
+    vel = np.array([[100, 0]] * 4 + [[55, 0], [60, 0], [40, 0]], float)
+    groups = [np.array([0, 1, 2, 3]), np.array([4, 5]), np.array([6])]
+    out = absorb_edges(groups, pts, vel, link_distance=25)
+    assert sorted(map(sorted, out)) == [[0, 1, 2, 3, 4, 5], [6]]  # the far one stays apart
+
+
+def view(ids, pts, vel) -> TrackView:
+    ids = np.asarray(ids, np.int64)
+    vel = np.asarray(vel, np.float32).reshape(-1, 2)
+    speed = np.hypot(vel[:, 0], vel[:, 1]).astype(np.float32)
+    return TrackView(ids, np.asarray(pts, np.float32).reshape(-1, 2), vel, speed,
+                     np.full(len(ids), np.nan), np.ones(len(ids), bool))
+
+
+def blob(x: float, y: float, n: int = 6) -> np.ndarray:
+    return np.array([[x + 8 * (i % 3), y + 8 * (i // 3)] for i in range(n)], np.float32)
+
+
+def test_ids_are_stable_through_track_turnover_and_short_gaps() -> None:
+    grouper = ObjectGrouper(ObjectParams(min_frames=1, keep_s=0.5))
+    v = [[60, 0]] * 6
+    first = grouper.update(0.0, view(range(1, 7), blob(100, 100), v), "")
+    assert [o.id for o in first] == [1]
+    # half the tracks replaced: still object 1
+    ids = [1, 2, 3, 11, 12, 13]
+    assert [o.id for o in grouper.update(0.1, view(ids, blob(106, 100), v), "")] == [1]
+    # every track replaced: the box where object 1 should be carries the id over
+    assert [o.id for o in grouper.update(0.2, view(range(21, 27), blob(112, 100), v), "")] == [1]
+    # unseen for 0.2 s (< keep_s), then back with new tracks where it should be
+    assert grouper.update(0.3, view([], np.zeros((0, 2)), []), "") == ()
+    back = grouper.update(0.4, view(range(31, 37), blob(124, 100), v), "")
+    assert [o.id for o in back] == [1]
+    assert back[0].seen == pytest.approx(0.4)
+    # a different object far away gets a new id
+    other = grouper.update(0.5, view(range(41, 47), blob(400, 300), [[0, -80]] * 6), "")
+    assert [o.id for o in other] == [2]
+
+
+def test_objects_show_after_min_frames_and_static_tracks_make_none() -> None:
+    grouper = ObjectGrouper(ObjectParams(min_frames=3))
+    v = [[0, 40]] * 6
+    shown = [grouper.update(i / 10, view(range(1, 7), blob(50, 50 + 4 * i), v), "")
+             for i in range(4)]
+    assert [len(s) for s in shown] == [0, 0, 1, 1]
+
+
+def test_a_still_scene_has_no_objects() -> None:
+    still = DemoScene(objects=(MovingObject("parked", 96, 64, cx=200, cy=150),))
+    source = DemoSource(30, paced=False, frames=30, scene=still)
+    tracker = Tracker()
+    while (frame := source.read()) is not None:
+        state = tracker.update(frame)
+        assert state.objects == ()
+
+
+def test_demo_scene_one_object_per_moving_object_with_the_right_speed() -> None:
+    """truck 120 px/s, car 75 px/s, ball turning at 50 px/s: each one object, its speed."""
+    source = DemoSource(30, paced=False, frames=300)
+    tracker = Tracker(Params())
+    frames = spurious = 0
+    errors: dict[str, list[float]] = {}
+    found: dict[str, list[int]] = {}
+    ids: dict[str, list[int]] = {}
+    while (frame := source.read()) is not None:
+        state = tracker.update(frame)
+        if frame.index < 15:
+            continue
+        frames += 1
+        truth = source.scene.truth(frame.t)
+        whole = [o for o in truth if o.w / 2 <= o.x <= 640 - o.w / 2]
+        for o in state.objects:
+            hits = [tt for tt in truth if abs(o.x - tt.x) <= tt.w / 2 + MARGIN
+                    and abs(o.y - tt.y) <= tt.h / 2 + MARGIN]
+            if not hits:
+                spurious += 1
+                continue
+            if hits[0] in whole:
+                errors.setdefault(hits[0].name, []).append(o.speed / hits[0].speed - 1)
+                ids.setdefault(hits[0].name, []).append(o.id)
+        for tt in whole:
+            count = sum(1 for o in state.objects if abs(o.x - tt.x) <= tt.w / 2 + MARGIN
+                        and abs(o.y - tt.y) <= tt.h / 2 + MARGIN)
+            found.setdefault(tt.name, []).append(count)
+    for name in ("truck", "car", "ball"):
+        counts = np.array(found[name])
+        assert np.mean(counts == 1) > 0.9, f"{name}: one object in only {np.mean(counts == 1)}"
+        assert abs(np.median(errors[name])) < 0.02, f"{name}: speed off"
+    assert spurious < 0.05 * frames
+    ball = np.array(ids["ball"])  # the ball never leaves the frame: it keeps its id
+    assert np.mean(ball == ball[0]) > 0.97
+
+
+def test_object_box_and_fields_match_the_truck() -> None:
+    source = DemoSource(30, paced=False, frames=40)
+    tracker = Tracker(Params().with_value("speed.meters_per_pixel", 0.05))
+    while (frame := source.read()) is not None:
+        state = tracker.update(frame)
+    truck = next(t for t in source.scene.truth(state.t) if t.name == "truck")
+    obj = min(state.objects, key=lambda o: math.hypot(o.x - truck.x, o.y - truck.y))
+    assert abs(obj.x - truck.x) < 10 and abs(obj.y - truck.y) < 8
+    assert 0.7 * truck.w < obj.w <= truck.w + 4 and 0.7 * truck.h < obj.h <= truck.h + 4
+    assert min(obj.direction, 360 - obj.direction) < 2  # moving right
+    assert obj.speed_world == pytest.approx(120 * 0.05, rel=0.02) and obj.unit == "m/s"
+    assert obj.top_speed >= obj.speed and obj.tracks == len(obj.track_ids)
+    assert obj.seen == pytest.approx(state.t - obj.first_seen)
+
+
+def test_objects_csv_from_the_track_command(tmp_path: Path) -> None:
+    out = tmp_path / "objects.csv"
+    code = main(["track", "demo", "--frames", "45", "--objects-out", str(out),
+                 "--set", "speed.meters_per_pixel=0.05", "--set", "speed.unit=km/h"])
+    assert code == 0
+    with out.open() as fh:
+        header = fh.readline().strip().split(",")
+        rows = list(csv.DictReader(fh, fieldnames=header))
+    assert ",".join(header).startswith(
+        "frame,t,object_id,x,y,w,h,vx,vy,speed,speed_world,unit")
+    assert tuple(header) == OBJECT_COLUMNS
+    last = [r for r in rows if int(r["frame"]) == 44]
+    assert len(last) == 3
+    fastest = max(last, key=lambda r: float(r["speed"]))
+    assert float(fastest["speed_world"]) == pytest.approx(120 * 0.05 * 3.6, rel=0.02)
+    assert fastest["unit"] == "km/h" and fastest["trap_speed"] == ""
+    # refuses to overwrite without --force, with the flag named
+    assert main(["track", "demo", "--frames", "2", "--objects-out", str(out)]) == 2
+
+
+def test_objects_jsonl_uncalibrated_has_nulls(tmp_path: Path) -> None:
+    out = tmp_path / "objects.jsonl"
+    writer = ObjectWriter(out)
+    source = DemoSource(30, paced=False, frames=20)
+    tracker = Tracker()
+    while (frame := source.read()) is not None:
+        writer.write(tracker.update(frame))
+    writer.close()
+    import json
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and all(r["speed_world"] is None and r["unit"] is None for r in rows)
+    assert list(rows[0])[:12] == list(OBJECT_COLUMNS[:12])

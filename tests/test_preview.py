@@ -1,0 +1,168 @@
+"""The Preview widget in a tiny host app: picking points, change detection, messages."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+from tracker.engine import Tracker
+from tracker.params import PreviewParams
+from tracker.sources import DemoSource, Frame
+from tui.preview import WAITING, Preview
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+class Host(App):
+    AUTO_FOCUS = None  # the keyboard cursor shows only with focus; tests focus when needed
+
+    def __init__(self, **preview_kwargs) -> None:
+        super().__init__()
+        self.picked: list[tuple[float, float]] = []
+        self.preview_kwargs = preview_kwargs
+
+    def compose(self) -> ComposeResult:
+        yield Preview(**self.preview_kwargs)
+
+    def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
+        self.picked.append((event.x, event.y))
+
+
+def state_of(image: np.ndarray, index: int = 0):
+    """A TrackState of `image` with its tracks and objects taken away."""
+    state = Tracker().update(Frame(index, index / 30, image, False))
+    return dataclasses.replace(state, ids=state.ids[:0], pts=state.pts[:0],
+                               trails=state.trails[:0], trail_len=state.trail_len[:0],
+                               objects=())
+
+
+def checker(w: int = 80, h: int = 40) -> np.ndarray:
+    img = np.zeros((h, w, 3), np.uint8)
+    img[(np.arange(h)[:, None] // 10 + np.arange(w)[None, :] // 10) % 2 == 1] = 255
+    return img
+
+
+async def until_drawn(pilot, preview: Preview, frames: int) -> None:
+    """Wait (the preview paces itself) until it has drawn `frames` frames."""
+    for _ in range(100):
+        if preview._frames >= frames:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"preview drew {preview._frames} frames, not {frames}")
+
+
+def line_text(preview: Preview, y: int) -> str:
+    return "".join(seg.text for seg in preview.render_line(y))
+
+
+async def test_waiting_message_before_the_first_frame():
+    app = Host()
+    async with app.run_test(size=(60, 11)) as pilot:
+        preview = app.query_one(Preview)
+        await pilot.pause()
+        assert WAITING in line_text(preview, 5)
+        assert preview.image_size is None and preview.stats.rows == 11
+
+
+async def test_click_posts_the_image_pixel_under_the_cell():
+    app = Host(params=PreviewParams(color="256"))
+    async with app.run_test(size=(8, 2)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show(state_of(checker(80, 40)))  # 10x10 image pixels per half cell
+        await pilot.pause()
+        assert preview.image_size == (80, 40)
+        await pilot.click(Preview, offset=(3, 1))
+        await pilot.pause()
+        assert app.picked == [pytest.approx((34.5, 29.5))]  # centre of cell (3, 1)
+
+
+async def test_keyboard_cursor_and_a_add_a_point():
+    app = Host()
+    async with app.run_test(size=(8, 2)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show(state_of(checker(80, 40)))
+        preview.focus()
+        await pilot.pause()
+        assert preview.cursor == pytest.approx((39.5, 19.5))  # starts at the image centre
+        await pilot.press("right", "right", "up", "a")
+        await pilot.pause()
+        assert app.picked == [pytest.approx((59.5, 9.5))]
+
+
+async def test_unchanged_frame_refreshes_no_rows_and_a_change_refreshes_its_span():
+    app = Host(params=PreviewParams(color="256"))
+    async with app.run_test(size=(40, 10)) as pilot:
+        preview = app.query_one(Preview)
+        image = checker(80, 40)
+        preview.show(state_of(image, 0))
+        await pilot.pause()
+        strips = list(preview._strips)
+        calls: list[tuple] = []
+        original = preview.refresh
+
+        def spy(*regions, **kwargs):
+            calls.append(regions)
+            return original(*regions, **kwargs)
+
+        preview.refresh = spy  # type: ignore[method-assign]
+        preview.show(state_of(image.copy(), 1))  # a new state, the same picture
+        await until_drawn(pilot, preview, 2)
+        assert calls == []
+        assert all(a is b for a, b in zip(strips, preview._strips))
+        changed = image.copy()
+        changed[20:24, 40:44] = (0, 0, 255)  # canvas pixels 20-21 x 10-11: cells 20-21, row 5
+        preview.show(state_of(changed, 2))
+        await until_drawn(pilot, preview, 3)
+        regions = [r for call in calls for r in call]
+        assert regions and {r.y for r in regions} == {5}
+        assert all(r.x == 20 and r.width == 2 and r.height == 1 for r in regions), regions
+        same = [a is b for a, b in zip(strips, preview._strips)]
+        assert same.count(False) == 1 and not same[5]
+
+
+async def test_same_state_object_is_free_and_trails_toggle_redraws():
+    app = Host(params=PreviewParams(color="truecolor"))
+    async with app.run_test(size=(40, 10)) as pilot:
+        preview = app.query_one(Preview)
+        source = DemoSource(fps=30, paced=False, frames=20)
+        tracker = Tracker()
+        for _ in range(8):
+            state = tracker.update(source.read())
+        preview.show(state)
+        await pilot.pause()
+        frames = preview._frames
+        preview.show(state)
+        await pilot.pause()
+        assert preview._frames == frames
+        preview.gray = True
+        await pilot.pause()
+        assert preview._frames == frames + 1
+        assert preview.stats.mode == "truecolor"
+
+
+async def test_resize_resizes_the_picture():
+    app = Host()
+    async with app.run_test(size=(40, 10)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show(state_of(checker(80, 40)))
+        await pilot.pause()
+        assert (preview.layout_info.cols, preview.layout_info.rows) == (40, 10)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert (preview.layout_info.cols, preview.layout_info.rows) == (60, 20)
+        assert preview.stats.cols == 60 and preview.render_line(3).cell_length == 60
+
+
+async def test_set_params_changes_mode_and_budget():
+    app = Host()
+    async with app.run_test(size=(40, 10)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show(state_of(checker(80, 40)))
+        preview.set_params(dataclasses.replace(PreviewParams(), color="ascii", max_kbps=300.0))
+        await pilot.pause()
+        stats = preview.stats
+        assert stats.mode == "ascii" and stats.budget_kbps == 300.0
+        assert set(line_text(preview, 4)) <= set(" .:-=+*#%@")

@@ -1,0 +1,170 @@
+"""Frame -> half-block cells: exact pixels for tiny images, geometry, tracks, boxes, overlay."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tracker.colors import object_colors, track_color, track_colors
+from tracker.render import (
+    MARK_BOX,
+    MARK_NONE,
+    MARK_OVERLAY,
+    MARK_POINT,
+    MARK_TRAIL,
+    Overlay,
+    fit,
+    render_cells,
+)
+
+
+def gradient(w: int, h: int) -> np.ndarray:
+    """A BGR image whose pixel (x, y) is (b=x*10, g=y*10, r=200)."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 0] = (np.arange(w) * 10)[None, :]
+    img[..., 1] = (np.arange(h) * 10)[:, None]
+    img[..., 2] = 200
+    return img
+
+
+def tracks(pts, trails=None, objects=()):
+    pts = np.asarray(pts, np.float32).reshape(-1, 2)
+    n = len(pts)
+    if trails is None:
+        trails = pts[:, None, :]
+    trails = np.asarray(trails, np.float32)
+    return SimpleNamespace(ids=np.arange(1, n + 1), pts=pts, trails=trails,
+                           trail_len=np.full(n, trails.shape[1], np.int32), objects=objects)
+
+
+def test_same_size_image_maps_pixel_for_pixel_upper_and_lower():
+    img = gradient(4, 4)
+    cells = render_cells(img, None, 4, 2)
+    assert cells.shape == (2, 4)
+    assert cells.layout == fit(4, 4, 4, 2)
+    rgb = img[..., ::-1]
+    np.testing.assert_array_equal(cells.upper, rgb[0::2])
+    np.testing.assert_array_equal(cells.lower, rgb[1::2])
+    assert not cells.blank.any()
+    assert (cells.marks == MARK_NONE).all()
+
+
+def test_inter_area_halves_average_two_by_two_blocks():
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:2, :2] = (0, 0, 200)  # top-left block red (BGR)
+    img[2:, 2:] = (100, 100, 100)
+    cells = render_cells(img, None, 2, 1)  # canvas 2x2: one pixel per 2x2 block
+    np.testing.assert_array_equal(cells.upper[0], [[200, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(cells.lower[0], [[0, 0, 0], [100, 100, 100]])
+
+
+def test_letterbox_keeps_aspect_and_centres():
+    layout = fit(640, 360, 160, 48)  # canvas 160x96: picture 160x90, 3 px bands
+    assert (layout.w, layout.h, layout.x0) == (160, 90, 0)
+    assert layout.y0 == 2 and layout.y0 % 2 == 0
+    tall = fit(100, 400, 40, 20)  # canvas 40x40 -> picture 10x40, centred horizontally
+    assert (tall.w, tall.h, tall.x0, tall.y0) == (10, 40, 15, 0)
+    cells = render_cells(np.full((400, 100, 3), 255, np.uint8), None, 40, 20)
+    assert cells.blank[:, :15].all() and cells.blank[:, 25:].all()
+    assert not cells.blank[:, 15:25].any()
+    half = fit(640, 360, 160, 48, scale=0.5)
+    assert half.w == 80 and half.x0 == 40
+
+
+def test_cell_to_image_and_back():
+    layout = fit(80, 40, 8, 2)  # 10x10 image pixels per canvas pixel
+    assert layout.cell_to_image(3, 1) == pytest.approx((34.5, 29.5))  # cell centre
+    assert layout.cell_to_image(3, 1, 0.25) == pytest.approx((34.5, 24.5))  # upper pixel
+    assert layout.cell_to_image(3, 1, 0.75) == pytest.approx((34.5, 34.5))  # lower pixel
+    assert layout.image_to_cell(34.5, 24.5) == (3, 1, 0)
+    assert layout.image_to_cell(34.5, 34.5) == (3, 1, 1)
+    boxed = fit(100, 400, 40, 20)
+    assert boxed.cell_to_image(0, 5) is None  # on the letterbox
+    assert boxed.cell_to_image(15, 0, 0.25) == pytest.approx((4.5, 4.5))
+
+
+def test_live_point_fills_its_cell_in_its_track_colour():
+    img = np.zeros((40, 80, 3), np.uint8)
+    cells = render_cells(img, tracks([(34, 25)]), 8, 2)
+    col, row, _ = cells.layout.image_to_cell(34, 25)
+    b, g, r = track_color(1)
+    assert (col, row) == (3, 1)
+    assert tuple(cells.upper[row, col]) == (r, g, b) == tuple(cells.lower[row, col])
+    assert cells.marks[row, col] == MARK_POINT
+    assert (cells.marks == MARK_POINT).sum() == 1
+
+
+def test_trail_is_a_fading_line_from_the_point():
+    img = np.zeros((10, 100, 3), np.uint8)  # a 100x5 grid is 100x10 pixels: one per pixel
+    trail = [[(90, 4), (70, 4), (50, 4), (30, 4), (10, 4)]]  # newest first
+    cells = render_cells(img, tracks([(90, 4)], trail), 100, 5, trails=True)
+    row = cells.layout.image_to_cell(0, 4)[1]
+    marked = np.flatnonzero(cells.marks[row] == MARK_TRAIL)
+    assert marked.min() <= 11 and marked.max() >= 85  # continuous, no gaps along 10..90
+    assert len(marked) >= 75
+    half = cells.layout.image_to_cell(0, 4)[2]
+    lum = (cells.upper if half == 0 else cells.lower)[row].astype(int).sum(axis=1)
+    assert lum[85] > lum[50] > lum[12] > 0  # fades with age into the black picture
+    plain = render_cells(img, tracks([(90, 4)], trail), 100, 5, trails=False)
+    assert not (plain.marks == MARK_TRAIL).any()
+
+
+def test_static_trail_hides_under_its_point():
+    img = np.zeros((40, 80, 3), np.uint8)
+    cells = render_cells(img, tracks([(34, 25)], [[(34, 25), (34.2, 25.1), (33.9, 25)]]), 8, 2)
+    assert not (cells.marks == MARK_TRAIL).any()
+
+
+def test_object_box_outline_in_object_colour():
+    img = np.zeros((20, 20, 3), np.uint8)
+    obj = SimpleNamespace(id=7, x=10.0, y=10.0, w=8.0, h=8.0)
+    cells = render_cells(img, tracks(np.zeros((0, 2)), np.zeros((0, 1, 2)), (obj,)), 20, 10)
+    b, g, r = object_colors([7])[0]
+    boxed = cells.marks == MARK_BOX
+    assert boxed.any() and not boxed[5, 10]  # the outline, not the inside
+    rows, cols = np.nonzero(boxed)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (3, 7, 6, 14)
+    assert (tuple(cells.upper[3, 10]) == (r, g, b)) or (tuple(cells.lower[3, 10]) == (r, g, b))
+
+
+def test_overlay_points_lines_labels_and_cursor():
+    img = np.zeros((20, 40, 3), np.uint8)
+    overlay = Overlay(points=((5, 5),), lines=((0, 15, 39, 15),), labels=((20, 2, "A1"),),
+                      cursor=(30, 10))
+    cells = render_cells(img, None, 40, 10, overlay=overlay)
+    assert cells.marks[2, 5] == MARK_OVERLAY  # the point's cell
+    assert (cells.marks[7] == MARK_OVERLAY).sum() >= 39  # the line across row y=15
+    assert chr(cells.text[1, 20]) == "A" and chr(cells.text[1, 21]) == "1"
+    assert cells.marks[5, 30] == MARK_OVERLAY  # the cursor's centre
+
+
+def test_gray_picture_keeps_track_colours():
+    img = gradient(8, 8)
+    cells = render_cells(img, tracks([(1, 1)]), 8, 4, gray=True)
+    pic = cells.pixels.astype(int)
+    b, g, r = track_color(1)
+    mask = np.ones((8, 8), bool)
+    mask[0:2, 1] = False  # the point's cell
+    assert (pic[mask][:, 0] == pic[mask][:, 1]).all() and (pic[mask][:, 1] == pic[mask][:, 2]).all()
+    assert tuple(cells.pixels[0, 1]) == (r, g, b)
+
+
+def test_track_colours_stable_and_distinct():
+    a = track_colors([1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(a, track_colors([1, 2, 3, 4, 5]))
+    np.testing.assert_array_equal(track_colors([3])[0], a[2])
+    assert len({tuple(c) for c in a}) == 5
+    assert (a.max(axis=1) == 255).all()  # bright
+    assert track_colors([]).shape == (0, 3)
+
+
+def test_tracker_package_does_not_import_ui():
+    code = ("import sys, tracker.render, tracker.palette, tracker.ansi, tracker.budget;"
+            "print(any(m.split('.')[0] in ('textual', 'rich', 'tui') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,28 @@
+"""A picture of the whole layout, with a deterministic source (12 demo frames, then ENDED)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tracker.loop import RunState
+from tracker.params import Params
+from tracker.sources import DemoSource
+from tui.app import FlowtopApp
+from tui.preview import Preview
+
+
+def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
+    app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=12), params=Params(),
+                     config_path=tmp_path / "c.toml")
+
+    async def settle(pilot) -> None:
+        for _ in range(200):
+            if (app.run_state == RunState.ENDED and app.snapshot.state is not None
+                    and app.snapshot.state.index == 11):
+                break
+            await pilot.pause(0.05)
+        app.refresh_panels()
+        app.query_one(Preview).show(app.snapshot.state)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(160, 50), run_before=settle)
