@@ -184,9 +184,15 @@ def test_source_closed_on_cancel_and_the_loop_ends_quickly_while_lost() -> None:
 APP_SIZE = (120, 36)
 
 
-async def app_wait(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+async def app_wait(pilot: Pilot, condition: Callable[[], bool], what: str,
+                   seen: list[RunState] | None = None) -> None:
+    """Let the app run until `condition()`; the states it shows meanwhile go to `seen`."""
     deadline = time.monotonic() + WAIT_S
-    while not condition():
+    while True:
+        if seen is not None and (not seen or seen[-1] is not pilot.app.run_state):
+            seen.append(pilot.app.run_state)
+        if condition():
+            return
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.05)
 
@@ -201,14 +207,15 @@ def shown_index(app: FlowtopApp) -> int:
 
 
 async def test_app_goes_live_lost_live_and_tracks_again(tmp_path: Path) -> None:
-    cam = FlakyCamera(["frames:20", "down:1000000"], paced=True)
+    cam = FlakyCamera(["frames:60", "down:1000000"], paced=True)
     source = ResilientSource(cam.open, cam.open(), backoff_start=0.05, backoff_max=0.2)
     app = FlowtopApp(source=source, params=Params(), config_path=tmp_path / "flowtop.toml")
+    seen: list[RunState] = []
     async with app.run_test(size=APP_SIZE) as pilot:
-        await app_wait(pilot, lambda: shown_index(app) >= 10, "frames")
-        assert app.run_state is RunState.LIVE
+        await app_wait(pilot, lambda: shown_index(app) >= 10, "frames", seen)
+        await app_wait(pilot, lambda: app.run_state is RunState.SOURCE_LOST, "SOURCE LOST",
+                       seen)
         before = app.snapshot.state
-        await app_wait(pilot, lambda: app.run_state is RunState.SOURCE_LOST, "SOURCE LOST")
         await app_wait(pilot, lambda: "SOURCE LOST" in status_line(app), "the status bar")
         assert "unplugged" in status_line(app) and "reconnecting" in status_line(app)
         trails = app.query_one(Preview).trails
@@ -217,7 +224,8 @@ async def test_app_goes_live_lost_live_and_tracks_again(tmp_path: Path) -> None:
         lost_index = shown_index(app)
         cam.down = 0  # plugged back in
         await app_wait(pilot, lambda: app.run_state is RunState.LIVE
-                       and shown_index(app) > lost_index + 5, "LIVE again")
+                       and shown_index(app) > lost_index + 5, "LIVE again", seen)
+        assert seen == [RunState.LIVE, RunState.SOURCE_LOST, RunState.LIVE]
         await app_wait(pilot, lambda: "LIVE" in status_line(app), "the status bar")
         after = app.snapshot.state
         assert after.live > 0

@@ -11,7 +11,15 @@ import pytest
 
 from tracker.demo import DemoScene, MovingObject
 from tracker.engine import Tracker
-from tracker.objects import ObjectGrouper, TrackView, absorb_edges, core_speed, link_groups
+from tracker.objects import (
+    ObjectGrouper,
+    TrackView,
+    absorb_edges,
+    components,
+    core_speed,
+    link_groups,
+    near_pairs,
+)
 from tracker.params import ObjectParams, Params
 from tracker.sources import DemoSource
 from tracker.writers import OBJECT_COLUMNS, ObjectWriter
@@ -42,9 +50,17 @@ def test_core_speed_leaves_out_sliding_edge_tracks() -> None:
 def test_edge_groups_are_absorbed_by_the_object_they_trail() -> None:
     pts = np.array([[0, 0], [10, 0], [20, 0], [30, 0], [10, 22], [20, 22], [200, 0]], float)
     vel = np.array([[100, 0]] * 4 + [[55, 0], [60, 0], [40, 0]], float)
-    groups = [np.array([0, 1, 2, 3]), np.array([4, 5]), np.array([6])]
-    out = absorb_edges(groups, pts, vel, link_distance=25)
-    assert sorted(map(sorted, out)) == [[0, 1, 2, 3, 4, 5], [6]]  # the far one stays apart
+    links = near_pairs(pts, vel, link_distance=25, tolerance=0.25, floor=5)
+    labels = components(len(pts), links.a[links.linked], links.b[links.linked])
+    assert len(set(labels.tolist())) == 3  # object, its slow edge, and a far slow point
+    out = absorb_edges(labels, vel, links)
+    assert len(set(out[:6].tolist())) == 1  # the edge joined the object
+    assert out[6] != out[0]  # the far one stays apart
+    backwards = vel.copy()
+    backwards[4:6] = [[-55, 0], [-60, 0]]  # close but moving the other way: not an edge
+    links = near_pairs(pts, backwards, 25, 0.25, 5)
+    labels = components(len(pts), links.a[links.linked], links.b[links.linked])
+    assert len(set(absorb_edges(labels, backwards, links).tolist())) == 3
 
 
 def view(ids, pts, vel) -> TrackView:

@@ -7,11 +7,12 @@ import dataclasses
 import numpy as np
 import pytest
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
 from tracker.engine import Tracker
 from tracker.params import PreviewParams
 from tracker.sources import DemoSource, Frame
-from tui.preview import WAITING, Preview
+from tui.preview import WAITING, Preview, PreviewTile
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -55,7 +56,9 @@ async def until_drawn(pilot, preview: Preview, frames: int) -> None:
 
 
 def line_text(preview: Preview, y: int) -> str:
-    return "".join(seg.text for seg in preview.render_line(y))
+    """Row `y` of the preview as text, across its tiles."""
+    return "".join(seg.text for tile in preview.query(PreviewTile)
+                   for seg in tile.render_line(y))
 
 
 async def test_waiting_message_before_the_first_frame():
@@ -92,35 +95,39 @@ async def test_keyboard_cursor_and_a_add_a_point():
         assert app.picked == [pytest.approx((59.5, 9.5))]
 
 
-async def test_unchanged_frame_refreshes_no_rows_and_a_change_refreshes_its_span():
+async def test_unchanged_frame_refreshes_nothing_and_a_change_refreshes_its_cells():
     app = Host(params=PreviewParams(color="256"))
     async with app.run_test(size=(40, 10)) as pilot:
         preview = app.query_one(Preview)
         image = checker(80, 40)
         preview.show(state_of(image, 0))
         await pilot.pause()
-        strips = list(preview._strips)
-        calls: list[tuple] = []
-        original = preview.refresh
+        assert preview.last_refresh is None  # the first frame repaints everything
+        strips = [list(row) for row in preview._strips]
+        tiles = list(preview.query(PreviewTile))
+        assert len(tiles) == 5 and [t.size.width for t in tiles] == [8] * 5
+        calls: list[tuple[int, tuple]] = []
+        for tile in tiles:
+            original = tile.refresh
 
-        def spy(*regions, **kwargs):
-            calls.append(regions)
-            return original(*regions, **kwargs)
+            def spy(*regions, _index=tile.index, _original=original, **kwargs):
+                calls.append((_index, regions))
+                return _original(*regions, **kwargs)
 
-        preview.refresh = spy  # type: ignore[method-assign]
+            tile.refresh = spy  # type: ignore[method-assign]
         preview.show(state_of(image.copy(), 1))  # a new state, the same picture
         await until_drawn(pilot, preview, 2)
-        assert calls == []
-        assert all(a is b for a, b in zip(strips, preview._strips))
+        assert calls == [] and preview.last_refresh == []
+        assert all(a is b for old, new in zip(strips, preview._strips)
+                   for a, b in zip(old, new))
         changed = image.copy()
         changed[20:24, 40:44] = (0, 0, 255)  # canvas pixels 20-21 x 10-11: cells 20-21, row 5
         preview.show(state_of(changed, 2))
         await until_drawn(pilot, preview, 3)
-        regions = [r for call in calls for r in call]
-        assert regions and {r.y for r in regions} == {5}
-        assert all(r.x == 20 and r.width == 2 and r.height == 1 for r in regions), regions
-        same = [a is b for a, b in zip(strips, preview._strips)]
-        assert same.count(False) == 1 and not same[5]
+        assert preview.last_refresh == [Region(20, 5, 2, 1)]
+        assert calls == [(2, (Region(4, 5, 2, 1),))]  # tile 2 holds columns 16..23
+        kept = [[a is b for a, b in zip(old, new)] for old, new in zip(strips, preview._strips)]
+        assert all(all(row) for r, row in enumerate(kept) if r != 5)
 
 
 async def test_same_state_object_is_free_and_trails_toggle_redraws():
@@ -153,7 +160,8 @@ async def test_resize_resizes_the_picture():
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
         assert (preview.layout_info.cols, preview.layout_info.rows) == (60, 20)
-        assert preview.stats.cols == 60 and preview.render_line(3).cell_length == 60
+        assert preview.stats.cols == 60
+        assert sum(t.size.width for t in preview.query(PreviewTile)) == 60
 
 
 async def test_set_params_changes_mode_and_budget():

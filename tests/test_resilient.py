@@ -87,7 +87,9 @@ def test_retries_follow_the_backoff_until_the_device_opens() -> None:
     events: list[SourceEvent] = []
     cam = FlakyCamera(["frames:2", "down:5", "frames:2"])
     src = wrap(cam, events=events)
-    read_frames(src, 4)
+    frames, _ = read_frames(src, 4)
+    waited = sum(backoff_delay(k, START, CAP) for k in range(1, 7))
+    assert frames[2].t - frames[1].t >= waited  # the outage shows in the frame times
     retries = [e for e in events if e.kind == "retry"]
     assert [e.attempt for e in retries] == [1, 2, 3, 4, 5]
     assert [e.retry_in for e in retries] == [backoff_delay(k, START, CAP) for k in range(2, 7)]

@@ -4,11 +4,16 @@ config saves; nothing overwritten without --force; a live source's outages logge
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
+import pty
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -198,3 +203,100 @@ def test_config_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         save_params(Params().with_value("lk.win_size", 31), path)
     assert load_params(path).lk.win_size == 21  # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no temp file left
+
+
+# -- the UI in a real terminal (a pty) -----------------------------------------------------
+
+
+def set_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+class Terminal:
+    """`flowtop --source demo` on its own pty, as over SSH: the child leads a session whose
+    controlling terminal is the pty, so closing the master hangs it up."""
+
+    def __init__(self, tmp: Path, term: str, extra_env: dict[str, str]) -> None:
+        env = {**os.environ, "TERM": term, "XDG_CONFIG_HOME": str(tmp / "cfg"),
+               "PYTHONPATH": str(ROOT), **extra_env}
+        env.pop("COLORTERM", None)
+        argv = [sys.executable, "-m", "tui.cli", "--source", "demo"]
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: become flowtop at once, never return into pytest
+            try:
+                os.chdir(tmp)
+                os.execve(sys.executable, argv, env)
+            finally:
+                os._exit(127)
+        set_size(self.fd, 100, 30)
+        self.output = b""
+
+    def pump(self, seconds: float) -> None:
+        """Read what the app draws for `seconds` (or until it exits)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    data = os.read(self.fd, 1 << 16)
+                except OSError:  # EIO: the child has gone
+                    return
+                if not data:
+                    return
+                self.output += data
+
+    def resize(self, cols: int, rows: int) -> None:
+        set_size(self.fd, cols, rows)  # the kernel sends SIGWINCH to the app
+
+    def wait(self, read: bool = True) -> int:
+        """The exit code, reading the terminal meanwhile (unless it is closed)."""
+        deadline = time.monotonic() + HANG_GUARD_S
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            if read:
+                self.pump(0.1)
+            else:
+                time.sleep(0.1)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        raise AssertionError("the app did not exit")
+
+
+ALT_SCREEN_ON, ALT_SCREEN_OFF, CURSOR_ON = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"
+
+
+@pytest.mark.parametrize(("end", "term", "env"), [
+    ("SIGHUP", "xterm-256color", {}), ("SIGTERM", "xterm", {}),
+    ("SIGHUP", "xterm-256color", {"NO_COLOR": "1"}), ("hang up", "xterm-256color", {})])
+def test_the_ui_ends_cleanly_and_restores_the_terminal(end: str, term: str,
+                                                      env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    tty = Terminal(tmp_path, term, env)
+    try:
+        tty.pump(0.5)
+        deadline = time.monotonic() + HANG_GUARD_S
+        while ALT_SCREEN_ON not in tty.output or len(tty.output) < 20_000:  # up and drawing
+            assert time.monotonic() < deadline, tty.output[-500:]
+            tty.pump(0.1)
+        tty.resize(20, 10)  # down to 20x10 and back
+        tty.pump(1.0)
+        tty.resize(100, 30)
+        tty.pump(1.0)
+        if end == "hang up":
+            os.close(tty.fd)  # the SSH session drops: the kernel sends SIGHUP
+            tty.fd = -1
+            code = tty.wait(read=False)
+        else:
+            drawn = len(tty.output)
+            os.kill(tty.pid, getattr(signal, end))
+            code = tty.wait()
+            tty.pump(1.0)
+            after = tty.output[drawn:]
+            assert ALT_SCREEN_OFF in after and CURSOR_ON in after, after[-300:]
+        assert code == 0
+        assert b"Traceback" not in tty.output
+    finally:
+        if tty.fd >= 0:
+            os.close(tty.fd)

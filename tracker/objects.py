@@ -62,32 +62,44 @@ class ObjectState:
         return math.degrees(math.atan2(-self.vy, self.vx)) % 360.0
 
 
-def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float,
-                tolerance: float, floor: float) -> npt.NDArray[np.int64]:
-    """Connected groups of points (N, 2) px with velocities (N, 2) px/s.
+@dataclass(frozen=True)
+class Links:
+    """Pairs (a[k] < b[k]) of points within the link distance; `linked` marks those that also
+    move alike (and so belong to one group)."""
 
-    i and j are linked when |p_i - p_j| <= link_distance and |v_i - v_j| <=
-    max(floor, tolerance * max(|v_i|, |v_j|)). Returns (N,) labels, equal within a group.
-    """
+    a: npt.NDArray[np.int64]
+    b: npt.NDArray[np.int64]
+    linked: npt.NDArray[np.bool_]
+
+
+def near_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float, tolerance: float,
+               floor: float) -> Links:
+    """Pairs of points (N, 2) px within `link_distance`; linked when their velocities (N, 2)
+    px/s differ by at most max(floor, tolerance * the larger speed)."""
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
     n = len(pts)
     speed = np.hypot(vel[:, 0], vel[:, 1])
-    rows, cols = [], []
+    rows, cols, alike = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, bool)]
     for start in range(0, n, CHUNK):
         part = slice(start, min(n, start + CHUNK))
         d2 = ((pts[part, None, :] - pts[None, :, :]) ** 2).sum(-1)
-        dv = np.hypot(*(vel[part, None, :] - vel[None, :, :]).transpose(2, 0, 1))
-        allowed = np.maximum(floor, tolerance * np.maximum(speed[part, None], speed[None, :]))
-        i, j = np.nonzero((d2 <= link_distance ** 2) & (dv <= allowed))
+        i, j = np.nonzero(d2 <= link_distance ** 2)
         keep = i + start < j
-        rows.append(i[keep] + start)
-        cols.append(j[keep])
+        i, j = i[keep] + start, j[keep]
+        dv = np.hypot(*(vel[i] - vel[j]).T)
+        rows.append(i)
+        cols.append(j)
+        alike.append(dv <= np.maximum(floor, tolerance * np.maximum(speed[i], speed[j])))
+    return Links(np.concatenate(rows), np.concatenate(cols), np.concatenate(alike))
+
+
+def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
+               ) -> npt.NDArray[np.int64]:
+    """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
+    labelled with its least index."""
     labels = np.arange(n)
-    if n == 0:
-        return labels
-    a, b = np.concatenate(rows), np.concatenate(cols)
-    while True:  # label propagation with pointer jumping: every group ends at its least index
+    while True:  # label propagation with pointer jumping
         low = np.minimum(labels[a], labels[b])
         new = labels.copy()
         np.minimum.at(new, a, low)
@@ -96,6 +108,15 @@ def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float,
         if np.array_equal(new, labels):
             return labels
         labels = new
+
+
+def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float,
+                tolerance: float, floor: float) -> npt.NDArray[np.int64]:
+    """Connected groups of points that are close and move alike (see `near_pairs`).
+    Returns (N,) labels, equal within a group."""
+    links = near_pairs(pts, vel, link_distance, tolerance, floor)
+    n = len(np.asarray(pts).reshape(-1, 2))
+    return components(n, links.a[links.linked], links.b[links.linked])
 
 
 def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:
@@ -119,31 +140,44 @@ def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[n
     return float(np.median(s[core])), core
 
 
-def absorb_edges(groups: list[npt.NDArray[np.int64]], pts: npt.ArrayLike, vel: npt.ArrayLike,
-                 link_distance: float) -> list[npt.NDArray[np.int64]]:
-    """Merge each group into a larger neighbour it trails: within `link_distance`, moving the
-    same way (within EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window
-    straddles object and background, slide along at a fraction of its speed."""
-    pts = np.asarray(pts, np.float64)
-    vel = np.asarray(vel, np.float64)
-    order = sorted(range(len(groups)), key=lambda i: len(groups[i]))
-    merged = {i: groups[i] for i in range(len(groups))}
-    heads = {i: np.median(vel[groups[i]], axis=0) for i in merged}
+def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
+                 ) -> npt.NDArray[np.int64]:
+    """Merge each group into a larger neighbouring group it trails: moving the same way (within
+    EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window straddles object
+    and background, slide along at a fraction of its speed. Returns the new labels."""
+    vel = np.asarray(vel, np.float64).reshape(-1, 2)
+    uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    heads = np.stack([np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)], 1)
+    heads /= sizes[:, None]
+    speed = np.hypot(heads[:, 0], heads[:, 1])
+    ga, gb = inverse[links.a], inverse[links.b]
+    pairs = np.unique(np.sort(np.c_[ga, gb][ga != gb], axis=1), axis=0)
+    neighbours: dict[int, set[int]] = {}
+    for x, y in pairs.tolist():
+        neighbours.setdefault(x, set()).add(y)
+        neighbours.setdefault(y, set()).add(x)
     cos_min = math.cos(math.radians(EDGE_ANGLE))
-    for small in order:
-        v = heads[small]
-        for big in sorted(merged, key=lambda i: -len(merged[i])):
-            if big == small or len(merged[big]) <= len(merged[small]):
-                continue
-            u = heads[big]
-            su, sv = float(np.hypot(*u)), float(np.hypot(*v))
-            if not (sv < su and su > 0 and sv > 0 and np.dot(u, v) >= cos_min * su * sv):
-                continue
-            d2 = ((pts[merged[small], None, :] - pts[None, merged[big], :]) ** 2).sum(-1)
-            if d2.min() <= link_distance ** 2:
-                merged[big] = np.concatenate([merged[big], merged.pop(small)])
+    parent = np.arange(len(uniq))
+    size = sizes.copy()
+    for small in np.argsort(sizes, kind="stable").tolist():
+        bigger = [g for g in neighbours.get(small, ()) if size[g] > size[small]]
+        for big in sorted(bigger, key=lambda g: -size[g]):
+            sv, su = speed[small], speed[big]
+            if 0 < sv < su and heads[small] @ heads[big] >= cos_min * su * sv:
+                parent[small] = big
+                size[big] += size[small]
+                for other in neighbours.pop(small, set()) - {big}:
+                    neighbours[other].discard(small)
+                    neighbours[other].add(big)
+                    neighbours.setdefault(big, set()).add(other)
+                neighbours.get(big, set()).discard(small)
                 break
-    return list(merged.values())
+    while True:  # follow merges of merges
+        root = parent[parent]
+        if np.array_equal(root, parent):
+            break
+        parent = root
+    return uniq[parent][inverse]
 
 
 @dataclass
@@ -229,11 +263,13 @@ class ObjectGrouper:
         idx = np.flatnonzero(tracks.eligible & self._steady(tracks, t))
         if len(idx) < p.min_tracks:
             return []
-        labels = link_groups(tracks.pts[idx], tracks.vel[idx], p.link_distance,
-                             p.velocity_tolerance, p.velocity_floor)
-        groups = [idx[labels == lab] for lab in np.unique(labels)]
-        groups = absorb_edges(groups, tracks.pts, tracks.vel, p.link_distance)
-        return [g for g in groups if len(g) >= p.min_tracks]
+        links = near_pairs(tracks.pts[idx], tracks.vel[idx], p.link_distance,
+                           p.velocity_tolerance, p.velocity_floor)
+        labels = components(len(idx), links.a[links.linked], links.b[links.linked])
+        labels = absorb_edges(labels, tracks.vel[idx], links)
+        order = np.argsort(labels, kind="stable")
+        _, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
+        return [idx[order[a:a + c]] for a, c in zip(starts, counts) if c >= p.min_tracks]
 
     def _steady(self, tracks: TrackView, t: float) -> npt.NDArray[np.bool_]:
         """Tracks whose last step agrees with their smoothed velocity: a track that has just
@@ -259,8 +295,18 @@ class ObjectGrouper:
         if not groups or not self._objects:
             return found
         ids = tracks.ids
-        shared = np.array([[np.intersect1d(ids[g], o.members, assume_unique=True).size
-                            for o in self._objects] for g in groups])
+        owners = np.concatenate([np.full(len(o.members), k) for k, o in
+                                 enumerate(self._objects)])
+        members = np.concatenate([o.members for o in self._objects])
+        order = np.argsort(members)
+        members, owners = members[order], owners[order]
+        grouped = np.concatenate(groups)
+        group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        shared = np.zeros((len(groups), len(self._objects)), np.int64)
+        if len(members):
+            pos = np.minimum(np.searchsorted(members, ids[grouped]), len(members) - 1)
+            hit = members[pos] == ids[grouped]
+            np.add.at(shared, (group_of[hit], owners[pos[hit]]), 1)
         taken: set[int] = set()
         for flat in np.argsort(-shared, axis=None, kind="stable"):
             gi, oi = divmod(int(flat), len(self._objects))

@@ -242,7 +242,8 @@ class Stabilizer:
         if prev is None or prev.shape != picture.shape:
             self._previous = picture.copy()
             return picture
-        moved = cv2.absdiff(picture, prev).max(axis=-1) > self.threshold
+        diff = cv2.absdiff(picture, prev)
+        moved = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2]) > self.threshold
         prev[moved] = picture[moved]
         return prev.copy()
 

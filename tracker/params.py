@@ -269,7 +269,7 @@ class PreviewParams(Section):
                        choices=("auto", "truecolor", "256", "16", "gray", "ascii"))
     quantize_bits: int = param(8, "bits kept per colour channel (8 = all); fewer = fewer "
                                "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
-    hysteresis: int = param(0, "a preview pixel keeps its colour unless a channel moved by more "
+    hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "
                             "than this (0 = off): sensor noise stops repainting", 0, 128, 2)
 
 

@@ -23,6 +23,7 @@ U8 = npt.NDArray[np.uint8]
 # what a cell shows besides the picture; larger wins when two halves differ
 MARK_NONE, MARK_TRAIL, MARK_BOX, MARK_OVERLAY, MARK_POINT = range(5)
 TRAIL_MIN_ALPHA = 0.25  # opacity of a trail's oldest end (its newest end is opaque)
+TRAIL_BANDS = 4  # steps of fading along a trail
 TRAIL_MAX_STEPS = 32  # samples per trail segment at most (segments are a few pixels long)
 OVERLAY_BGR = (0, 255, 255)
 CURSOR_BGR = (255, 0, 255)
@@ -246,10 +247,10 @@ def draw_trails(canvas: _Canvas, trails: npt.NDArray[np.float32],
     if n == 0 or length < 2:
         return
     uv = canvas.layout.to_canvas(trails.reshape(-1, 2)).reshape(n, length, 2)
-    cell = np.floor(uv).astype(np.int32)
-    cell[..., 1] >>= 1
+    px = np.floor(uv).astype(np.int32)
+    cell = (px[..., 1] >> 1) * canvas.layout.cols + px[..., 0]  # (N, L) cell index
     valid = np.arange(length)[None, :] < np.asarray(trail_len)[:, None]
-    moving = ((cell != cell[:, :1]).any(axis=-1) & valid).any(axis=1)
+    moving = ((cell != cell[:, :1]) & valid).any(axis=1)
     if not moving.any():
         return
     uv, valid, track_ids = uv[moving], valid[moving], np.flatnonzero(moving)
@@ -268,7 +269,9 @@ def draw_trails(canvas: _Canvas, trails: npt.NDArray[np.float32],
     k = np.arange(len(seg)) - np.repeat(np.cumsum(counts) - counts, counts)
     s = (k / counts[seg]).astype(np.float32)
     samples = a[seg] + (b - a)[seg] * s[:, None]
-    fade = 1.0 - (1.0 - TRAIL_MIN_ALPHA) * (age[seg] + s) / (length - 1)
+    # fade in a few steps of age: a trail's older part keeps its colour from frame to frame
+    band = np.minimum(np.floor((age[seg] + s) / (length - 1) * TRAIL_BANDS), TRAIL_BANDS - 1)
+    fade = 1.0 - (1.0 - TRAIL_MIN_ALPHA) * band / max(1, TRAIL_BANDS - 1)
     ij = np.floor(samples).astype(np.int32)
     keep = canvas.on_picture(ij)
     flat = ij[keep, 1] * canvas.layout.cols + ij[keep, 0]

@@ -207,6 +207,7 @@ class ResilientSource(Source):
         self._last_good = time.monotonic()
         self._index = 0
         self._last_t = -math.inf
+        self._last_wall = time.monotonic()  # when the last frame was handed out
         self._t_offset = 0.0
         self._restart = False
         self._dropped_before = 0
@@ -267,8 +268,9 @@ class ResilientSource(Source):
         image = as_bgr(frame.image)
         size = (image.shape[1], image.shape[0])
         restart = self._restart or frame.restart or (self._index > 0 and size != self.size)
-        if restart and frame.t + self._t_offset <= self._last_t:  # keep time moving forward
-            self._t_offset = self._last_t + max(1e-3, now - self._last_good) - frame.t
+        if restart and frame.t + self._t_offset <= self._last_t:  # keep time moving forward,
+            gap = max(1e-3, now - self._last_wall)  # by the wall-clock length of the outage
+            self._t_offset = self._last_t + gap - frame.t
         t = frame.t + self._t_offset
         if self.reason:  # first good frame since a loss (or since connecting)
             if self.losses:
@@ -277,7 +279,7 @@ class ResilientSource(Source):
                                          now - self._lost_at))
             self.reason, self.attempts = "", 0
         self._last_good, self._restart, self.size = now, False, size
-        self._last_t = t
+        self._last_t, self._last_wall = t, now
         out = Frame(self._index, t, image, restart=restart)
         self._index += 1
         return out

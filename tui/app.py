@@ -13,15 +13,20 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tracker.calibration import calibration_from_params
+from tracker.calibration_session import trap_overlay
 from tracker.config import default_config_path, save_params
 from tracker.loop import Latest, LoopStatus, RunState, Snapshot, TrackingLoop
-from tracker.params import Params
+from tracker.params import ParamError, Params
 from tracker.sources import Source
+from tui.calibration_mode import CalibrationPanel
 from tui.help_screen import HelpScreen
+from tui.objects_panel import ObjectsPanel
 from tui.params_panel import ParamsPanel
 from tui.preview import Preview
 from tui.speeds_panel import SpeedsPanel
@@ -44,6 +49,12 @@ class FlowtopApp(App[int]):
         Binding("m", "toggle_gray", "colour"),
         Binding("o", "cycle_sort", "sort", show=False),
         Binding("s", "save", "save"),
+        Binding("k", "calibrate", "calibrate"),
+        # calibration mode's keys while the preview (not the panel) has the focus
+        Binding("ctrl+s", "calibration('save')", "save calibration", show=False),
+        Binding("ctrl+z", "calibration('undo')", "undo point", show=False),
+        Binding("ctrl+t", "calibration('mode')", "calibration mode", show=False),
+        Binding("escape", "calibration('close')", "leave calibration", show=False),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
     ]
@@ -59,22 +70,27 @@ class FlowtopApp(App[int]):
         self.loop.set_paused(start_paused)
         self.snapshot = Snapshot(None, LoopStatus(source=source.name, size=source.size))
         self._preview_timer: Timer | None = None
+        self._paused_before_calibration = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             yield Preview(id="preview")
             with Vertical(id="side"):
+                yield CalibrationPanel(self.config_path, lambda: self.params, id="calibration")
                 yield SpeedsPanel(id="speeds")
+                yield ObjectsPanel(id="objects")
                 yield ParamsPanel(self.params, id="params")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#speeds").border_title = "speeds"
+        self.query_one("#objects").border_title = "objects"
         self.query_one("#params").border_title = "parameters"
         preview = self.query_one(Preview)
         preview.border_title = self.source.name
         preview.set_params(self.params.preview)
+        preview.set_overlay(trap_overlay(self.params.trap))
         self.query_one(ParamsPanel).focus()
         self._restart_preview_timer()
         self.set_interval(1 / PANEL_HZ, self.refresh_panels)
@@ -115,8 +131,13 @@ class FlowtopApp(App[int]):
     def refresh_panels(self) -> None:
         snap = self.snapshot
         live = snap.state.live if snap.state is not None else 0
-        self.query_one(StatusBar).show(snap.status, live, self.preview_figures())
+        try:
+            status_bar = self.query_one(StatusBar)
+        except NoMatches:  # the app is closing: its widgets go before its timers
+            return
+        status_bar.show(snap.status, live, self.preview_figures())
         self.query_one(SpeedsPanel).show(snap.state)
+        self.query_one(ObjectsPanel).show(snap.state)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -124,16 +145,49 @@ class FlowtopApp(App[int]):
         self.apply_params(event.params)
 
     def apply_params(self, params: Params) -> None:
-        """Use `params` everywhere: engine (at its next frame), preview, timers."""
+        """Use `params` everywhere: engine (at its next frame), preview, timers.
+
+        A calibration that cannot be built (a model missing its keys, an unreadable
+        intrinsics file) is refused with a notice, and the parameter panel shows the old set.
+        """
+        if params.speed != self.params.speed:
+            try:
+                calibration_from_params(params.speed, self.query_one(Preview).image_size)
+            except ParamError as exc:
+                self.notify(str(exc), severity="error")
+                self.query_one(ParamsPanel).set_params(self.params)
+                return
         old, self.params = self.params, params
         self.loop.set_params(params)
+        if params.trap != old.trap and not self.query_one(CalibrationPanel).active:
+            self.query_one(Preview).set_overlay(trap_overlay(params.trap))
         if params.preview != old.preview:
             self.query_one(Preview).set_params(params.preview)
             if params.preview.fps != old.preview.fps:
                 self._restart_preview_timer()
 
     def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
-        self.loop.add_point(event.x, event.y)
+        calibration = self.query_one(CalibrationPanel)
+        if calibration.active:
+            calibration.pick(event.x, event.y)
+        else:
+            self.loop.add_point(event.x, event.y)
+
+    def on_calibration_panel_overlay_changed(self, event: CalibrationPanel.OverlayChanged
+                                             ) -> None:
+        self.query_one(Preview).set_overlay(event.overlay)
+
+    def on_calibration_panel_saved(self, event: CalibrationPanel.Saved) -> None:
+        self.apply_params(event.params)
+        self.query_one(ParamsPanel).set_params(self.params)
+
+    def on_calibration_panel_pick_next(self, _event: CalibrationPanel.PickNext) -> None:
+        self.query_one(Preview).focus()
+
+    def on_calibration_panel_closed(self, _event: CalibrationPanel.Closed) -> None:
+        self.loop.set_paused(self._paused_before_calibration)
+        self.query_one(Preview).set_overlay(trap_overlay(self.params.trap))
+        self.query_one(Preview).focus()
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -174,6 +228,21 @@ class FlowtopApp(App[int]):
             self.notify(f"cannot save: {exc}", severity="error")
             return
         self.notify(f"saved parameters to {path}")
+
+    def action_calibrate(self) -> None:
+        """Calibration mode (k): the frame holds still while points are picked on it."""
+        panel = self.query_one(CalibrationPanel)
+        if panel.active:
+            panel.action_close()
+            return
+        self._paused_before_calibration = self.loop.paused
+        self.loop.set_paused(True)
+        panel.open(self.query_one(Preview).image_size)
+
+    def action_calibration(self, name: str) -> None:
+        panel = self.query_one(CalibrationPanel)
+        if panel.active:
+            getattr(panel, f"action_{name}")()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(list(self.BINDINGS)))

@@ -1,10 +1,11 @@
 """The preview widget: the newest frame in half-block cells with the tracks over it.
 
 `tracker.render` and `tracker.palette` turn a frame into arrays of colour codes and glyphs;
-this widget only wraps rows of them in `Strip`s (one Segment per run of equal style, built
-from numpy run boundaries) and refreshes, per changed row, the span from its first to its
-last changed cell: unchanged rows keep their Strip and cost no bytes. A bandwidth budget
-(`tracker.budget`) fed by the bytes the app writes lowers the rate, size and colour depth.
+`tui.rows` wraps them in `Strip`s (one Segment per run of equal style). The picture is laid
+out in narrow column tiles, each its own widget, and a draw refreshes in each tile only the
+rows that changed, from the tile's edge to the last changed cell: unchanged rows keep their
+Strip and cost no bytes. A bandwidth budget (`tracker.budget`) fed by the bytes the app
+writes lowers the rate, the size and the colour depth when the link cannot keep up.
 """
 
 from __future__ import annotations
@@ -12,14 +13,9 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import pairwise
 
-import numpy as np
-from rich.color import Color
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
@@ -31,24 +27,15 @@ from textual.widget import Widget
 
 from tracker.budget import BudgetController
 from tracker.engine import TrackState
-from tracker.palette import (
-    KEY_SHIFT,
-    SPACE,
-    UPPER_HALF,
-    Stabilizer,
-    StyledCells,
-    resolve_mode,
-    style_cells,
-)
+from tracker.palette import Stabilizer, StyledCells, resolve_mode, style_cells
 from tracker.params import PreviewParams
 from tracker.render import Layout, Overlay, render_cells
 from tui.bytemeter import ByteMeter, install_byte_meter
+from tui.rows import Change, RowBuilder, changed_cells, tile_edges
 
 WAITING = "waiting for the first frame"
 FPS_WINDOW_S = 2.0
-MAX_SEGMENTS = 200_000  # cached Segments at most (truecolor noise can make many)
-MISSING = object()
-BLANK_KEY = 0  # style key of a cell with neither colour: the widget's own style
+PACE_SLACK = 0.25  # draw up to this fraction of a frame early rather than a frame late
 
 
 @dataclass(frozen=True)
@@ -63,107 +50,36 @@ class PreviewStats:
     rows: int = 0
 
 
-class RowBuilder:
-    """Styled cell rows -> Strips: one Segment per run of cells with the same colours.
+class PreviewTile(Widget):
+    """A column slice of the preview: its own widget, so a refresh re-sends only its cells."""
 
-    Runs are found with numpy. A run of one repeated `▀` or space is identified by a single
-    integer (style key, length, glyph), so each distinct run becomes a Segment once and is
-    reused from a cache afterwards; other runs (labels, ASCII text) are built directly.
+    DEFAULT_CSS = """
+    PreviewTile { height: 1fr; }
     """
 
-    def __init__(self) -> None:
-        self._colors: dict[int, Color | None] = {-1: None}
-        self._styles: dict[int, Style] = {}
-        self._segments: dict[int, Segment] = {}
-        self._mode = ""
-        self._base = Style()
+    def __init__(self, preview: Preview, index: int) -> None:
+        super().__init__()
+        self.preview, self.index = preview, index
 
-    def _color(self, code: int) -> Color | None:
-        color = self._colors.get(code, MISSING)
-        if color is MISSING:
-            if self._mode == "truecolor":
-                color = Color.from_rgb((code >> 16) & 255, (code >> 8) & 255, code & 255)
-            else:
-                color = Color.from_ansi(code)
-            self._colors[code] = color
-        return color  # type: ignore[return-value]
+    def render_line(self, y: int) -> Strip:
+        return self.preview.tile_line(self.index, y)
 
-    def _style(self, key: int) -> Style:
-        style = self._styles.get(key)
-        if style is None:
-            if key == BLANK_KEY:
-                return self._base
-            fg, bg = (key >> KEY_SHIFT) - 1, (key & ((1 << KEY_SHIFT) - 1)) - 1
-            style = self._styles[key] = Style.from_color(self._color(fg), self._color(bg))
-        return style
-
-    def _start(self, mode: str, base: Style) -> None:
-        """Forget what another mode's codes or another base style meant; bound the caches."""
-        if mode != self._mode or base != self._base or len(self._segments) > MAX_SEGMENTS:
-            self._colors = {-1: None}
-            self._styles.clear()
-            self._segments.clear()
-            self._mode, self._base = mode, base
-
-    def build(self, styled: StyledCells, rows: Sequence[int], base: Style) -> list[Strip]:
-        """A Strip for each of `rows`; cells with no colour take the `base` style."""
-        if not len(rows):
-            return []
-        self._start(styled.mode, base)
-        keys = styled.keys()[rows]
-        glyph = styled.glyph[rows]
-        n, cols = keys.shape
-        starts = np.ones((n, cols), bool)
-        starts[:, 1:] = keys[:, 1:] != keys[:, :-1]
-        flat = np.flatnonzero(starts)
-        lengths = np.diff(np.append(flat, n * cols))
-        run_of = np.cumsum(starts.ravel()) - 1  # run index of each cell
-        glyph_flat = glyph.ravel()
-        first = glyph_flat[flat]
-        mixed = np.zeros(len(flat), bool)
-        mixed[run_of[glyph_flat != first[run_of]]] = True
-        simple = ~mixed & ((first == UPPER_HALF) | (first == SPACE)) & (lengths < 1024)
-        run_keys = keys.ravel()[flat]
-        segments = np.empty(len(flat), object)
-        if simple.any():
-            ident = (run_keys[simple] << 11) | (lengths[simple] << 1) | (first[simple] == SPACE)
-            unique, inverse = np.unique(ident, return_inverse=True)
-            made = np.empty(len(unique), object)
-            cache, style = self._segments, self._style
-            for i, u in enumerate(unique.tolist()):
-                segment = cache.get(u)
-                if segment is None:
-                    text = (" " if u & 1 else "▀") * ((u >> 1) & 1023)
-                    segment = cache[u] = Segment(text, style(u >> 11))
-                made[i] = segment
-            segments[simple] = made[inverse]
-        if not simple.all():
-            text = glyph.astype("<u4", copy=False).tobytes().decode("utf-32-le")
-            for i in np.flatnonzero(~simple).tolist():
-                start = int(flat[i])
-                segments[i] = Segment(text[start:start + int(lengths[i])],
-                                      self._style(int(run_keys[i])))
-        bounds = np.append(0, np.cumsum(starts.sum(axis=1))).tolist()
-        return [Strip(segments[a:b].tolist(), cols) for a, b in pairwise(bounds)]
-
-
-def changed_spans(styled: StyledCells, previous: StyledCells | None
-                  ) -> tuple[list[int], list[tuple[int, int]]] | None:
-    """Rows that changed and, for each, its first and last changed column (inclusive).
-
-    None when nothing is comparable (first frame, new size or mode): redraw everything.
-    """
-    same = styled.same_as(previous)
-    if same is None:
-        return None
-    changed = ~same
-    rows = np.flatnonzero(changed.any(axis=1))
-    if not len(rows):
-        return [], []
-    sub = changed[rows]
-    first = sub.argmax(axis=1)
-    last = sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)
-    return rows.tolist(), list(zip(first.tolist(), last.tolist()))
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The preview's Strips as they are: a tile has no border, padding or tint, so the
+        styles cache (a new Strip per line, its render lost) is skipped."""
+        width = self.size.width
+        filters = self.app.get_line_filters()
+        background = self.background_colors[1] if filters else None
+        x1, x2 = crop.column_span
+        lines = []
+        for y in crop.line_range:
+            strip = self.preview.tile_line(self.index, y)
+            if strip.cell_length != width:  # only while a resize is under way
+                strip = strip.adjust_cell_length(width, self.preview.rich_style)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
+        return lines
 
 
 class Preview(Widget, can_focus=True):
@@ -186,7 +102,10 @@ class Preview(Widget, can_focus=True):
     ]
 
     DEFAULT_CSS = """
-    Preview { width: 1fr; height: 1fr; background: black; color: $text-muted; }
+    Preview {
+        layout: horizontal; width: 1fr; height: 1fr; overflow: hidden hidden;
+        background: black; color: $text-muted;
+    }
     """
 
     class PointPicked(Message):
@@ -207,8 +126,11 @@ class Preview(Widget, can_focus=True):
         self._cursor: tuple[float, float] | None = None
         self._layout: Layout | None = None
         self._styled: StyledCells | None = None
-        self._strips: list[Strip] = []
+        self._strips: list[list[Strip]] = []  # per row, per tile
         self._rows = RowBuilder()
+        self._tiles: list[PreviewTile] = []
+        self._edges: list[int] = [0]
+        self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
         self._draws: deque[float] = deque()
@@ -272,15 +194,17 @@ class Preview(Widget, can_focus=True):
         return PreviewStats(kbps, self._budget.budget_kbps, fps, self._budget.level.mode,
                             cols, rows)
 
-    # -- drawing ---------------------------------------------------------------------------
+    # -- tiles and drawing -----------------------------------------------------------------
 
     def on_mount(self) -> None:
         try:
             self._meter = install_byte_meter(self.app)
-        except RuntimeError:
+        except RuntimeError:  # no driver (not running): nothing to count
             self._meter = None
+        self._retile()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._retile()
         self._styled = None
         self._redraw_now()
 
@@ -296,6 +220,51 @@ class Preview(Widget, can_focus=True):
     def on_blur(self) -> None:
         self._redraw_now()
 
+    def _retile(self) -> None:
+        """One tile widget per TILE_COLS columns of the content, as wide as its columns."""
+        cols = self.content_size.width
+        self._edges = tile_edges(cols)
+        widths = [b - a for a, b in zip(self._edges, [*self._edges[1:], max(cols, 1)])]
+        tiles = self._tiles
+        if len(tiles) > len(widths):
+            for tile in tiles[len(widths):]:
+                tile.remove()
+            del tiles[len(widths):]
+        elif len(tiles) < len(widths):
+            new = [PreviewTile(self, i) for i in range(len(tiles), len(widths))]
+            tiles.extend(new)
+            self.mount(*new)
+        for tile, width in zip(tiles, widths):
+            tile.styles.width = width
+
+    def tile_line(self, tile: int, y: int) -> Strip:
+        """Line `y` of tile `tile` (what `PreviewTile.render_line` shows)."""
+        strips = self._strips
+        if y < len(strips) and tile < len(strips[y]):
+            return strips[y][tile]
+        cols, rows = self.content_size
+        x0 = self._edges[tile] if tile < len(self._edges) else 0
+        x1 = self._edges[tile + 1] if tile + 1 < len(self._edges) else cols
+        if self._state is None and y == rows // 2:
+            text = WAITING[:cols].center(cols)
+            return Strip([Segment(text, self.rich_style)], cols).crop(x0, x1)
+        return Strip.blank(max(0, x1 - x0), self.rich_style)
+
+    def _refresh_all(self) -> None:
+        for tile in self._tiles:
+            tile.refresh()
+
+    def _refresh_changes(self, changes: list[Change]) -> None:
+        edges, tiles = self._edges, self._tiles
+        per_tile: dict[int, list[Region]] = {}
+        for c in changes:
+            per_tile.setdefault(c.tile, []).append(
+                Region(c.first - edges[c.tile], c.row, c.last - c.first + 1, 1))
+        for index, regions in per_tile.items():
+            if index < len(tiles):
+                tiles[index].refresh(*regions)
+        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
+
     def _redraw_now(self) -> None:
         if self.is_mounted:
             self._draw()
@@ -304,7 +273,7 @@ class Preview(Widget, can_focus=True):
         if not self.is_mounted:
             return
         wait = self._next_draw - time.monotonic()
-        if wait <= 0:
+        if wait <= PACE_SLACK / max(self._budget.level.fps, 0.1):  # the app's timer jitters
             self._draw()
         elif self._timer is None:
             self._timer = self.set_timer(wait, self._draw)
@@ -314,7 +283,7 @@ class Preview(Widget, can_focus=True):
             self._draws.popleft()
 
     def _draw(self) -> None:
-        """Render the current state; refresh only the spans of rows that changed."""
+        """Render the current state; refresh only the cells that changed, per tile and row."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -322,14 +291,15 @@ class Preview(Widget, can_focus=True):
         state = self._state
         if state is None or cols < 1 or rows < 1:
             self._layout, self._styled, self._strips = None, None, []
-            self.refresh()
+            self.last_refresh = None
+            self._refresh_all()
             return
         now = time.monotonic()
         level = self._budget.level
-        overlay = self._overlay
         if self._cursor is None:
             h, w = state.image.shape[:2]
             self._cursor = ((w - 1) / 2, (h - 1) / 2)
+        overlay = self._overlay
         if self.has_focus:
             overlay = replace(overlay or Overlay(), cursor=self._cursor)
         cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
@@ -337,17 +307,18 @@ class Preview(Widget, can_focus=True):
                              picture_filter=self._stabilizer)
         styled = style_cells(cells, level.mode)
         self._layout = cells.layout
-        spans = changed_spans(styled, self._styled)
+        changes = changed_cells(styled, self._styled, self._edges)
         self._styled = styled
-        if spans is None:
-            self._strips = self._rows.build(styled, range(rows), self.rich_style)
-            self.refresh()
+        if changes is None:
+            self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges)
+            self.last_refresh = None
+            self._refresh_all()
         else:
-            changed, extents = spans
-            for r, strip in zip(changed, self._rows.build(styled, changed, self.rich_style)):
-                self._strips[r] = strip
-            if changed:
-                self.refresh(*(Region(a, r, b - a + 1, 1) for r, (a, b) in zip(changed, extents)))
+            pairs = [(c.row, c.tile) for c in changes]
+            built = self._rows.build_tiles(styled, pairs, self.rich_style, self._edges)
+            for (row, tile), strip in zip(pairs, built):
+                self._strips[row][tile] = strip
+            self._refresh_changes(changes)
         self._frames += 1
         self._draws.append(now)
         self._trim_draws(now)
@@ -355,24 +326,13 @@ class Preview(Widget, can_focus=True):
         level = self._budget.update(now, total, self._frames)
         self._next_draw = now + 1.0 / max(level.fps, 0.1)
 
-    def render_line(self, y: int) -> Strip:
-        width = self.content_size.width
-        if y < len(self._strips):
-            return self._strips[y]
-        if self._state is None and y == self.content_size.height // 2:
-            text = WAITING[:width]
-            left = max(0, (width - len(text)) // 2)
-            return Strip([Segment(" " * left + text + " " * (width - left - len(text)),
-                                  self.rich_style)], width)
-        return Strip.blank(width, self.rich_style)
-
     # -- picking points --------------------------------------------------------------------
 
     def on_click(self, event: events.Click) -> None:
         if self._layout is None:
             return
-        offset = self.content_offset
-        px, py = event.pointer_x - offset.x, event.pointer_y - offset.y
+        origin = self.content_region.offset  # the click may come from a tile
+        px, py = event.pointer_screen_x - origin.x, event.pointer_screen_y - origin.y
         within = py - math.floor(py)
         picked = self._layout.cell_to_image(math.floor(px), math.floor(py),
                                             within if within > 0 else 0.5)

@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from rich.console import Console
 from rich.style import Style
+from textual.strip import Strip
 
 from tracker.baseline import bare_loop
 from tracker.engine import Tracker, TrackState
@@ -32,7 +33,7 @@ from tracker.params import Params
 from tracker.render import render_cells
 from tracker.sources import SourceError, open_source
 from tui.options import params_from
-from tui.preview import RowBuilder, changed_spans
+from tui.rows import Change, RowBuilder, changed_cells, tile_edges
 
 DEFAULT_FRAMES = 120
 PREVIEW_SAMPLES = 30  # tracked frames drawn per colour mode
@@ -169,14 +170,15 @@ def track_pass(path: str, params: Params, frames: int, keep_every: int
     return {"engine_fps": round(n / track_s, 1), "pipeline_fps": round(n / total, 1)}, kept
 
 
-def wire_bytes(strips: list, rows: list[int], spans: list[tuple[int, int]],
+def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: list[Change], edges: list[int],
                console: Console) -> int:
-    """Bytes Textual writes to refresh `rows`, each from the widget's left edge to the end
-    of its changed span: a cursor move, the cropped row's segments, a newline."""
-    total = 0
-    for strip, row, (_, last) in zip(strips, rows, spans):
-        text = strip.crop(0, last + 1).render(console)
-        total += len(f"\x1b[{row + 1};1H") + len(text.encode("utf-8")) + 1
+    """Bytes Textual writes for `changes`: per changed row of a tile, a cursor move and the
+    tile's row from its left edge to the last changed cell; a newline per row."""
+    total = len({c.row for c in changes})
+    for c in changes:
+        x0 = edges[c.tile]
+        text = strips[c.row][c.tile].crop(0, c.last - x0 + 1).render(console)
+        total += len(f"\x1b[{c.row + 1};{x0 + 1}H") + len(text.encode("utf-8"))
     return total
 
 
@@ -186,7 +188,9 @@ def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, para
     pp = params.preview
     stabilizer = Stabilizer(pp.quantize_bits, pp.hysteresis)
     changed_builder, full_builder = RowBuilder(), RowBuilder()
-    every = list(range(rows))
+    edges = tile_edges(cols)
+    ends = [*edges[1:], cols]
+    every = [Change(r, t, edges[t], ends[t] - 1) for r in range(rows) for t in range(len(edges))]
     previous = None
     render_s, rows_s, full_s = [], [], []
     full_bytes, typical_bytes = [], []
@@ -195,25 +199,28 @@ def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, para
         cells = render_cells(state.image, state, cols, rows, picture_filter=stabilizer)
         t1 = time.perf_counter()
         styled = style_cells(cells, mode)
-        spans = changed_spans(styled, previous)
-        changed, extents = spans if spans is not None else (every, [(0, cols - 1)] * rows)
-        strips = changed_builder.build(styled, changed, BLANK_STYLE)
+        changes = changed_cells(styled, previous, edges)
+        pairs = [(c.row, c.tile) for c in (every if changes is None else changes)]
+        built = changed_builder.build_tiles(styled, pairs, BLANK_STYLE, edges)
         t2 = time.perf_counter()
-        full = full_builder.build(styled, every, BLANK_STYLE)
+        full = full_builder.build(styled, range(rows), BLANK_STYLE, edges)
         t3 = time.perf_counter()
         render_s.append(t1 - t0)
         full_s.append(t3 - t2)
-        full_bytes.append(wire_bytes(full, every, [(0, cols - 1)] * rows, console))
-        if previous is not None:
+        full_bytes.append(wire_bytes({r: dict(enumerate(row)) for r, row in enumerate(full)},
+                                     every, edges, console))
+        if changes is not None:
             rows_s.append(t2 - t1)
-            typical_bytes.append(wire_bytes(strips, changed, extents, console))
+            strips: dict[int, dict[int, Strip]] = {}
+            for (row, tile), strip in zip(pairs, built):
+                strips.setdefault(row, {})[tile] = strip
+            typical_bytes.append(wire_bytes(strips, changes, edges, console))
         previous = styled
-    typical = float(np.median(typical_bytes))
     return {"render_ms": round(1000 * float(np.median(render_s)), 3),
             "rows_ms": round(1000 * float(np.median(rows_s)), 3),
             "full_rows_ms": round(1000 * float(np.median(full_s)), 3),
             "full_frame_bytes": round(float(np.median(full_bytes))),
-            "typical_frame_bytes": round(typical)}
+            "typical_frame_bytes": round(float(np.median(typical_bytes)))}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,73 @@
+"""The preview alone, full screen, fed by the tracking loop: to measure its own bytes.
+
+    python benchmarks/preview_app.py SOURCE [--set section.key=value ...]
+
+`benchmarks/tui_wire.py --preview-only` runs it in tmux under `script`; with no other
+widget on screen, the bytes written are the preview's (plus Textual's cursor handling).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.worker import get_current_worker
+
+from tracker.config import load_params
+from tracker.loop import Latest, Snapshot, TrackingLoop
+from tracker.sources import open_source
+from tui.preview import Preview
+
+
+class PreviewOnly(App):
+    CSS = "Preview { width: 1fr; height: 1fr; }"
+    BINDINGS = [("q", "quit", "quit")]
+
+    def __init__(self, source: str, overrides: list[str], stats: Path | None) -> None:
+        super().__init__(ansi_color=True)
+        self.stats = stats
+        self.params = load_params(None, overrides)
+        self.latest: Latest[Snapshot] = Latest()
+        self.loop = TrackingLoop(open_source(source, paced=True, loop=True), self.params,
+                                 self.latest)
+
+    def compose(self) -> ComposeResult:
+        yield Preview(self.params.preview)
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / self.params.preview.fps, self.draw)
+        if self.stats is not None:
+            self.set_interval(1.0, self.log_frames)
+        self.track()
+
+    def log_frames(self) -> None:
+        """Append 'monotonic-time frames-drawn' to the stats file."""
+        import time
+
+        with self.stats.open("a") as f:  # type: ignore[union-attr]
+            f.write(f"{time.monotonic()} {self.query_one(Preview)._frames}\n")
+
+    @work(thread=True, exclusive=True)
+    def track(self) -> None:
+        worker = get_current_worker()
+        self.loop.run(lambda: worker.is_cancelled)
+
+    def draw(self) -> None:
+        snap = self.latest.take()
+        if snap is not None:
+            self.query_one(Preview).show(snap.state)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source")
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--stats", type=Path, help="append 'time frames' every second here")
+    args = parser.parse_args()
+    PreviewOnly(args.source, args.overrides, args.stats).run()
+
+
+if __name__ == "__main__":
+    main()
