@@ -9,7 +9,7 @@
 Default mode: a `TrackingLoop` over the paced demo in its worker thread (as in the app),
 while the main thread renders the newest snapshot at the preview rate through
 `render_cells` (with the preview's `Stabilizer`), `style_cells` and the preview's Strip
-builder (`tui.preview.RowBuilder`, unless `--no-tui`), by default in truecolor (the mode with
+builder (`tui.rows.RowBuilder`, unless `--no-tui`), by default in truecolor (the mode with
 the most distinct colours, so the fullest caches), feeds `RunStats` and writes the tracks to
 a CSV in a temporary folder. `--app` runs `FlowtopApp` instead, headless, keys untouched.
 `--faults S` wraps the demo in a `ResilientSource` that loses its connection every S
@@ -125,7 +125,7 @@ def soak_engine(args: argparse.Namespace) -> int:
     if args.tui:
         from rich.style import Style
 
-        from tui.preview import RowBuilder
+        from tui.rows import RowBuilder
 
         builder = RowBuilder()
 

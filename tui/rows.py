@@ -19,8 +19,7 @@ from textual.strip import Strip
 
 from tracker.palette import KEY_SHIFT, SPACE, UPPER_HALF, StyledCells
 
-import os
-TILE_COLS = int(os.environ.get("FT_TILE", "8"))
+TILE_COLS = 8  # tile width in cells: measured best trade of bytes against widget count
 MAX_SEGMENTS = 200_000  # cached Segments at most (truecolor noise can make many)
 BLANK_KEY = 0  # style key of a cell with neither colour: the widget's own style
 RUN_LEN_BITS = 10  # cached runs are shorter than 2**10 cells
