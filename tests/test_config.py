@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tracker.config import ConfigError, apply_overrides, dumps, load_params, save_params
-from tracker.params import Params, ParamError, iter_specs, stepped
+from tracker.params import ParamError, Params, iter_specs, stepped
 
 
 def test_every_field_has_help_and_a_valid_default() -> None:

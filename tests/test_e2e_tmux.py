@@ -40,14 +40,15 @@ def session(tmp_path: Path):
     name = f"flowtop-e2e-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
     flowtop = shutil.which("flowtop") or f"{sys.executable} -m tui.cli"
-    cmd = (f"env -u COLUMNS -u LINES TERM=xterm-256color COLORTERM=truecolor {flowtop} --source demo "
-           f"--config {tmp_path / 'c.toml'}; echo $? > {exit_file}; sleep 30")
+    # pytest exports COLUMNS/LINES, which Textual would take over the pane's real size
+    cmd = (f"env -u COLUMNS -u LINES TERM=xterm-256color COLORTERM=truecolor {flowtop} "
+           f"--source demo --config {tmp_path / 'c.toml'}; echo $? > {exit_file}; sleep 30")
     (tmp_path / "c.toml").write_text("")
     tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50", cmd)
     try:
         yield name, exit_file
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
 
 
 def test_flowtop_demo_in_tmux(session) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -161,10 +159,3 @@ def test_track_colours_stable_and_distinct():
     assert (a.max(axis=1) == 255).all()  # bright
     assert track_colors([]).shape == (0, 3)
 
-
-def test_tracker_package_does_not_import_ui():
-    code = ("import sys, tracker.render, tracker.palette, tracker.ansi, tracker.budget;"
-            "print(any(m.split('.')[0] in ('textual', 'rich', 'tui') for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"

@@ -61,7 +61,8 @@ def test_track_refuses_to_overwrite(tmp_path: Path, capsys) -> None:
 def test_track_highway_as_subprocess(highway, tmp_path: Path) -> None:
     out = tmp_path / "h.csv"
     run = subprocess.run([*FLOWTOP, "track", str(highway), "--frames", "120", "--out",
-                          str(out), "--json"], capture_output=True, text=True, timeout=120)
+                          str(out), "--json"], check=False, capture_output=True, text=True,
+                         timeout=120)
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     assert summary["frames"] == 120
@@ -77,7 +78,7 @@ def test_track_highway_as_subprocess(highway, tmp_path: Path) -> None:
     ["track"],
 ])
 def test_track_user_errors_are_one_line(argv: list[str]) -> None:
-    run = subprocess.run([*FLOWTOP, *argv], capture_output=True, text=True, timeout=60)
+    run = subprocess.run([*FLOWTOP, *argv], check=False, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1

@@ -39,7 +39,7 @@ class BudgetController:
     """
 
     def __init__(self, max_kbps: float = 0.0, max_fps: float = 15.0, mode: str = "truecolor",
-                 *, min_fps: float = 2.0, window_s: float = 2.0, hold_s: float = 3.0) -> None:
+                 *, min_fps: float = 1.0, window_s: float = 2.0, hold_s: float = 3.0) -> None:
         self.min_fps, self.window_s, self.hold_s = min_fps, window_s, hold_s
         self._samples: deque[tuple[float, int, int]] = deque()
         self._cost: dict[tuple[int, int], tuple[float, float]] = {}  # step -> (bytes/frame, t)

@@ -134,7 +134,7 @@ class DemoScene:
 
     def render(self, t: float) -> Image:
         """The frame at time `t`: objects pasted with sub-pixel accuracy over the background."""
-        img = self.background.astype(np.float32)
+        img = self.background.copy()
         for obj, (tex, mask) in zip(self.objects, self._patches):
             x, y = obj.centre(t, self.width, self.height)
             left, top = x - obj.w / 2, y - obj.h / 2
@@ -151,5 +151,6 @@ class DemoScene:
                 continue
             sub = np.s_[y0 - iy:y1 - iy, x0 - ix:x1 - ix]
             a = alpha[sub][..., None]
-            img[y0:y1, x0:x1] = img[y0:y1, x0:x1] * (1 - a) + warped[sub] * a
-        return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+            under = img[y0:y1, x0:x1].astype(np.float32)  # only the object's box is blended
+            img[y0:y1, x0:x1] = np.clip(under * (1 - a) + warped[sub] * a + 0.5, 0, 255)
+        return img

@@ -106,10 +106,14 @@ class Tracker:
 
     Manual commands (`add_point`, `clear`, `reseed`) take effect at the next `update`.
     `params` may be replaced between updates; a new trail length or calibration applies at once.
+    `group_objects` groups moving tracks into objects (and runs the speed trap) every frame;
+    it costs about a quarter of the tracking time, so headless runs that do not report objects
+    turn it off.
     """
 
-    def __init__(self, params: Params | None = None) -> None:
+    def __init__(self, params: Params | None = None, group_objects: bool = True) -> None:
         self._params = params or Params()
+        self.group_objects = group_objects
         self._calibration: Calibration | None = calibration_from_params(self._params.speed)
         self._frame_size: tuple[int, int] | None = None  # (w, h) the calibration is bound to
         self._grouper = ObjectGrouper(self._params.objects, self._params.trap)
@@ -136,8 +140,7 @@ class Tracker:
         if params.speed != old.speed:
             calibration = calibration_from_params(params.speed, self._frame_size)
             self._calibration = calibration
-            self.tracks.world[:] = np.nan
-            self.tracks.world_vel[:] = np.nan
+            self._forget_world()
         self._params = params
         self._grouper.params, self._grouper.trap = params.objects, params.trap
         if params.tracking.trail_length != old.tracking.trail_length:
@@ -190,8 +193,7 @@ class Tracker:
         if size != self._frame_size:  # intrinsics rescale and a field of view need the size
             self._frame_size = size
             self._calibration = calibration_from_params(self._params.speed, size)
-            self.tracks.world[:] = np.nan
-            self.tracks.world_vel[:] = np.nan
+            self._forget_world()
         prev = self._prev_gray
         if frame.restart or prev is None or prev.shape != gray.shape:
             self.reset()
@@ -205,9 +207,10 @@ class Tracker:
         seeded = self._maybe_seed(gray)
         self._update_notice(gray, frame.t, lost, seeded)
         timings["seed"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        self._objects = self._group(frame.t)
-        timings["objects"] = time.perf_counter() - t2
+        if self.group_objects:
+            t2 = time.perf_counter()
+            self._objects = self._group(frame.t)
+            timings["objects"] = time.perf_counter() - t2
         self._prev_gray, self._prev_t, self._last_frame = gray, frame.t, frame
         return self._state(frame, lost, seeded, timings)
 
@@ -221,28 +224,30 @@ class Tracker:
         flow = track_fb(prev, gray, tr.pts, p.lk, p.tracking.fb_threshold)
         timings["lk"] = time.perf_counter() - t0
         dt = t - self._prev_t
-        self._head = (self._head + 1) % tr.trail.shape[1]
+        keep = flow.keep
+        old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
+        pts = flow.points[keep]
+        vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
         if dt > 0:
             a = p.tracking.smoothing
-            inst = (flow.points - tr.pts) / dt
-            tr.vel[:] = np.where(tr.measured[:, None], a * inst + (1 - a) * tr.vel, inst)
+            inst = (pts - old.pts) / dt
+            vel = np.where(old.measured[:, None], a * inst + (1 - a) * old.vel, inst)
             if self._calibration is not None:
-                world = self._calibration.to_world(flow.points)
-                winst = (world - tr.world) / dt
-                has = np.isfinite(tr.world_vel).all(axis=1)
+                world = self._calibration.to_world(pts)
+                winst = (world - old.world) / dt
+                has = np.isfinite(old.world_vel).all(axis=1)
                 fresh = np.isfinite(winst).all(axis=1)
-                tr.world_vel[:] = np.where(has[:, None], a * winst + (1 - a) * tr.world_vel,
-                                           np.where(fresh[:, None], winst, np.nan))
-                tr.world[:] = world
-            tr.measured[:] = True
-        tr.pts[:] = flow.points
-        tr.fb_error[:] = flow.fb_error
-        tr.age += 1
-        tr.trail[:, self._head] = flow.points
-        tr.trail_len[:] = np.minimum(tr.trail_len + 1, tr.trail.shape[1])
-        self.tracks = tr.select(flow.keep)
+                world_vel = np.where(has[:, None], a * winst + (1 - a) * old.world_vel,
+                                     np.where(fresh[:, None], winst, np.nan))
+            measured = np.ones(len(pts), bool)
+        length = old.trail.shape[1]
+        self._head = (self._head + 1) % length
+        old.trail[:, self._head] = pts  # `old.trail` is select's copy, owned here
+        self.tracks = Tracks(old.ids, pts, vel.astype(np.float32, copy=False), old.age + 1,
+                             measured, old.trail, np.minimum(old.trail_len + 1, length),
+                             world, world_vel, flow.fb_error[keep])
         timings["fb"] = time.perf_counter() - t0 - timings["lk"]
-        return int((~flow.keep).sum())
+        return int((~keep).sum())
 
     def _maybe_seed(self, gray: npt.NDArray[np.uint8]) -> int:
         tp, fp = self._params.tracking, self._params.features
@@ -325,6 +330,13 @@ class Tracker:
         elif t > self._notice_until or t < self._notice_until - NOTICE_HOLD_S:
             self._notice = ""
 
+    def _forget_world(self) -> None:
+        """Drop world positions and velocities (the calibration changed); new arrays, since
+        states handed out share the old ones."""
+        n = len(self.tracks)
+        self.tracks.world = np.full((n, 2), np.nan)
+        self.tracks.world_vel = np.full((n, 2), np.nan)
+
     def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float]
                ) -> TrackState:
         tr, p = self.tracks, self._params
@@ -341,9 +353,11 @@ class Tracker:
         rows: slice | np.ndarray = slice(None) if visible.all() else visible
         return TrackState(
             index=frame.index, t=frame.t, image=frame.image,
-            ids=tr.ids[rows].copy(), pts=tr.pts[rows].copy(), vel=tr.vel[rows].copy(),
-            speed=speed[rows], age=tr.age[rows].copy(), fb_error=tr.fb_error[rows].copy(),
-            trails=tr.trail[rows][:, order], trail_len=tr.trail_len[rows].copy(),
+            # track arrays are never changed in place once built (see _step), so the state
+            # may share them: no copy per frame
+            ids=tr.ids[rows], pts=tr.pts[rows], vel=tr.vel[rows],
+            speed=speed[rows], age=tr.age[rows], fb_error=tr.fb_error[rows],
+            trails=tr.trail[rows][:, order], trail_len=tr.trail_len[rows],
             speed_world=world_speed[rows], unit=unit, live=len(tr),
             created=self.created, lost=lost, seeded=seeded, timings=timings,
             notice=self._notice, objects=self._objects, trap=tuple(self._grouper.trap_results))

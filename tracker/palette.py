@@ -23,7 +23,6 @@ from tracker.render import MARK_BOX, MARK_OVERLAY, MARK_POINT, MARK_TRAIL, Cells
 U8 = npt.NDArray[np.uint8]
 I32 = npt.NDArray[np.int32]
 MODES = ("truecolor", "256", "16", "gray", "ascii")
-DEPTHS = ("truecolor", "256", "16")  # colour depths the bandwidth budget steps through
 UPPER_HALF = 0x2580  # ▀
 SPACE = 0x20
 ASCII_RAMP = " .:-=+*#%@"
@@ -129,14 +128,6 @@ def color_codes(rgb: U8, mode: str) -> I32:
     if mode == "gray":
         return table_gray()[luma(rgb)].astype(np.int32)
     raise ValueError(f"no colour codes in mode {mode!r}")
-
-
-def code_rgb(code: int, mode: str) -> tuple[int, int, int]:
-    """The RGB a colour code of `mode` stands for."""
-    if mode == "truecolor":
-        return (code >> 16) & 255, (code >> 8) & 255, code & 255
-    r, g, b = xterm_256()[code]
-    return int(r), int(g), int(b)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ GLOB_CHARS = set("*?[")
 AUTO_CAMERA_TIMEOUT_S = 2.0
 NETWORK_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
+DEMO_QUEUE_FRAMES = 4  # frames a live demo holds for a late reader, as V4L2 queues 4 buffers
 
 
 class SourceError(Exception):
@@ -119,14 +120,14 @@ class DemoSource(Source):
         self._start = None
 
     def read(self) -> Frame | None:
-        if self.paced:  # like a camera: the frame due now, skipping any the reader missed
+        if self.paced:  # like a camera: a reader more than its queue behind loses frames
             now = time.monotonic()
             if self._start is None:
                 self._start = now - self._index / self.nominal_fps
-            due = int((now - self._start) * self.nominal_fps)
-            if due > self._index:
-                self.dropped += due - self._index
-                self._index = due
+            oldest = int((now - self._start) * self.nominal_fps) - DEMO_QUEUE_FRAMES + 1
+            if oldest > self._index:
+                self.dropped += oldest - self._index
+                self._index = oldest
         if self.frames and self._index >= self.frames:
             return None
         t = self._index / self.nominal_fps

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from tracker.engine import TrackState
 from tracker.objects import ObjectState
 from tracker.trap import TrapResult
+from tui.panel import LivePanel
 from tui.speeds_panel import arrow
 
 TRAP_ROWS = 3  # passages listed under the table
@@ -68,7 +68,7 @@ def objects_table(objects: Sequence[ObjectState], trap: Sequence[TrapResult], ro
     return Group(*parts)
 
 
-class ObjectsPanel(Static):
+class ObjectsPanel(LivePanel):
     """The moving objects of the newest state, fastest first; trap passages below."""
 
     DEFAULT_CSS = """
@@ -83,4 +83,4 @@ class ObjectsPanel(Static):
         if state is None or state is self._state:
             return
         self._state = state
-        self.update(objects_table(state.objects, state.trap, self.size.height or 12))
+        self.show_content(objects_table(state.objects, state.trap, self.size.height or 12))

@@ -35,12 +35,14 @@ from tui.rows import Change, RowBuilder, changed_cells, tile_edges
 
 WAITING = "waiting for the first frame"
 FPS_WINDOW_S = 2.0
-PACE_SLACK = 0.25  # draw up to this fraction of a frame early rather than a frame late
+PACE_SLACK_S = 0.015  # draw this much early rather than a timer tick late (timers jitter)
 
 
 @dataclass(frozen=True)
 class PreviewStats:
-    """How the preview is doing: measured KB/s written, its budget, drawn fps, and shape."""
+    """How the preview is doing: KB/s the app writes (measured), the budget (0 = none), frames
+    drawn per second, the colour mode and picture scale in use (the budget may lower them),
+    and the size in cells."""
 
     kbps: float = 0.0
     budget_kbps: float = 0.0
@@ -48,6 +50,7 @@ class PreviewStats:
     mode: str = ""
     cols: int = 0
     rows: int = 0
+    scale: float = 1.0
 
 
 class PreviewTile(Widget):
@@ -191,8 +194,9 @@ class Preview(Widget, can_focus=True):
             draws[-1] > draws[0] else 0.0
         cols, rows = self.content_size
         kbps = self._meter.kbps(now) if self._meter is not None else 0.0
-        return PreviewStats(kbps, self._budget.budget_kbps, fps, self._budget.level.mode,
-                            cols, rows)
+        level = self._budget.level
+        return PreviewStats(kbps, self._budget.budget_kbps, fps, level.mode, cols, rows,
+                            level.scale)
 
     # -- tiles and drawing -----------------------------------------------------------------
 
@@ -273,7 +277,7 @@ class Preview(Widget, can_focus=True):
         if not self.is_mounted:
             return
         wait = self._next_draw - time.monotonic()
-        if wait <= PACE_SLACK / max(self._budget.level.fps, 0.1):  # the app's timer jitters
+        if wait <= PACE_SLACK_S:
             self._draw()
         elif self._timer is None:
             self._timer = self.set_timer(wait, self._draw)

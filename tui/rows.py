@@ -20,10 +20,9 @@ from textual.strip import Strip
 from tracker.palette import KEY_SHIFT, SPACE, UPPER_HALF, StyledCells
 
 TILE_COLS = 8  # tile width in cells: measured best trade of bytes against widget count
-MAX_SEGMENTS = 200_000  # cached Segments at most (truecolor noise can make many)
+MAX_SEGMENTS = 20_000  # cached Segments at most: bounds memory (~13 MB) in truecolor
 BLANK_KEY = 0  # style key of a cell with neither colour: the widget's own style
 RUN_LEN_BITS = 10  # cached runs are shorter than 2**10 cells
-_MISSING = object()
 
 
 def tile_edges(cols: int, tile_cols: int = TILE_COLS) -> list[int]:
@@ -77,23 +76,25 @@ class RowBuilder:
         self._base = Style()
 
     def _color(self, code: int) -> Color | None:
-        color = self._colors.get(code, _MISSING)
-        if color is _MISSING:
-            if self._mode == "truecolor":  # Color.from_rgb, minus its checks: 4x faster
-                triplet = ColorTriplet((code >> 16) & 255, (code >> 8) & 255, code & 255)
-                color = Color(f"#{code:06x}", ColorType.TRUECOLOR, triplet=triplet)
-            else:
-                color = Color.from_ansi(code)
-            self._colors[code] = color
-        return color  # type: ignore[return-value]
+        if self._mode == "truecolor":  # Color.from_rgb, minus its checks: 4x faster
+            triplet = ColorTriplet((code >> 16) & 255, (code >> 8) & 255, code & 255)
+            color = Color(f"#{code:06x}", ColorType.TRUECOLOR, triplet=triplet)
+        else:
+            color = Color.from_ansi(code)
+        self._colors[code] = color
+        return color
 
     def _style(self, key: int) -> Style:
+        """The Rich style of a style key (fg and bg codes), made once."""
         if key == BLANK_KEY:
             return self._base
         style = self._styles.get(key)
         if style is None:
+            colors = self._colors
             fg, bg = (key >> KEY_SHIFT) - 1, (key & ((1 << KEY_SHIFT) - 1)) - 1
-            style = self._styles[key] = Style.from_color(self._color(fg), self._color(bg))
+            fg_color = colors[fg] if fg in colors else self._color(fg)
+            bg_color = colors[bg] if bg in colors else self._color(bg)
+            style = self._styles[key] = Style.from_color(fg_color, bg_color)
         return style
 
     def _start(self, mode: str, base: Style) -> None:
@@ -159,10 +160,10 @@ class RowBuilder:
                 start = int(flat[i])
                 segments[i] = Segment(text[start:start + int(lengths[i])],
                                       self._style(int(run_keys[i])))
-        segments = segments[real]
+        kept = segments[real].tolist()
         bounds = np.append(0, np.cumsum((starts & (keys >= 0)).sum(axis=1))).tolist()
         tile_widths = np.minimum(width, cols - np.asarray(edges)).tolist()
-        return [Strip(segments[bounds[k]:bounds[k + 1]].tolist(), tile_widths[t])
+        return [Strip(kept[bounds[k]:bounds[k + 1]], tile_widths[t])
                 for k, t in enumerate(which[:, 1].tolist())]
 
     def _cached_runs(self, keys: np.ndarray, lengths: np.ndarray, space: np.ndarray
@@ -171,12 +172,13 @@ class RowBuilder:
         ident = (keys << (RUN_LEN_BITS + 1)) | (lengths << 1) | space
         unique, inverse = np.unique(ident, return_inverse=True)
         made = np.empty(len(unique), object)
-        cache, style = self._segments, self._style
-        mask = (1 << RUN_LEN_BITS) - 1
+        cache, styles, make_style = self._segments, self._styles, self._style
+        get_segment, get_style = cache.get, styles.get
+        mask, shift = (1 << RUN_LEN_BITS) - 1, RUN_LEN_BITS + 1
         for i, u in enumerate(unique.tolist()):
-            segment = cache.get(u)
+            segment = get_segment(u)
             if segment is None:
-                text = (" " if u & 1 else "▀") * ((u >> 1) & mask)
-                segment = cache[u] = Segment(text, style(u >> (RUN_LEN_BITS + 1)))
+                style = get_style(u >> shift) or make_style(u >> shift)
+                segment = cache[u] = Segment((" " if u & 1 else "▀") * ((u >> 1) & mask), style)
             made[i] = segment
         return made[inverse]

@@ -10,10 +10,10 @@ import numpy as np
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tracker.engine import TrackState
 from tracker.summary import MOVING_PX_S
+from tui.panel import LivePanel
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_LEN = 8
@@ -73,7 +73,7 @@ class SpeedHistory:
         return len(self._hist)
 
 
-class SpeedsPanel(Static):
+class SpeedsPanel(LivePanel):
     """Moving points, median and max speed, then the top tracks sorted by `sort`."""
 
     DEFAULT_CSS = """
@@ -91,11 +91,11 @@ class SpeedsPanel(Static):
             return
         self._state = state
         self.history.add(state)
-        self.update(self.table(state))
+        self.show_content(self.table(state))
 
     def watch_sort(self) -> None:
         if self._state is not None:
-            self.update(self.table(self._state))
+            self.show_content(self.table(self._state))
 
     def cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]

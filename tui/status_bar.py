@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
 
 from tracker.loop import LoopStatus, RunState
+from tui.panel import LivePanel
 
 STATE_STYLES = {
     RunState.LIVE: "bold black on green",
@@ -52,10 +52,10 @@ def status_text(status: LoopStatus, live_points: int, preview: PreviewFigures) -
     return text
 
 
-class StatusBar(Static):
+class StatusBar(LivePanel):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; }
     """
 
     def show(self, status: LoopStatus, live_points: int, preview: PreviewFigures) -> None:
-        self.update(status_text(status, live_points, preview))
+        self.show_content(status_text(status, live_points, preview))
