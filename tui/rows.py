@@ -15,6 +15,7 @@ from rich.color import Color, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
+from textual.cache import FIFOCache
 from textual.strip import Strip
 
 from tracker.palette import KEY_SHIFT, SPACE, UPPER_HALF, StyledCells
@@ -23,6 +24,49 @@ TILE_COLS = 8  # tile width in cells: measured best trade of bytes against widge
 MAX_SEGMENTS = 20_000  # cached Segments at most: bounds memory (~13 MB) in truecolor
 BLANK_KEY = 0  # style key of a cell with neither colour: the widget's own style
 RUN_LEN_BITS = 10  # cached runs are shorter than 2**10 cells
+
+
+# Strip makes seven FIFOCaches in __init__ (~1 us a strip); a tile row rarely uses any of
+# them, and a typical frame builds a few hundred strips. LazyStrip makes each on first use.
+_STRIP_CACHES = {"_divide_cache": 4, "_crop_cache": 16, "_style_cache": 16, "_filter_cache": 4,
+                 "_line_length_cache": 4, "_crop_extend_cache": 4, "_offsets_cache": 4}
+
+
+class LazyStrip(Strip):
+    """A Strip whose per-strip caches are made when first used; it behaves as a Strip."""
+
+    __slots__ = ()
+
+    def __init__(self, segments: list[Segment], cell_length: int | None = None) -> None:
+        self._segments = segments
+        self._cell_length = cell_length
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+    def __getattr__(self, name: str) -> FIFOCache:
+        size = _STRIP_CACHES.get(name)
+        if size is None:
+            raise AttributeError(name)
+        cache: FIFOCache = FIFOCache(size)
+        setattr(self, name, cache)
+        return cache
+
+
+def _lazy_strip_fits() -> bool:
+    """Whether this Textual's Strip has the slots LazyStrip fills (else use Strip itself)."""
+    slots = set(getattr(Strip, "__slots__", ()))
+    needed = {"_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"}
+    if not (needed | _STRIP_CACHES.keys()) <= slots:
+        return False
+    try:
+        probe = LazyStrip([Segment("ab")], 2)
+        return probe.crop(0, 1).text == "a" and probe.apply_style(Style(bold=True)).text == "ab"
+    except Exception:  # noqa: BLE001 - any surprise means: use Strip as it is
+        return False
+
+
+make_strip: type[Strip] = LazyStrip if _lazy_strip_fits() else Strip
 
 
 def tile_edges(cols: int, tile_cols: int = TILE_COLS) -> list[int]:
@@ -163,7 +207,7 @@ class RowBuilder:
         kept = segments[real].tolist()
         bounds = np.append(0, np.cumsum((starts & (keys >= 0)).sum(axis=1))).tolist()
         tile_widths = np.minimum(width, cols - np.asarray(edges)).tolist()
-        return [Strip(kept[bounds[k]:bounds[k + 1]], tile_widths[t])
+        return [make_strip(kept[bounds[k]:bounds[k + 1]], tile_widths[t])
                 for k, t in enumerate(which[:, 1].tolist())]
 
     def _cached_runs(self, keys: np.ndarray, lengths: np.ndarray, space: np.ndarray
