@@ -62,7 +62,7 @@ def _lazy_strip_fits() -> bool:
     try:
         probe = LazyStrip([Segment("ab")], 2)
         return probe.crop(0, 1).text == "a" and probe.apply_style(Style(bold=True)).text == "ab"
-    except Exception:  # noqa: BLE001 - any surprise means: use Strip as it is
+    except Exception:  # any surprise means: use Strip as it is
         return False
 
 
