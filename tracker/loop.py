@@ -107,6 +107,9 @@ class TrackingLoop:
         self.tracker = Tracker(params)
         self.latest: Latest[Snapshot] = latest or Latest()
         self.on_publish = on_publish
+        # called (from the loop's thread) when the run state or its message changes, so a UI
+        # can show PAUSED or SOURCE LOST at once instead of at its next redraw
+        self.on_state_change: Callable[[LoopStatus], None] | None = None
         self._commands: queue.SimpleQueue[Callable[[Tracker], None]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._paused = False
@@ -218,6 +221,7 @@ class TrackingLoop:
         state = self.tracker.update(frame)
         state.timings["read"] = read_s
         self.last_state = state
+        before = self.status.state
         self.status = replace(
             self.status,
             state=RunState.PAUSED if self._paused else RunState.LIVE,
@@ -227,6 +231,8 @@ class TrackingLoop:
             dropped=getattr(self.source, "dropped", 0),
             skipped=getattr(self.source, "skipped", 0), message=state.notice)
         self._publish()
+        if self.status.state != before and self.on_state_change is not None:
+            self.on_state_change(self.status)
         return True
 
     def _drain(self) -> None:
@@ -246,6 +252,8 @@ class TrackingLoop:
         if self.status.state != state or self.status.message != message:
             self.status = replace(self.status, state=state, message=message)
             self._publish()
+            if self.on_state_change is not None:
+                self.on_state_change(self.status)
 
     def _publish(self) -> None:
         self._serial += 1

@@ -7,6 +7,7 @@ tracking never waits for drawing and drawing never queues stale frames.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual import work
@@ -14,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -67,6 +69,7 @@ class FlowtopApp(App[int]):
         self.config_path = config_path or default_config_path()
         self.latest: Latest[Snapshot] = Latest()
         self.loop = TrackingLoop(source, self.params, self.latest)
+        self.loop.on_state_change = lambda _status: self.post_message(self.RunStateChanged())
         self.loop.set_paused(start_paused)
         self.snapshot = Snapshot(None, LoopStatus(source=source.name, size=source.size))
         self._preview_timer: Timer | None = None
@@ -109,15 +112,31 @@ class FlowtopApp(App[int]):
 
     # -- drawing, on timers ----------------------------------------------------------------
 
+    class RunStateChanged(Message):
+        """The loop's run state changed (posted from its thread): show it now."""
+
+    def on_flowtop_app_run_state_changed(self, _event: RunStateChanged) -> None:
+        self._draw_preview()
+
     def _restart_preview_timer(self) -> None:
         if self._preview_timer is not None:
             self._preview_timer.stop()
         self._preview_timer = self.set_interval(1 / self.params.preview.fps, self._draw_preview)
 
+    def shown_status(self, status: LoopStatus) -> LoopStatus:
+        """`status` with LIVE/PAUSED as commanded: a frame that was in flight when the user
+        paused still arrives marked LIVE, and the key must show at once, not a frame later."""
+        if status.state in (RunState.LIVE, RunState.PAUSED):
+            want = RunState.PAUSED if self.loop.paused else RunState.LIVE
+            if status.state != want:
+                return replace(status, state=want)
+        return status
+
     def _draw_preview(self) -> None:
         snap = self.latest.take()
         if snap is None:
             return
+        snap = replace(snap, status=self.shown_status(snap.status))
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
         self.query_one(Preview).show(snap.state)
@@ -193,12 +212,14 @@ class FlowtopApp(App[int]):
 
     def action_toggle_pause(self) -> None:
         self.loop.set_paused(not self.loop.paused)
+        self.snapshot = replace(self.snapshot, status=self.shown_status(self.snapshot.status))
+        self.refresh_panels()
 
     def action_step(self) -> None:
-        if not self.loop.paused:
-            self.loop.set_paused(True)
-        else:
+        if self.loop.paused:
             self.loop.step()
+        else:
+            self.action_toggle_pause()
 
     def action_reseed(self) -> None:
         """Reseed; after an ERROR (the worker stopped), restart the worker instead."""
