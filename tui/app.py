@@ -97,6 +97,9 @@ class FlowtopApp(App[int]):
         self.query_one(ParamsPanel).focus()
         self._restart_preview_timer()
         self.set_interval(1 / PANEL_HZ, self.refresh_panels)
+        choice = getattr(self.source, "auto_choice", None)
+        if choice:
+            self.notify(f"source: {choice}", timeout=6)
         self.run_loop()
 
     # -- worker ----------------------------------------------------------------------------

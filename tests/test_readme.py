@@ -1,0 +1,19 @@
+"""README stays true to the code: every parameter and command it should name, it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from tracker.params import iter_specs
+from tui.cli import COMMANDS
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_lists_every_parameter() -> None:
+    missing = [key for key, _, _ in iter_specs() if f"`{key}`" not in README]
+    assert not missing, f"README's parameter table lacks {missing}"
+
+
+def test_readme_lists_every_command() -> None:
+    missing = [name for name in COMMANDS if f"`flowtop {name}" not in README]
+    assert not missing, f"README's command table lacks {missing}"
