@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from tracker.params import iter_specs
 from tui.cli import COMMANDS
 
