@@ -87,7 +87,7 @@ CASES = [
          setup=write("old.csv", "precious\n")),
     Case("--out is a directory", extra=("--out", "adir"), says="--out adir is a directory",
          ui=False, setup=lambda tmp: (tmp / "adir").mkdir()),
-    Case("negative --frames", extra=("--frames", "-3"), says="invalid non_negative value",
+    Case("negative --frames", extra=("--frames", "-3"), says="must be at least 0",
          ui=False),
 ]
 

@@ -29,18 +29,24 @@ class OutputError(Exception):
     """An output file cannot be written (exists, unwritable folder, ...)."""
 
 
-def open_output(path: Path, force: bool = False) -> IO[str]:
-    """Open `path` for writing lines; refuse to replace an existing file without `force`."""
+def check_output(path: Path, force: bool = False, flag: str = "--out") -> None:
+    """Refuse an output path that is a folder, in a missing folder, or (without `force`)
+    already exists; the message names the option (`flag`) that gave it."""
     if path.is_dir():
-        raise OutputError(f"--out {path} is a directory")
+        raise OutputError(f"{flag} {path} is a directory")
     if path.exists() and not force:
-        raise OutputError(f"--out {path} exists; pass --force to overwrite it")
+        raise OutputError(f"{flag} {path} exists; pass --force to overwrite it")
     if not path.parent.is_dir():
         raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
+def open_output(path: Path, force: bool = False, flag: str = "--out") -> IO[str]:
+    """Open `path` for writing lines after `check_output`."""
+    check_output(path, force, flag)
     try:  # "x": a file that appeared since the check above is still not overwritten
         return path.open("w" if force else "x", encoding="utf-8", newline="")
     except FileExistsError:
-        raise OutputError(f"--out {path} exists; pass --force to overwrite it") from None
+        raise OutputError(f"{flag} {path} exists; pass --force to overwrite it") from None
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -152,10 +158,7 @@ class ObjectWriter:
 
     def __init__(self, path: Path, force: bool = False) -> None:
         self.json = path.suffix.lower() in (".jsonl", ".ndjson", ".json")
-        try:
-            fh = open_output(path, force)
-        except OutputError as exc:
-            raise OutputError(str(exc).replace("--out ", "--objects-out ", 1)) from None
+        fh = open_output(path, force, "--objects-out")
         header = "" if self.json else ",".join(OBJECT_COLUMNS) + "\n"
         self.rows = RowWriter(fh, _OBJECT_JSON if self.json else _OBJECT_CSV, header)
         self.path = path

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tui.options import at_least, positive_float
+
 DEFAULT_FRAMES = 120
 DEFAULT_LINK_KBPS = 300.0
 SAMPLE_VIDEO = Path("..") / "shared" / "data" / "highway.mp4"
@@ -21,10 +23,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--size", type=parse_size, default=None, metavar="COLSxROWS",
                    help="preview size in cells (default: what this terminal would give)")
-    p.add_argument("--link-kbps", type=positive, default=DEFAULT_LINK_KBPS, metavar="K",
+    p.add_argument("--link-kbps", type=positive_float, default=DEFAULT_LINK_KBPS, metavar="K",
                    help=f"link speed in KB/s for the preview fps it allows "
                         f"(default {DEFAULT_LINK_KBPS:g})")
-    p.add_argument("--frames", type=int_at_least_2, default=DEFAULT_FRAMES, metavar="N",
+    p.add_argument("--frames", type=at_least(2), default=DEFAULT_FRAMES, metavar="N",
                    help=f"frames to decode and track (default {DEFAULT_FRAMES})")
     p.set_defaults(func=run)
 
@@ -36,18 +38,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(cols), int(rows)
 
 
-def positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
-def int_at_least_2(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2, got {text}")
-    return value
 
 
 

@@ -21,7 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tracker.chessboard import BoardFinder, CameraFit, fit_camera, parse_pattern
 from tracker.intrinsics import save_intrinsics
 from tracker.sources import SourceError, open_source
-from tracker.writers import OutputError
+from tracker.writers import OutputError, check_output
+from tui.options import at_least, positive_float
 
 SUFFIXES = (".yaml", ".yml", ".xml", ".json")
 
@@ -34,16 +35,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("source", help="video file, image glob ('shots/*.png') or camera")
     p.add_argument("--chessboard", required=True, type=pattern_arg, metavar="COLSxROWS",
                    help="inner corners per row and per column, e.g. 9x6")
-    p.add_argument("--square", required=True, type=positive, metavar="METRES",
+    p.add_argument("--square", required=True, type=positive_float, metavar="METRES",
                    help="side of one square in metres")
     p.add_argument("--out", type=Path, default=Path("camera.yaml"), metavar="FILE",
                    help="calibration file to write (.yaml, .xml or .json; default camera.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
-    p.add_argument("--every", type=positive_int, default=1, metavar="N",
+    p.add_argument("--every", type=at_least(1), default=1, metavar="N",
                    help="search every Nth frame only (long videos)")
-    p.add_argument("--max-views", type=positive_int, default=40, metavar="N",
+    p.add_argument("--max-views", type=at_least(1), default=40, metavar="N",
                    help="calibrate from at most N views, spread over the source")
-    p.add_argument("--frames", type=positive_int, default=None, metavar="N",
+    p.add_argument("--frames", type=at_least(1), default=None, metavar="N",
                    help="stop after N frames (a camera runs until Ctrl-C otherwise)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(func=run)
@@ -56,29 +57,10 @@ def pattern_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
 def check_out(path: Path, force: bool) -> None:
     if path.suffix.lower() not in SUFFIXES:
         raise OutputError(f"--out {path}: the name must end in {', '.join(SUFFIXES)}")
-    if path.is_dir():
-        raise OutputError(f"--out {path} is a directory")
-    if path.exists() and not force:
-        raise OutputError(f"--out {path} exists; pass --force to overwrite it")
-    if not path.parent.is_dir():
-        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+    check_output(path, force)
 
 
 def write_atomically(path: Path, fit: CameraFit, square: float,

@@ -20,7 +20,7 @@ from tracker.resilient import ResilientSource, SourceEvent
 from tracker.sources import SourceLost, open_source
 from tracker.summary import RunStats
 from tracker.writers import ObjectWriter, TrackWriter
-from tui.options import params_from
+from tui.options import at_least, params_from
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -34,19 +34,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="write one row per moving object per frame (.csv or .jsonl)")
     p.add_argument("--force", action="store_true",
                    help="overwrite an existing --out or --objects-out")
-    p.add_argument("--frames", type=non_negative, default=0, metavar="N",
+    p.add_argument("--frames", type=at_least(0), default=0, metavar="N",
                    help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="loop a video file")
     p.add_argument("--fps", type=float, default=None, help="rate of the demo / image sequences")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)
-
-
-def non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
