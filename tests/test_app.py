@@ -33,6 +33,17 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
         await pilot.pause(0.05)
 
 
+async def select_parameter(app: FlowtopApp, pilot, key: str) -> None:
+    """Focus the parameter panel and press down until `key` is selected."""
+    panel = app.query_one(ParamsPanel)
+    panel.focus()
+    for _ in range(len(panel.keys) * 2):
+        if panel.selected_key == key:
+            break
+        await pilot.press("down")
+    assert panel.selected_key == key
+
+
 def make_app(tmp_path: Path, **kwargs) -> FlowtopApp:
     return FlowtopApp(source=DemoSource(fps=30), params=Params(),
                       config_path=tmp_path / "flowtop.toml", **kwargs)
@@ -103,13 +114,7 @@ async def test_c_clears_tracks(tmp_path: Path) -> None:
 async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        panel = app.query_one(ParamsPanel)
-        panel.focus()
-        for _ in range(len(panel.keys) * 2):
-            if panel.selected_key == "lk.win_size":
-                break
-            await pilot.press("down")
-        assert panel.selected_key == "lk.win_size"
+        await select_parameter(app, pilot, "lk.win_size")
         await pilot.press("right", "right")
         await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 19)
         await pilot.press("left")
@@ -119,13 +124,7 @@ async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
 async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        panel = app.query_one(ParamsPanel)
-        panel.focus()
-        for _ in range(len(panel.keys) * 2):
-            if panel.selected_key == "tracking.fb_threshold":
-                break
-            await pilot.press("down")
-        assert panel.selected_key == "tracking.fb_threshold"
+        await select_parameter(app, pilot, "tracking.fb_threshold")
         await pilot.press("right")
         await pilot.press("s")
         await pilot.pause(0.2)

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracker.calibration import Calibration, calibration_from_params, from_mps
+from tracker.faces import FaceSeeder
 from tracker.lk import Points, detect_corners, seed_mask, track_fb
 from tracker.objects import ObjectGrouper, ObjectState, TrackView
 from tracker.params import Params
@@ -127,6 +128,9 @@ class Tracker:
         self._head = 0
         self._last_frame: Frame | None = None
         self._notice, self._notice_until = "", -np.inf
+        self._faces: FaceSeeder | None = None  # made when features.mode is first 'faces'
+        if self._params.features.mode == "faces":
+            self._face_seeder()
         self.tracks = Tracks.empty(self._params.tracking.trail_length)
 
     @property
@@ -137,6 +141,8 @@ class Tracker:
     def params(self, params: Params) -> None:
         """Replace the parameters; a bad calibration raises ParamError and changes nothing."""
         old = self._params
+        if params.features.mode == "faces":
+            self._face_seeder()  # a cascade that does not load refuses the change
         if params.speed != old.speed:
             calibration = calibration_from_params(params.speed, self._frame_size)
             self._calibration = calibration
@@ -256,15 +262,24 @@ class Tracker:
                or len(self.tracks) < tp.min_points)
         if not due:
             return 0
-        self._reseed, self._frames_since_seed = False, 0
+        forced, self._reseed, self._frames_since_seed = self._reseed, False, 0
         room = tp.max_points - len(self.tracks)
         if room <= 0:
             return 0
         roi = tuple(int(v) for v in fp.roi) if fp.roi else None
         mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
+        if fp.mode == "faces" and self._face_seeder().restrict(
+                mask, gray, tp.detect_interval, forced) is None:
+            return 0  # no face in view: nothing to seed
         corners = detect_corners(gray, mask, fp, room)
         self._append(corners)
         return len(corners)
+
+    def _face_seeder(self) -> FaceSeeder:
+        """The face detector, loaded at first need (CascadeError, a ParamError, if it fails)."""
+        if self._faces is None:
+            self._faces = FaceSeeder()
+        return self._faces
 
     def _insert_pending(self, gray: npt.NDArray[np.uint8]) -> None:
         if not self._pending:
