@@ -187,3 +187,17 @@ async def test_ended_file_shows_ended(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         assert index_of(app) == 7
+
+
+async def test_parameter_panel_shows_every_parameter(tmp_path: Path) -> None:
+    from tracker.params import iter_specs
+
+    app = make_app(tmp_path, start_paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(ParamsPanel)
+        shown_ids = {panel.get_option_at_index(i).id for i in range(panel.option_count)}
+        assert {key for key, _, _ in iter_specs()} <= shown_ids
+        panel.focus()
+        for _ in range(panel.option_count):  # walk the whole list: never onto a fixed one
+            assert panel.selected_key in panel.keys
+            await pilot.press("down")

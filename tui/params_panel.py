@@ -45,21 +45,23 @@ class ParamsPanel(OptionList):
         self.params = params
         self.keys = adjustable_keys()
         self._specs = {key: spec for key, _, spec in iter_specs()}
-        self._width = max(len(k.partition(".")[2]) for k in self.keys)
+        self._width = max(len(k.partition(".")[2]) for k in self._specs)
         options: list[Option] = []
         section = ""
-        for key in self.keys:
+        for key in self._specs:  # every parameter; those keys cannot step are shown, dimmed
             if key.partition(".")[0] != section:
                 section = key.partition(".")[0]
                 options.append(Option(Text(f"[{section}]", style="bold"), disabled=True))
-            options.append(Option(self._line(key), id=key))
+            options.append(Option(self._line(key), id=key, disabled=key not in self.keys))
         super().__init__(*options, **kwargs)
 
     def _line(self, key: str) -> Text:
         spec = self._specs[key]
         value = format_value(self.params.get(key))
         name = key.partition(".")[2]
-        text = Text(f" {name:<{self._width}} {value:>8}", no_wrap=True, overflow="ellipsis")
+        fixed = key not in self.keys  # a list or a path: set by --set, the config or `k`
+        text = Text(f" {name:<{self._width}} {value:>8}", no_wrap=True, overflow="ellipsis",
+                    style="dim" if fixed else "")
         text.append(f" {spec.unit}" if spec.unit else "", style="dim")
         return text
 
@@ -85,7 +87,7 @@ class ParamsPanel(OptionList):
     def set_params(self, params: Params) -> None:
         """Show `params` (changed elsewhere, e.g. by calibration) without posting Changed."""
         self.params = params
-        for key in self.keys:
+        for key in self._specs:
             self.replace_option_prompt(key, self._line(key))
 
     def action_change(self, direction: int) -> None:
