@@ -336,6 +336,9 @@ class Tracker:
                 self._notice = f"frame {w}x{h} is too small to track"
             elif float(cv2.meanStdDev(gray[::4, ::4])[1][0, 0]) < FLAT_STD:
                 self._notice = "flat image: no texture to track"
+            elif (self._params.features.mode == "faces" and self._faces is not None
+                  and not len(self._faces.boxes)):
+                self._notice = "no face in view (features.mode = faces)"
             else:
                 self._notice = "no corners found: try a lower features.quality_level"
             self._notice_until = t

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-COMMANDS = ("track", "calibrate", "bench", "config")  # modules in tui.commands, in help order
+# modules in tui.commands, in help order
+COMMANDS = ("track", "snapshot", "record", "calibrate", "bench", "config", "probe")
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
 
 
