@@ -201,3 +201,20 @@ async def test_parameter_panel_shows_every_parameter(tmp_path: Path) -> None:
         for _ in range(panel.option_count):  # walk the whole list: never onto a fixed one
             assert panel.selected_key in panel.keys
             await pilot.press("down")
+
+
+async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypatch) -> None:
+    """Choosing `faces` when the cascade does not load: a notice, the old mode, no ERROR."""
+    from tracker import faces
+
+    monkeypatch.setattr(faces, "default_cascade_path", lambda: str(tmp_path / "absent.xml"))
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: index_of(app) > 2)
+        await select_parameter(app, pilot, "features.mode")
+        await pilot.press("right")
+        await pilot.pause(0.3)
+        assert app.params.features.mode == "corners"
+        assert app.loop.tracker.params.features.mode == "corners"
+        assert app.run_state == RunState.LIVE
+        assert any("face cascade" in str(n.message) for n in app._notifications)

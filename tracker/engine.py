@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracker.calibration import Calibration, calibration_from_params, from_mps
-from tracker.faces import FaceSeeder
+from tracker.faces import FaceSeeder, load_cascade
 from tracker.lk import Points, detect_corners, seed_mask, track_fb
 from tracker.objects import ObjectGrouper, ObjectState, TrackView
 from tracker.params import Params
@@ -100,6 +100,14 @@ class TrackState:
     @property
     def calibrated(self) -> bool:
         return bool(self.unit)
+
+
+def check_params(params: Params, frame_size: tuple[int, int] | None = None) -> None:
+    """Raise ParamError if `params` cannot be applied: a calibration that cannot be built for
+    frames of `frame_size`, or face seeding whose cascade does not load. Changes nothing."""
+    calibration_from_params(params.speed, frame_size)
+    if params.features.mode == "faces":
+        load_cascade()
 
 
 class Tracker:
