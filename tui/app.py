@@ -7,6 +7,7 @@ tracking never waits for drawing and drawing never queues stale frames.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,13 +21,15 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tracker.calibration import calibration_from_params
 from tracker.calibration_session import trap_overlay
 from tracker.config import default_config_path, save_params
+from tracker.engine import check_params
 from tracker.loop import Latest, LoopStatus, RunState, Snapshot, TrackingLoop
 from tracker.params import ParamError, Params
 from tracker.sources import Source
 from tui.calibration_mode import CalibrationPanel
+from tui.export import TrackHistory, start_export
+from tui.health import HealthMonitor, HealthPanel
 from tui.help_screen import HelpScreen
 from tui.objects_panel import ObjectsPanel
 from tui.params_panel import ParamsPanel
@@ -52,6 +55,8 @@ class FlowtopApp(App[int]):
         Binding("o", "cycle_sort", "sort", show=False),
         Binding("s", "save", "save"),
         Binding("k", "calibrate", "calibrate"),
+        Binding("e", "export", "export PNG + CSV", show=False),
+        Binding("h", "toggle_health", "health view", show=False),
         # calibration mode's keys while the preview (not the panel) has the focus
         Binding("ctrl+s", "calibration('save')", "save calibration", show=False),
         Binding("ctrl+z", "calibration('undo')", "undo point", show=False),
@@ -71,6 +76,9 @@ class FlowtopApp(App[int]):
         self.loop = TrackingLoop(source, self.params, self.latest)
         self.loop.on_state_change = lambda _status: self.post_message(self.RunStateChanged())
         self.loop.set_paused(start_paused)
+        # every tracked frame, in the loop's thread: counters for the Health view, rows for `e`
+        self.health, self.history = HealthMonitor(), TrackHistory()
+        self.loop.on_publish = self._tap_frame
         self.snapshot = Snapshot(None, LoopStatus(source=source.name, size=source.size))
         self._preview_timer: Timer | None = None
         self._paused_before_calibration = False
@@ -82,6 +90,7 @@ class FlowtopApp(App[int]):
                 yield CalibrationPanel(self.config_path, lambda: self.params, id="calibration")
                 yield SpeedsPanel(id="speeds")
                 yield ObjectsPanel(id="objects")
+                yield HealthPanel(id="health")
                 yield ParamsPanel(self.params, id="params")
         yield StatusBar(id="status")
         yield Footer()
@@ -89,6 +98,7 @@ class FlowtopApp(App[int]):
     def on_mount(self) -> None:
         self.query_one("#speeds").border_title = "speeds"
         self.query_one("#objects").border_title = "objects"
+        self.query_one("#health").border_title = "health"
         self.query_one("#params").border_title = "parameters"
         preview = self.query_one(Preview)
         preview.border_title = self.source.name
@@ -142,7 +152,14 @@ class FlowtopApp(App[int]):
         snap = replace(snap, status=self.shown_status(snap.status))
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
-        self.query_one(Preview).show(snap.state)
+        try:
+            preview = self.query_one(Preview)
+        except NoMatches:  # the app is closing: its widgets go before its timers
+            return
+        before, started = preview.last_refresh, time.perf_counter()
+        preview.show(snap.state)
+        if preview.last_refresh is not before:  # it drew now (a paced draw may come later)
+            self.health.add_timing("render", time.perf_counter() - started)
         if state_changed:
             self.refresh_panels()
 
@@ -160,6 +177,14 @@ class FlowtopApp(App[int]):
         status_bar.show(snap.status, live, self.preview_figures())
         self.query_one(SpeedsPanel).show(snap.state)
         self.query_one(ObjectsPanel).show(snap.state)
+        self.query_one(HealthPanel).show(snap.state, self.health,
+                                         self.params.tracking.fb_threshold)
+
+    def _tap_frame(self) -> None:
+        """The loop published (in its thread): count the frame and keep its rows."""
+        state = self.loop.last_state
+        self.health.add(state)
+        self.history.add(state)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -169,16 +194,16 @@ class FlowtopApp(App[int]):
     def apply_params(self, params: Params) -> None:
         """Use `params` everywhere: engine (at its next frame), preview, timers.
 
-        A calibration that cannot be built (a model missing its keys, an unreadable
-        intrinsics file) is refused with a notice, and the parameter panel shows the old set.
+        Parameters the engine cannot apply (a calibration missing its keys, an unreadable
+        intrinsics file, a face cascade that does not load) are refused with a notice, and the
+        parameter panel shows the old set.
         """
-        if params.speed != self.params.speed:
-            try:
-                calibration_from_params(params.speed, self.query_one(Preview).image_size)
-            except ParamError as exc:
-                self.notify(str(exc), severity="error")
-                self.query_one(ParamsPanel).set_params(self.params)
-                return
+        try:
+            check_params(params, self.query_one(Preview).image_size)
+        except ParamError as exc:
+            self.notify(str(exc), severity="error")
+            self.query_one(ParamsPanel).set_params(self.params)
+            return
         old, self.params = self.params, params
         self.loop.set_params(params)
         if params.trap != old.trap and not self.query_one(CalibrationPanel).active:
@@ -267,6 +292,19 @@ class FlowtopApp(App[int]):
         panel = self.query_one(CalibrationPanel)
         if panel.active:
             getattr(panel, f"action_{name}")()
+
+    def action_export(self) -> None:
+        """The shown frame as an annotated PNG and the recent tracks as CSV, written into
+        the working directory; a notification says where."""
+        start_export(self, self.snapshot.state, self.history)
+
+    def action_toggle_health(self) -> None:
+        """Show the Health view in place of the speeds and objects panels, or go back."""
+        health = self.query_one(HealthPanel)
+        health.display = not health.display
+        self.query_one(SpeedsPanel).display = not health.display
+        self.query_one(ObjectsPanel).display = not health.display
+        self.refresh_panels()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(list(self.BINDINGS)))

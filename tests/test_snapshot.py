@@ -1,0 +1,160 @@
+"""`flowtop snapshot`: half-block ANSI of the right size, annotated PNGs, the output rules."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tracker.annotate import Style, annotate, label_box
+from tracker.demo import DemoScene
+from tracker.engine import Tracker
+from tracker.params import Params
+from tracker.sources import DemoSource
+from tui.cli import main
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+FLOWTOP = [sys.executable, "-m", "tui.cli"]
+
+
+def visible(line: str) -> str:
+    return SGR.sub("", line)
+
+
+def demo_state(frame: int):
+    """The TrackState `flowtop snapshot demo --frame N` shows, tracked the same way."""
+    source, tracker = DemoSource(paced=False), Tracker(Params())
+    state = None
+    for _ in range(frame + 1):
+        state = tracker.update(source.read())
+    return state
+
+
+@pytest.mark.parametrize("mode", ["truecolor", "256", "16", "gray"])
+def test_ansi_has_half_blocks_and_the_asked_size(mode: str, capsys) -> None:
+    assert main(["snapshot", "demo", "--frame", "8", "--size", "60x20", "--color", mode]) == 0
+    out = capsys.readouterr().out
+    lines = out.split("\n")
+    assert lines[-1] == ""  # ends with a newline
+    rows = lines[:-1]
+    assert len(rows) == 20
+    assert all(len(visible(row)) == 60 for row in rows)
+    assert all(row.endswith("\x1b[0m") for row in rows)  # each row resets its colours
+    assert "▀" in out
+    if mode == "256":
+        assert "\x1b[38;5;" in out or "\x1b[48;5;" in out
+
+
+def test_pipe_gets_80x24_and_colour_from_the_environment() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env["TERM"] = "xterm-256color"
+    out = subprocess.run([*FLOWTOP, "snapshot", "demo", "--frame", "3"], capture_output=True,
+                         text=True, env=env, timeout=120, check=True).stdout
+    rows = out.split("\n")[:-1]
+    assert len(rows) == 24 and all(len(visible(r)) == 80 for r in rows)
+    assert "▀" in out and "\x1b[48;5;" in out and "\x1b[48;2;" not in out
+    env["NO_COLOR"] = "1"  # a log: plain characters, no colour codes but the row resets
+    out = subprocess.run([*FLOWTOP, "snapshot", "demo", "--frame", "3"], capture_output=True,
+                         text=True, env=env, timeout=120, check=True).stdout
+    assert "▀" not in out
+    assert SGR.sub("", out.replace("\x1b[0m", "")) == out.replace("\x1b[0m", "")
+    assert len(out.split("\n")[:-1]) == 24
+
+
+def test_png_is_full_size_and_marked_where_the_tracks_are(tmp_path: Path, capsys) -> None:
+    png = tmp_path / "shot.png"
+    assert main(["snapshot", "demo", "--frame", "20", "--png", str(png), "-q"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""  # -q: no picture on stdout
+    assert str(png) in captured.err
+    image = cv2.imread(str(png))
+    scene = DemoScene()
+    assert image.shape == (scene.height, scene.width, 3)
+    state = demo_state(20)
+    raw = scene.render(state.t)
+    assert np.array_equal(image, annotate(raw, state))  # the same drawing, nothing else
+    changed = np.any(image != raw, axis=2)
+    x, y = np.round(state.pts).astype(int).T
+    at_points = changed[np.clip(y, 0, scene.height - 1), np.clip(x, 0, scene.width - 1)]
+    assert at_points.mean() > 0.95  # a dot over (nearly) every live point
+    # and the picture is left alone away from the tracks: pixels far from every point
+    far = np.ones(changed.shape, bool)
+    for px, py in zip(x.tolist(), y.tolist()):
+        far[max(0, py - 12):py + 13, max(0, px - 12):px + 13] = False
+    far[:40, :] = False  # the caption
+    assert far.sum() > 1000
+    assert changed[far].mean() < 0.05
+
+
+def test_png_needs_force_to_overwrite(tmp_path: Path, capsys) -> None:
+    png = tmp_path / "shot.png"
+    png.write_bytes(b"precious")
+    assert main(["snapshot", "demo", "--frame", "2", "--png", str(png), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--png" in err and "--force" in err
+    assert png.read_bytes() == b"precious"
+    assert main(["snapshot", "demo", "--frame", "2", "--png", str(png), "-q", "--force"]) == 0
+    assert cv2.imread(str(png)).shape == (360, 640, 3)
+
+
+def test_a_short_source_shows_its_last_frame(tmp_path: Path, capsys) -> None:
+    scene = DemoScene(160, 90)
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"f{i}.png"), scene.render(i / 30))
+    code = main(["snapshot", str(tmp_path / "f*.png"), "--frame", "10", "--size", "40x10",
+                 "--color", "truecolor"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "ended before frame 10; showing frame 2" in captured.err
+    assert len(captured.out.split("\n")[:-1]) == 10
+
+
+@pytest.mark.parametrize("size", ["80", "0x10", "axb"])
+def test_bad_size_is_a_usage_error(size: str, capsys) -> None:
+    assert main(["snapshot", "demo", "--size", size]) == 2
+    assert "COLSxROWS" in capsys.readouterr().err
+
+
+def test_annotate_draws_fading_trails_dots_boxes_and_labels() -> None:
+    from types import SimpleNamespace
+
+    from tracker.colors import object_color, track_color
+
+    gray = np.full((200, 300, 3), 90, np.uint8)
+    length = 9  # trail of track 1: 8 segments of 10 px, moving right at 300 px/s
+    moving = np.array([[150 - 10 * k, 60] for k in range(length)], np.float32)
+    still = np.full((length, 2), (40, 160), np.float32)  # track 2 never moved
+    obj = SimpleNamespace(id=4, x=220, y=150, w=60, h=40, speed=30.0, speed_world=np.nan,
+                          unit="", track_ids=())
+    state = SimpleNamespace(
+        index=7, t=0.25, live=2, ids=np.array([1, 2]), pts=np.array([moving[0], still[0]]),
+        trails=np.stack([moving, still]), trail_len=np.array([length, length], np.int32),
+        speed=np.array([300.0, 0.0], np.float32), age=np.array([8, 8], np.int32),
+        speed_world=np.full(2, np.nan), unit="", objects=(obj,))
+    out = annotate(gray, state, caption=False)
+    assert out.shape == gray.shape and np.array_equal(gray, np.full_like(gray, 90))  # a copy
+    color = np.array(track_color(1))
+    newest = out[59:62, 135].astype(int)  # across the newest segment, clear of the dot
+    oldest = out[59:62, 75].astype(int)  # across the oldest: blended into the picture
+    assert np.abs(newest - color).max(axis=1).min() <= 20
+    strongest = np.abs(oldest - 90).max(axis=1).max()
+    full = np.abs(color - 90).max()
+    assert 0.15 * full < strongest < 0.5 * full  # the oldest band is a quarter opaque
+    assert np.abs(out[160, 40].astype(int) - track_color(2)).max() <= 2  # the still dot
+    assert np.array_equal(out[160, 60], gray[160, 60])  # no trail for the still track
+    top_edge = out[130, 200:240].astype(int)  # the object's box, in the object's colour
+    assert (np.abs(top_edge - object_color(4)).max(axis=1) <= 2).mean() > 0.8
+    style = Style.for_size(300, 200)
+    offset = style.radius + 2 * style.thickness
+    x0, y0, x1, y1 = label_box("300 px/s", (150 + offset, 60 - offset), style)
+    label = out[y0:y1, x0:x1].astype(int)  # a tab in the track's colour, with text on it
+    distance = np.abs(label - color).max(axis=2)
+    assert (distance <= 2).mean() > 0.6
+    assert (distance > 80).mean() > 0.05
+    assert np.array_equal(annotate(gray, None), gray)

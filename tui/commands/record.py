@@ -1,0 +1,112 @@
+"""`flowtop record SOURCE --out FILE`: the annotated video, headless, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from tui.options import at_least
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("record", parents=[common], help="write the annotated video headless",
+                       description="Track SOURCE and write every frame with its tracks, "
+                                   "trails, speeds and objects drawn on it to a video (mp4v; "
+                                   ".avi: MJPG) at the source's frame rate. Files run as fast "
+                                   "as possible with a progress bar; cameras and streams run "
+                                   "until --frames or Ctrl-C, which finishes the file.")
+    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="the video to write (.mp4, .m4v, .mov, .mkv: mp4v; .avi: MJPG)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    p.add_argument("--frames", type=at_least(0), default=0, metavar="N",
+                   help="stop after N frames")
+    p.add_argument("--fps", type=float, default=None,
+                   help="rate of the demo / image sequences (and so of their video)")
+    p.add_argument("--no-trails", dest="trails", action="store_false",
+                   help="draw points and labels without their trails")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from tracker.annotate import annotate
+    from tracker.engine import Tracker
+    from tracker.record import VideoRecorder, check_video_path
+    from tracker.resilient import ResilientSource
+    from tracker.sources import SourceError, SourceLost, open_source
+    from tui.commands.track import StopSignals, log_event
+    from tui.options import params_from
+
+    params = params_from(args)
+    check_video_path(args.out, args.force)  # before opening a camera, not after
+    err = Console(stderr=True)
+    source = open_source(args.source, paced=False, fps=args.fps)
+    if isinstance(source, ResilientSource):
+        source.on_event = log_event(err)
+    tracker = Tracker(params)
+    recorder = VideoRecorder(args.out, source.nominal_fps, args.force)
+    total = args.frames or getattr(source, "frame_count", 0) or None
+    signals = StopSignals()
+    signals.install()
+    started = time.perf_counter()
+    try:
+        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("{task.fields[fps]:>6.1f} fps"),
+                            TimeElapsedColumn(), console=err, transient=True,
+                            disable=not err.is_terminal)
+        with progress:
+            task = progress.add_task(f"{source.name} → {args.out.name}", total=total, fps=0.0)
+            try:
+                signals.armed = signals.received is None
+                while signals.armed and (not args.frames or recorder.frames < args.frames):
+                    try:
+                        frame = source.read()
+                    except SourceLost:  # logged by the source; it reconnects by itself
+                        continue
+                    if frame is None:
+                        break
+                    state = tracker.update(frame)
+                    recorder.write(annotate(frame.image, state, trails=args.trails))
+                    if recorder.frames % 10 == 0:
+                        rate = recorder.frames / max(1e-9, time.perf_counter() - started)
+                        progress.update(task, completed=recorder.frames, fps=rate)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                signals.armed = False
+    except BaseException:
+        recorder.discard()
+        raise
+    finally:
+        source.close()
+    path = recorder.close()
+    seconds = time.perf_counter() - started
+    if path is None:
+        raise SourceError(f"{args.source} gave no frame; {args.out} was not written")
+    w, h = recorder.size or (0, 0)
+    summary = {"out": str(path), "frames": recorder.frames, "width": w, "height": h,
+               "fps": round(recorder.fps, 3), "seconds": round(seconds, 2),
+               "interrupted_by": signals.name or None}
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        if signals.received:
+            err.print(f"[yellow]interrupted[/] by {signals.name}: video finished")
+        if args.json:
+            sys.stdout.write(json.dumps(summary) + "\n")
+        else:
+            print(f"wrote {recorder.frames} frames ({w}x{h} at {recorder.fps:.4g} fps) to "
+                  f"{path} in {seconds:.1f} s")
+    return 0
