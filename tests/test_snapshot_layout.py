@@ -9,10 +9,14 @@ from tracker.params import Params
 from tracker.sources import DemoSource
 from tui.app import FlowtopApp
 from tui.preview import Preview
+from tui.speeds_panel import SpeedsPanel
 
 
 def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
-    app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=12), params=Params(),
+    # hysteresis keeps colours from whichever earlier frames the preview drew: off, so the
+    # picture is a function of the last frame alone
+    params = Params().with_value("preview.hysteresis", 0)
+    app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=12), params=params,
                      config_path=tmp_path / "c.toml")
 
     async def settle(pilot) -> None:
@@ -21,6 +25,8 @@ def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
                     and app.snapshot.state.index == 11):
                 break
             await pilot.pause(0.05)
+        # sparklines hold what the 4 Hz panel timer happened to sample: start them afresh
+        app.query_one(SpeedsPanel).reset_history()
         app.refresh_panels()
         app.query_one(Preview).show(app.snapshot.state)
         await pilot.pause(0.3)

@@ -55,8 +55,8 @@ class FlowtopApp(App[int]):
         Binding("o", "cycle_sort", "sort", show=False),
         Binding("s", "save", "save"),
         Binding("k", "calibrate", "calibrate"),
-        Binding("e", "export", "export PNG + CSV", show=False),
-        Binding("h", "toggle_health", "health view", show=False),
+        Binding("e", "export", "export"),
+        Binding("h", "toggle_health", "health"),
         # calibration mode's keys while the preview (not the panel) has the focus
         Binding("ctrl+s", "calibration('save')", "save calibration", show=False),
         Binding("ctrl+z", "calibration('undo')", "undo point", show=False),

@@ -54,3 +54,11 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """An argparse type: COLSxROWS, e.g. 160x48."""
+    cols, sep, rows = text.lower().partition("x")
+    if not sep or not cols.isdigit() or not rows.isdigit() or int(cols) < 2 or int(rows) < 2:
+        raise argparse.ArgumentTypeError(f"expected COLSxROWS like 160x48, got {text!r}")
+    return int(cols), int(rows)

@@ -86,6 +86,11 @@ class SpeedsPanel(LivePanel):
         self.history = SpeedHistory()
         self._state: TrackState | None = None
 
+    def reset_history(self) -> None:
+        """Forget the sparklines' samples; the next state shown starts them afresh."""
+        self.history = SpeedHistory(self.history.length)
+        self._state = None
+
     def show(self, state: TrackState | None) -> None:
         if state is None or state is self._state:
             return

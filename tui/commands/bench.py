@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.options import at_least, positive_float
+from tui.options import at_least, parse_size, positive_float
 
 DEFAULT_FRAMES = 120
 DEFAULT_LINK_KBPS = 300.0
@@ -29,13 +29,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--frames", type=at_least(2), default=DEFAULT_FRAMES, metavar="N",
                    help=f"frames to decode and track (default {DEFAULT_FRAMES})")
     p.set_defaults(func=run)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    cols, sep, rows = text.lower().partition("x")
-    if not sep or not cols.isdigit() or not rows.isdigit() or int(cols) < 2 or int(rows) < 2:
-        raise argparse.ArgumentTypeError(f"expected COLSxROWS like 160x48, got {text!r}")
-    return int(cols), int(rows)
 
 
 

@@ -7,8 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tui.commands.bench import parse_size
-from tui.options import at_least
+from tui.options import at_least, parse_size
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
