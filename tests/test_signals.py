@@ -300,3 +300,20 @@ def test_the_ui_ends_cleanly_and_restores_the_terminal(end: str, term: str,
     finally:
         if tty.fd >= 0:
             os.close(tty.fd)
+
+
+def test_a_signal_inside_a_held_block_stops_after_it() -> None:
+    """A frame's write and its count are never split by a stop signal."""
+    import signal as signal_module
+
+    from tui.commands.track import StopSignals
+
+    signals = StopSignals()
+    signals.armed = True
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with signals.held():
+            signals._handle(signal_module.SIGTERM, None)  # arrives mid-block: only noted
+            done.append("written and counted")
+    assert done == ["written and counted"]
+    assert signals.name == "SIGTERM" and not signals.armed

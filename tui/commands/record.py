@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
                         continue
                     if frame is None:
                         break
-                    state = tracker.update(frame)
-                    recorder.write(annotate(frame.image, state, trails=args.trails))
+                    with signals.held():  # a frame is written and counted, or neither
+                        state = tracker.update(frame)
+                        recorder.write(annotate(frame.image, state, trails=args.trails))
                     if recorder.frames % 10 == 0:
                         rate = recorder.frames / max(1e-9, time.perf_counter() - started)
                         progress.update(task, completed=recorder.frames, fps=rate)

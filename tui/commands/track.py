@@ -8,7 +8,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -65,6 +65,19 @@ class StopSignals:
         first = self.received is None
         self.received = self.received or signum
         if first and self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """A block a signal must not cut in half (write a frame and count it): a signal that
+        arrives inside it stops the run right after it instead."""
+        was, self.armed = self.armed, False
+        try:
+            yield
+        finally:
+            self.armed = was
+        if was and self.received is not None:
             self.armed = False
             raise KeyboardInterrupt
 
@@ -127,13 +140,14 @@ def run(args: argparse.Namespace) -> int:
                     continue
                 if frame is None:
                     break
-                state = tracker.update(frame)
-                stats.add(state)
-                if writer:
-                    writer.write(state)
-                if objects_out:
-                    objects_out.write(state)
-                object_ids.update(o.id for o in state.objects)
+                with signals.held():  # a frame's rows are written and counted, or neither
+                    state = tracker.update(frame)
+                    stats.add(state)
+                    if writer:
+                        writer.write(state)
+                    if objects_out:
+                        objects_out.write(state)
+                    object_ids.update(o.id for o in state.objects)
                 if stats.frames % 10 == 0:
                     rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
                     progress.update(task, completed=stats.frames, fps=rate,
