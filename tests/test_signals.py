@@ -311,9 +311,8 @@ def test_a_signal_inside_a_held_block_stops_after_it() -> None:
     signals = StopSignals()
     signals.armed = True
     done = []
-    with pytest.raises(KeyboardInterrupt):
-        with signals.held():
-            signals._handle(signal_module.SIGTERM, None)  # arrives mid-block: only noted
-            done.append("written and counted")
+    with pytest.raises(KeyboardInterrupt), signals.held():
+        signals._handle(signal_module.SIGTERM, None)  # arrives mid-block: only noted
+        done.append("written and counted")
     assert done == ["written and counted"]
     assert signals.name == "SIGTERM" and not signals.armed
