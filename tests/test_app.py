@@ -218,3 +218,17 @@ async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypat
         assert app.loop.tracker.params.features.mode == "corners"
         assert app.run_state == RunState.LIVE
         assert any("face cascade" in str(n.message) for n in app._notifications)
+
+
+async def test_a_narrow_terminal_keeps_the_preview(tmp_path: Path) -> None:
+    app = make_app(tmp_path, start_paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        side, preview = app.query_one("#side"), app.query_one(Preview)
+        assert side.display and preview.size.width < SIZE[0] // 2 + 40
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.2)
+        assert not side.display or side.size.width == 0
+        assert preview.size.width >= 58
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause(0.2)
+        assert side.size.width > 0

@@ -11,7 +11,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -38,6 +38,7 @@ from tui.speeds_panel import SpeedsPanel
 from tui.status_bar import PreviewFigures, StatusBar
 
 PANEL_HZ = 4.0
+NARROW_COLS = 100  # below this width the side panels are hidden
 
 
 class FlowtopApp(App[int]):
@@ -135,6 +136,10 @@ class FlowtopApp(App[int]):
         if self._preview_timer is not None:
             self._preview_timer.stop()
         self._preview_timer = self.set_interval(1 / self.params.preview.fps, self._draw_preview)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """On a narrow terminal the preview keeps the screen; the side panels step aside."""
+        self.screen.set_class(event.size.width < NARROW_COLS, "narrow")
 
     def shown_status(self, status: LoopStatus) -> LoopStatus:
         """`status` with LIVE/PAUSED as commanded: a frame that was in flight when the user
