@@ -83,8 +83,8 @@ def seed_mask(shape: tuple[int, int], live: Points, radius: float,
     else:
         mask = np.full((h, w), 255, np.uint8)
     r = max(1, round(radius))
-    for x, y in np.round(live).astype(np.int32):
-        cv2.circle(mask, (int(x), int(y)), r, 0, -1)
+    for x, y in np.round(live).astype(np.int32).tolist():  # plain ints: 2x faster calls
+        cv2.circle(mask, (x, y), r, 0, -1)
     return mask
 
 

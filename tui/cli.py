@@ -6,7 +6,6 @@ Errors a user can cause end with one line on stderr and exit code 2, never a tra
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import signal
 import sys
@@ -74,6 +73,8 @@ def exit_app_on_signals(app: App) -> None:
     """SIGHUP (the SSH session dropped) and SIGTERM end the app the way `q` does, so the
     terminal is restored. The handler runs in the main thread, inside the app's event loop:
     it schedules `app.exit` on that loop (call_from_thread would refuse to run there)."""
+
+    import asyncio  # only the UI needs it: not loaded for every command
 
     def handler(signum: int, _frame: object) -> None:
         try:
