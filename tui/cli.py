@@ -62,10 +62,12 @@ def run_ui(args: argparse.Namespace) -> int:
     params = params_from(args)
     source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
     from tui.app import FlowtopApp
+    from tui.terminal import hangup_safe_terminal
 
     app = FlowtopApp(source=source, params=params, config_path=args.config)
     exit_app_on_signals(app)
-    app.run()
+    with hangup_safe_terminal():
+        app.run()
     return app.return_code or 0
 
 
