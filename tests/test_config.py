@@ -78,3 +78,10 @@ def test_step_stays_in_bounds() -> None:
     assert stepped(Params(), "speed.unit", 1).speed.unit == "km/h"
     with pytest.raises(ParamError):
         Params().with_value("features.roi", [1, 2])
+
+
+@pytest.mark.parametrize("item", ["tracking.smoothing=nan", "lk.epsilon=inf",
+                                  "features.roi=[NaN, 0, 10, 10]"])
+def test_non_finite_values_are_refused(item: str) -> None:
+    with pytest.raises(ConfigError, match="finite"):
+        apply_overrides(Params(), [item])

@@ -163,3 +163,33 @@ def test_restart_frame_resets_tracks() -> None:
     s2 = tracker.update(Frame(2, 0.066, img, restart=True))
     assert s1.age.max() == 1
     assert s2.age.max() == 0
+
+
+def test_points_added_before_the_first_frame_are_tracked() -> None:
+    img = cv2.cvtColor(texture(seed=10), cv2.COLOR_GRAY2BGR)
+    tracker = Tracker(Params().with_value("tracking.min_points", 0)
+                      .with_value("tracking.max_points", 1))
+    tracker.add_point(40.0, 50.0)
+    state = tracker.update(Frame(0, 0.0, img))
+    assert state.pts.tolist() == [[40.0, 50.0]]
+
+
+def test_still_tracks_never_make_objects_even_with_no_speed_floor() -> None:
+    img = cv2.cvtColor(texture(seed=11), cv2.COLOR_GRAY2BGR)
+    params = Params().with_value("objects.min_speed", 0.0)
+    tracker = Tracker(params)
+    for i in range(8):
+        state = tracker.update(Frame(i, i / 30, img))
+    assert state.objects == ()
+
+
+def test_an_image_sequence_whose_files_vanish_ends(tmp_path) -> None:
+    from tracker.sources import ImageSequenceSource
+
+    path = tmp_path / "a.png"
+    cv2.imwrite(str(path), texture(32, 32))
+    source = ImageSequenceSource(str(tmp_path / "*.png"), loop=True)
+    assert source.read() is not None
+    path.unlink()
+    assert source.read() is None  # not a loop spinning over a missing file
+    assert source.skipped == 1

@@ -214,7 +214,9 @@ class Tracker:
             self._forget_world()
         prev = self._prev_gray
         if frame.restart or prev is None or prev.shape != gray.shape:
+            pending = self._pending[:]  # points the user asked for still belong to this frame
             self.reset()
+            self._pending[:] = pending
             prev = None
         lost = 0
         if prev is not None:
@@ -401,6 +403,6 @@ class Tracker:
         if unit:
             world = from_mps(world, unit)
         eligible = (tr.measured & (tr.age >= p.objects.min_track_age)
-                    & (speed >= p.objects.min_speed))
+                    & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible)
         return self._grouper.update(t, view, unit, p.speed.unit)

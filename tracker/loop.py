@@ -112,6 +112,7 @@ class TrackingLoop:
         self.on_state_change: Callable[[LoopStatus], None] | None = None
         self._commands: queue.SimpleQueue[Callable[[Tracker], None]] = queue.SimpleQueue()
         self._wake = threading.Event()
+        self._control = threading.Lock()  # guards _paused, _resumed, _steps (UI vs loop thread)
         self._paused = False
         self._resumed = False
         self._steps = 0
@@ -145,14 +146,28 @@ class TrackingLoop:
         return self._paused
 
     def set_paused(self, paused: bool) -> None:
-        self._resumed = self._paused and not paused
-        self._paused = paused
+        with self._control:
+            self._resumed = self._paused and not paused
+            self._paused = paused
         self._wake.set()
 
     def step(self) -> None:
         """Advance exactly one frame while paused."""
-        self._steps += 1
+        with self._control:
+            self._steps += 1
         self._wake.set()
+
+    def _next_move(self) -> tuple[bool, bool]:
+        """(hold, resync): whether to stay on this frame, and whether to restart pacing
+        (after a pause or a step: a pause is not a backlog to drop). Takes one step."""
+        with self._control:
+            if self._paused and self._steps == 0:
+                return True, False
+            resync = self._paused or self._resumed
+            self._resumed = False
+            if self._steps:
+                self._steps -= 1
+            return False, resync
 
     # -- the loop, in its own thread -------------------------------------------------------
 
@@ -187,16 +202,14 @@ class TrackingLoop:
     def _serve(self, cancelled: Callable[[], bool]) -> None:
         while not cancelled():
             self._drain()
-            if self._paused and self._steps == 0:
+            hold, resync = self._next_move()
+            if hold:
                 self._set_state(RunState.PAUSED)
                 self._wake.wait(PAUSE_POLL_S)
                 self._wake.clear()
                 continue
-            if self._paused or self._resumed:
-                self.source.resync()  # a pause is not a backlog to drop
-                self._resumed = False
-            if self._steps:
-                self._steps -= 1
+            if resync:
+                self.source.resync()
             if not self._advance():
                 self._set_state(RunState.ENDED)
                 while not cancelled():  # keep serving commands on the last frame

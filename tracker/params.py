@@ -55,6 +55,8 @@ def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ParamError(f"{key}: expected true or false, got {value!r}")
         return value
+    if kind in (int, float) and isinstance(value, float) and not math.isfinite(value):
+        raise ParamError(f"{key}: expected a finite number, got {value!r}")
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
             raise ParamError(f"{key}: expected a whole number, got {value!r}")
@@ -72,10 +74,19 @@ def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
     elif kind is list:
         if not isinstance(value, list):
             raise ParamError(f"{key}: expected a list, got {value!r}")
+        if not _all_finite(value):
+            raise ParamError(f"{key}: numbers must be finite, got {value!r}")
         return value
     if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
         raise ParamError(f"{key}: {value} is out of range [{_num(spec.lo)}, {_num(spec.hi)}]")
     return value
+
+
+def _all_finite(value: object) -> bool:
+    """Whether every number in a (nested) list is finite: no NaN or infinity."""
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _num(x: float | None) -> str:

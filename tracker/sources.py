@@ -204,26 +204,33 @@ class ImageSequenceSource(Source):
             raise SourceError(f"no files match {pattern!r}")
         self.name, self.nominal_fps, self.paced, self.loop = pattern, fps, paced, loop
         self._index = 0
+        self.skipped = 0  # unreadable images passed over
+        quiet_backend_logs()
         first = cv2.imread(self.paths[0], cv2.IMREAD_COLOR)
         if first is None:
             raise SourceError(f"not an image OpenCV can read: {self.paths[0]}")
         self.size = (first.shape[1], first.shape[0])
 
     def read(self) -> Frame | None:
+        """The next readable image; unreadable ones are skipped (and counted), and a whole
+        round of them (every file gone) ends the sequence instead of spinning."""
         n = len(self.paths)
-        while True:
+        restart = False
+        for _ in range(n):
             if self._index >= n and not self.loop:
                 return None
             path = self.paths[self._index % n]
             image = cv2.imread(path, cv2.IMREAD_COLOR)
             t = self._index / self.nominal_fps
-            restart = self.loop and self._index > 0 and self._index % n == 0
+            restart |= self.loop and self._index > 0 and self._index % n == 0
             self._index += 1
-            if image is None:  # unreadable image in the middle of a sequence: skip it
+            if image is None:
+                self.skipped += 1
                 continue
             if self.paced:
                 self.pace(t)
             return Frame(self._index - 1, t, image, restart=restart)
+        return None
 
 
 def quiet_backend_logs() -> None:
