@@ -193,3 +193,20 @@ def test_an_image_sequence_whose_files_vanish_ends(tmp_path) -> None:
     path.unlink()
     assert source.read() is None  # not a loop spinning over a missing file
     assert source.skipped == 1
+
+
+def test_live_frames_keep_their_capture_time_not_their_read_time() -> None:
+    """Four queued frames, taken 1/30 s apart, read 1 ms apart: their times stay 1/30 s
+    apart; a backend without timestamps falls back to arrival time."""
+    from tracker.sources import CaptureClock
+
+    clock = CaptureClock()
+    arrivals = [10.000, 10.27, 10.271, 10.272, 10.273]  # a stall, then the queue drains
+    backend = [5000.0, 5166.7, 5200.0, 5233.3, 5266.7]
+    times = [clock.stamp(b, a) for b, a in zip(backend, arrivals)]
+    gaps = np.diff(times)
+    assert gaps == pytest.approx([1 / 6, 1 / 30, 1 / 30, 1 / 30], abs=1e-3)
+    assert all(t <= a for t, a in zip(times, arrivals))
+    plain = CaptureClock()
+    assert [plain.stamp(0.0, a) for a in (1.0, 1.5)] == [1.0, 1.5]
+    assert plain.stamp(float("nan"), 1.2) > 1.5  # never backwards

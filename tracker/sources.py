@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import threading
 import time
@@ -138,6 +139,41 @@ class DemoSource(Source):
         return frame
 
 
+class CaptureClock:
+    """Capture times of live frames, in monotonic seconds.
+
+    A camera queues frames (V4L2 holds several buffers) and a stream arrives in bursts, so
+    the time a frame is read says little about when it was taken: two queued frames read 1 ms
+    apart hold 33 ms of motion. The backend's own timestamp (V4L2 buffer time, a stream's
+    presentation time) is kept, mapped onto the monotonic clock; arrival time stands in when
+    the backend has none, goes backwards, or strays more than MAX_LAG_S from arrival.
+    """
+
+    MAX_LAG_S = 1.0
+
+    def __init__(self) -> None:
+        self._anchor: tuple[float, float] | None = None  # (monotonic, backend) seconds
+        self._last = -math.inf
+
+    def stamp(self, backend_ms: float, arrived: float) -> float:
+        backend = backend_ms / 1000.0
+        t = arrived
+        if math.isfinite(backend) and backend > 0:
+            if self._anchor is not None:
+                mapped = self._anchor[0] + (backend - self._anchor[1])
+                if self._last < mapped <= arrived and arrived - mapped <= self.MAX_LAG_S:
+                    t = mapped
+                else:
+                    self._anchor = (arrived, backend)  # a jump or a reset: start again
+            else:
+                self._anchor = (arrived, backend)
+        else:
+            self._anchor = None
+        t = max(t, self._last + 1e-6)  # frame times only move forward
+        self._last = t
+        return t
+
+
 class CaptureSource(Source):
     """A camera, video file or network stream read through cv2.VideoCapture."""
 
@@ -156,6 +192,7 @@ class CaptureSource(Source):
         self._t_offset = 0.0  # added to file time after each loop
         self._last_t = -1.0
         self._restart = False
+        self._clock = CaptureClock()
 
     def _file_time(self) -> float:
         msec = self.cap.get(cv2.CAP_PROP_POS_MSEC)
@@ -180,7 +217,10 @@ class CaptureSource(Source):
                 return None
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        t = time.monotonic() if self.live else self._t_offset + self._file_time()
+        if self.live:
+            t = self._clock.stamp(self.cap.get(cv2.CAP_PROP_POS_MSEC), time.monotonic())
+        else:
+            t = self._t_offset + self._file_time()
         if self.paced and not self.live:
             self.pace(t)
         frame = Frame(self._index, t, image, restart=self._restart)
