@@ -160,6 +160,8 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         assert isinstance(app.screen, HelpScreen)
+        keys = app.screen.query_one("#help-keys")
+        assert keys.size.width > 40 and keys.size.height >= len(app.BINDINGS)  # really shown
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert not isinstance(app.screen, HelpScreen)
@@ -232,3 +234,16 @@ async def test_a_narrow_terminal_keeps_the_preview(tmp_path: Path) -> None:
         await pilot.resize_terminal(*SIZE)
         await pilot.pause(0.2)
         assert side.size.width > 0
+
+
+async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: index_of(app) > 2)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        under = index_of(app)
+        await pilot.pause(0.5)  # ~15 frames tracked meanwhile, none drawn
+        assert index_of(app) == under
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: index_of(app) > under + 5)  # the newest, at once

@@ -89,6 +89,8 @@ CASES = [
          ui=False, setup=lambda tmp: (tmp / "adir").mkdir()),
     Case("negative --frames", extra=("--frames", "-3"), says="must be at least 0",
          ui=False),
+    Case("--fps not a finite positive number", extra=("--fps", "nan"),
+         says="--fps: must be a finite number above 0"),
 ]
 
 

@@ -82,3 +82,13 @@ def test_track_user_errors_are_one_line(argv: list[str]) -> None:
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_a_refused_output_leaves_no_other_file_behind(tmp_path: Path, capsys) -> None:
+    (tmp_path / "objects.csv").write_text("precious\n")
+    out = tmp_path / "tracks.csv"
+    code = main(["track", "demo", "--frames", "2", "--out", str(out),
+                 "--objects-out", str(tmp_path / "objects.csv")])
+    assert code == 2
+    assert "--objects-out" in capsys.readouterr().err
+    assert not out.exists()

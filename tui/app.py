@@ -151,16 +151,20 @@ class FlowtopApp(App[int]):
         return status
 
     def _draw_preview(self) -> None:
+        try:
+            preview = self.query_one(Preview)
+        except NoMatches:  # the app is closing: its widgets go before its timers
+            return
+        if self.screen is not preview.screen:
+            # a dialog (help, command palette) is over the preview: a frame drawn under it is
+            # a full-screen repaint, ~10x the bytes. The newest frame waits in `latest`.
+            return
         snap = self.latest.take()
         if snap is None:
             return
         snap = replace(snap, status=self.shown_status(snap.status))
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
-        try:
-            preview = self.query_one(Preview)
-        except NoMatches:  # the app is closing: its widgets go before its timers
-            return
         before, started = preview.last_refresh, time.perf_counter()
         preview.show(snap.state)
         if preview.last_refresh is not before:  # it drew now (a paced draw may come later)

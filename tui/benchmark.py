@@ -45,7 +45,7 @@ BLANK_STYLE = Style(color="#999999", bgcolor="#000000")
 
 def default_source() -> str:
     """The sample highway video next to the project (or the working directory), else demo."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]  # the project: tui/benchmark.py -> ..
     for base in (Path.cwd(), root):
         if (base / SAMPLE_VIDEO).is_file():
             return str((base / SAMPLE_VIDEO).resolve())

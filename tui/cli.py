@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from tracker.config import ConfigError
 from tracker.params import ParamError
 from tracker.sources import SourceError
 from tracker.writers import OutputError
-from tui.options import common_options, params_from
+from tui.options import common_options, params_from, positive_float
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -47,7 +48,7 @@ def build_parser() -> Parser:
                         help="demo, a camera index or /dev/videoN, a file, a URL, a glob, "
                              "or auto (camera 0, else demo)")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
-    parser.add_argument("--fps", type=float, default=None,
+    parser.add_argument("--fps", type=positive_float, default=None,
                         help="rate of the demo and of image sequences; requested camera rate")
     parser.set_defaults(func=run_ui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
@@ -105,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while a source opens, before any output exists
         print("flowtop: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `flowtop config | head -1`: the reader left; not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit cannot fail again
+        return 0
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def keys_table(bindings: list[Binding]) -> Table:
     table.add_column()
     for b in bindings:
         if b.description:
-            table.add_row(b.key_display or b.key.replace("space", "space"), b.description)
+            table.add_row(b.key_display or b.key, b.description)
     for key, what in EXTRA_KEYS:
         table.add_row(key, what)
     return table
@@ -35,9 +35,10 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: auto; height: auto; padding: 1 2;
+        width: 76; max-width: 100%; height: auto; max-height: 90%; padding: 1 2;
         border: thick $accent; background: $surface;
     }
+    HelpScreen Static { width: 100%; height: auto; }
     """
 
     def __init__(self, bindings: list[Binding]) -> None:
@@ -47,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]flowtop keys[/b]  (esc closes)\n")
-            yield Static(keys_table(self._app_bindings))
+            yield Static(keys_table(self._app_bindings), id="help-keys")
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(result)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tui.options import at_least
+from tui.options import at_least, positive_float
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
     p.add_argument("--frames", type=at_least(0), default=0, metavar="N",
                    help="stop after N frames")
-    p.add_argument("--fps", type=float, default=None,
+    p.add_argument("--fps", type=positive_float, default=None,
                    help="rate of the demo / image sequences (and so of their video)")
     p.add_argument("--no-trails", dest="trails", action="store_false",
                    help="draw points and labels without their trails")

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tui.options import at_least, parse_size
+from tui.options import at_least, parse_size, positive_float
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         "follows TERM, COLORTERM and NO_COLOR)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print no ANSI picture (with --png)")
-    p.add_argument("--fps", type=float, default=None, help="rate of the demo / image sequences")
+    p.add_argument("--fps", type=positive_float, default=None,
+                   help="rate of the demo / image sequences")
     p.set_defaults(func=run)
 
 

@@ -19,8 +19,8 @@ from tracker.engine import Tracker
 from tracker.resilient import ResilientSource, SourceEvent
 from tracker.sources import SourceLost, open_source
 from tracker.summary import RunStats
-from tracker.writers import ObjectWriter, TrackWriter
-from tui.options import at_least, params_from
+from tracker.writers import ObjectWriter, OutputError, TrackWriter, check_output
+from tui.options import at_least, params_from, positive_float
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--frames", type=at_least(0), default=0, metavar="N",
                    help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="loop a video file")
-    p.add_argument("--fps", type=float, default=None, help="rate of the demo / image sequences")
+    p.add_argument("--fps", type=positive_float, default=None,
+                   help="rate of the demo / image sequences")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)
 
@@ -99,6 +100,12 @@ def log_event(err: Console) -> Callable[[SourceEvent], None]:
 
 def run(args: argparse.Namespace) -> int:
     params = params_from(args)
+    # outputs first: a refused one must not cost a camera open, nor leave the other behind
+    if args.out and args.objects_out and args.out.resolve() == args.objects_out.resolve():
+        raise OutputError(f"--out and --objects-out are the same file: {args.out}")
+    for path, flag in ((args.out, "--out"), (args.objects_out, "--objects-out")):
+        if path:
+            check_output(path, args.force, flag)
     err = Console(stderr=True)
     source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
     choice = getattr(source, "auto_choice", None)
