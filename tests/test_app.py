@@ -247,3 +247,19 @@ async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> Non
         assert index_of(app) == under
         await pilot.press("escape")
         await wait_for(pilot, lambda: index_of(app) > under + 5)  # the newest, at once
+
+
+async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path) -> None:
+    """Under load a frame can be drawn at a new size before the resize event recut the
+    tiles; it used to crash the app (np.pad with a negative width)."""
+    from tui.rows import tile_edges
+
+    app = make_app(tmp_path, start_paused=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        preview = app.query_one(Preview)
+        await wait_for(pilot, lambda: preview.layout_info is not None)
+        preview._edges, preview._edges_cols = tile_edges(400), 400  # tiles of another width
+        preview._styled = None
+        preview._draw()  # must not raise
+        assert preview._edges == tile_edges(preview.content_size.width)

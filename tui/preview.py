@@ -133,6 +133,7 @@ class Preview(Widget, can_focus=True):
         self._rows = RowBuilder()
         self._tiles: list[PreviewTile] = []
         self._edges: list[int] = [0]
+        self._edges_cols = -1  # the width `_edges` were cut for
         self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
@@ -228,6 +229,7 @@ class Preview(Widget, can_focus=True):
         """One tile widget per TILE_COLS columns of the content, as wide as its columns."""
         cols = self.content_size.width
         self._edges = tile_edges(cols)
+        self._edges_cols = cols
         widths = [b - a for a, b in zip(self._edges, [*self._edges[1:], max(cols, 1)])]
         tiles = self._tiles
         if len(tiles) > len(widths):
@@ -306,6 +308,8 @@ class Preview(Widget, can_focus=True):
         overlay = self._overlay
         if self.has_focus:
             overlay = replace(overlay or Overlay(), cursor=self._cursor)
+        if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
+            self._retile()
         cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
                              overlay=overlay, scale=level.scale,
                              picture_filter=self._stabilizer)
