@@ -302,17 +302,28 @@ def test_the_ui_ends_cleanly_and_restores_the_terminal(end: str, term: str,
             os.close(tty.fd)
 
 
-def test_a_signal_inside_a_held_block_stops_after_it() -> None:
-    """A frame's write and its count are never split by a stop signal."""
+def test_a_signal_while_a_frame_is_handled_stops_after_it() -> None:
+    """A frame's write and its count are never split by a stop signal; a signal during a
+    (possibly blocking) read ends the run at once."""
     import signal as signal_module
 
-    from tui.commands.track import StopSignals
+    from tracker.sources import DemoSource
+    from tui.runloop import StopSignals, frames_until_stopped
 
     signals = StopSignals()
-    signals.armed = True
-    done = []
-    with pytest.raises(KeyboardInterrupt), signals.held():
-        signals._handle(signal_module.SIGTERM, None)  # arrives mid-block: only noted
-        done.append("written and counted")
-    assert done == ["written and counted"]
-    assert signals.name == "SIGTERM" and not signals.armed
+    handled = []
+    for frame in frames_until_stopped(DemoSource(paced=False, frames=10), signals, lambda: True):
+        if frame.index == 2:
+            signals._handle(signal_module.SIGTERM, None)  # arrives mid-frame: only noted
+        handled.append(frame.index)  # written and counted
+    assert handled == [0, 1, 2]
+    assert signals.name == "SIGTERM"
+
+    class BlockingRead(DemoSource):
+        def read(self):  # the signal arrives while a camera read blocks
+            signals2._handle(signal_module.SIGINT, None)
+            raise AssertionError("the read was not interrupted")
+
+    signals2 = StopSignals()
+    assert list(frames_until_stopped(BlockingRead(paced=False), signals2, lambda: True)) == []
+    assert signals2.name == "SIGINT"

@@ -16,26 +16,26 @@ RESET = "\x1b[0m"
 DEFAULT = -1
 
 
+def _sgr(code: int, mode: str, layer: int) -> str:
+    """SGR parameters setting layer 30 (foreground) or 40 (background) to `code` of `mode`;
+    -1 is the terminal's default colour."""
+    if code < 0:
+        return str(layer + 9)
+    if mode == "truecolor":
+        return f"{layer + 8};2;{(code >> 16) & 255};{(code >> 8) & 255};{code & 255}"
+    if mode == "16":
+        return str(layer + code if code < 8 else layer + 60 + code - 8)
+    return f"{layer + 8};5;{code}"
+
+
 def fg_sgr(code: int, mode: str) -> str:
     """SGR parameters setting the foreground to `code` of `mode` (-1 = default)."""
-    if code < 0:
-        return "39"
-    if mode == "truecolor":
-        return f"38;2;{(code >> 16) & 255};{(code >> 8) & 255};{code & 255}"
-    if mode == "16":
-        return str(30 + code if code < 8 else 90 + code - 8)
-    return f"38;5;{code}"
+    return _sgr(code, mode, 30)
 
 
 def bg_sgr(code: int, mode: str) -> str:
     """SGR parameters setting the background to `code` of `mode` (-1 = default)."""
-    if code < 0:
-        return "49"
-    if mode == "truecolor":
-        return f"48;2;{(code >> 16) & 255};{(code >> 8) & 255};{code & 255}"
-    if mode == "16":
-        return str(40 + code if code < 8 else 100 + code - 8)
-    return f"48;5;{code}"
+    return _sgr(code, mode, 40)
 
 
 def row_to_ansi(styled: StyledCells, row: int) -> str:

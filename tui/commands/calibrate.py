@@ -16,13 +16,14 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 
 from tracker.chessboard import BoardFinder, CameraFit, fit_camera, parse_pattern
 from tracker.intrinsics import save_intrinsics
 from tracker.sources import SourceError, open_source
 from tracker.writers import OutputError, check_output
 from tui.options import at_least, positive_float
+from tui.runloop import frame_progress, frame_total
 
 SUFFIXES = (".yaml", ".yml", ".xml", ".json")
 
@@ -83,12 +84,8 @@ def write_atomically(path: Path, fit: CameraFit, square: float,
 def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
     source = open_source(args.source, paced=False)
     finder = BoardFinder(args.chessboard)
-    total = args.frames or getattr(source, "frame_count", 0) or len(
-        getattr(source, "paths", ())) or None
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TextColumn("{task.fields[views]} views"),
-                        TimeElapsedColumn(), console=err, transient=True,
-                        disable=not err.is_terminal)
+    total = frame_total(source, args.frames)
+    progress = frame_progress(err, TextColumn("{task.fields[views]} views"))
     read = 0
     try:
         with progress:

@@ -35,60 +35,45 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import TextColumn
 
     from tracker.annotate import annotate
     from tracker.engine import Tracker
     from tracker.record import VideoRecorder, check_video_path
-    from tracker.resilient import ResilientSource
-    from tracker.sources import SourceError, SourceLost, open_source
-    from tui.commands.track import StopSignals, log_event
+    from tracker.sources import SourceError, open_source
     from tui.options import params_from
+    from tui.runloop import (
+        StopSignals,
+        frame_progress,
+        frame_total,
+        frames_until_stopped,
+        log_source_events,
+    )
 
     params = params_from(args)
     check_video_path(args.out, args.force)  # before opening a camera, not after
     err = Console(stderr=True)
     source = open_source(args.source, paced=False, fps=args.fps)
-    if isinstance(source, ResilientSource):
-        source.on_event = log_event(err)
+    log_source_events(source, err)
     tracker = Tracker(params)
     recorder = VideoRecorder(args.out, source.nominal_fps, args.force)
-    total = args.frames or getattr(source, "frame_count", 0) or None
     signals = StopSignals()
     signals.install()
     started = time.perf_counter()
     try:
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TextColumn("{task.fields[fps]:>6.1f} fps"),
-                            TimeElapsedColumn(), console=err, transient=True,
-                            disable=not err.is_terminal)
-        with progress:
-            task = progress.add_task(f"{source.name} → {args.out.name}", total=total, fps=0.0)
-            try:
-                signals.armed = signals.received is None
-                while signals.armed and (not args.frames or recorder.frames < args.frames):
-                    try:
-                        frame = source.read()
-                    except SourceLost:  # logged by the source; it reconnects by itself
-                        continue
-                    if frame is None:
-                        break
-                    with signals.held():  # a frame is written and counted, or neither
-                        state = tracker.update(frame)
-                        recorder.write(annotate(frame.image, state, trails=args.trails))
-                    if recorder.frames % 10 == 0:
-                        rate = recorder.frames / max(1e-9, time.perf_counter() - started)
-                        progress.update(task, completed=recorder.frames, fps=rate)
-            except KeyboardInterrupt:
-                pass
-            finally:
-                signals.armed = False
+        with frame_progress(err, TextColumn("{task.fields[fps]:>6.1f} fps")) as progress:
+            task = progress.add_task(f"{source.name} → {args.out.name}",
+                                     total=frame_total(source, args.frames), fps=0.0)
+
+            def more() -> bool:
+                return not args.frames or recorder.frames < args.frames
+
+            for frame in frames_until_stopped(source, signals, more):
+                state = tracker.update(frame)
+                recorder.write(annotate(frame.image, state, trails=args.trails))
+                if recorder.frames % 10 == 0:
+                    rate = recorder.frames / max(1e-9, time.perf_counter() - started)
+                    progress.update(task, completed=recorder.frames, fps=rate)
     except BaseException:
         recorder.discard()
         raise

@@ -5,22 +5,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 
 from tracker.engine import Tracker
-from tracker.resilient import ResilientSource, SourceEvent
-from tracker.sources import SourceLost, open_source
+from tracker.sources import open_source
 from tracker.summary import RunStats
 from tracker.writers import ObjectWriter, OutputError, TrackWriter, check_output
 from tui.options import at_least, params_from, positive_float
+from tui.runloop import (
+    StopSignals,
+    frame_progress,
+    frame_total,
+    frames_until_stopped,
+    log_source_events,
+)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -43,61 +47,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=run)
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-class StopSignals:
-    """SIGINT, SIGTERM and SIGHUP stop a run the way Ctrl-C does, with outputs closed whole.
-
-    The first signal raises KeyboardInterrupt in the main thread, but only while `armed` (the
-    frame loop runs); any later one, or one arriving while outputs close, is only noted.
-    A write is one call, so a file never ends in half a row.
-    """
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self.armed = False
-
-    def install(self) -> None:
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, self._handle)
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        first = self.received is None
-        self.received = self.received or signum
-        if first and self.armed:
-            self.armed = False
-            raise KeyboardInterrupt
-
-    @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """A block a signal must not cut in half (write a frame and count it): a signal that
-        arrives inside it stops the run right after it instead."""
-        was, self.armed = self.armed, False
-        try:
-            yield
-        finally:
-            self.armed = was
-        if was and self.received is not None:
-            self.armed = False
-            raise KeyboardInterrupt
-
-    @property
-    def name(self) -> str:
-        return signal.Signals(self.received).name if self.received else ""
-
-
-def log_event(err: Console) -> Callable[[SourceEvent], None]:
-    """Each loss, failed reconnect and recovery of a live source as a timestamped line."""
-
-    def log(event: SourceEvent) -> None:
-        with contextlib.suppress(OSError):  # stderr gone (SIGHUP): the run goes on
-            err.print(f"{time.strftime('%H:%M:%S')} {event}", markup=False, highlight=False,
-                      soft_wrap=True)
-
-    return log
-
-
 def run(args: argparse.Namespace) -> int:
     params = params_from(args)
     # outputs first: a refused one must not cost a camera open, nor leave the other behind
@@ -114,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
     # objects cost a quarter of the tracking time: group them only when they are reported
     tracker = Tracker(params, group_objects=bool(args.objects_out) or params.trap.active)
     stats = RunStats()
-    total = args.frames or getattr(source, "frame_count", 0) or None
-    if isinstance(source, ResilientSource):
-        source.on_event = log_event(err)
+    log_source_events(source, err)
     signals = StopSignals()
     signals.install()
     with ExitStack() as stack:
@@ -128,41 +75,31 @@ def run(args: argparse.Namespace) -> int:
         if objects_out:
             stack.callback(objects_out.close)
         object_ids: set[int] = set()
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TextColumn("{task.fields[fps]:>6.1f} fps"),
-                            TextColumn("{task.fields[live]:>4} live"), TimeElapsedColumn(),
-                            console=err, transient=True, disable=not err.is_terminal)
-        stack.enter_context(progress)
-        task = progress.add_task(source.name, total=total, fps=0.0, live=0)
-        try:
-            signals.armed = signals.received is None
-            while signals.armed and (not args.frames or stats.frames < args.frames):
-                try:
-                    frame = source.read()
-                except SourceLost:  # logged by the source; it reconnects by itself
-                    if writer:
-                        writer.flush_due()
-                    if objects_out:
-                        objects_out.flush_due()
-                    continue
-                if frame is None:
-                    break
-                with signals.held():  # a frame's rows are written and counted, or neither
-                    state = tracker.update(frame)
-                    stats.add(state)
-                    if writer:
-                        writer.write(state)
-                    if objects_out:
-                        objects_out.write(state)
-                    object_ids.update(o.id for o in state.objects)
-                if stats.frames % 10 == 0:
-                    rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
-                    progress.update(task, completed=stats.frames, fps=rate,
-                                    live=state.live)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signals.armed = False
+        progress = stack.enter_context(frame_progress(
+            err, TextColumn("{task.fields[fps]:>6.1f} fps"),
+            TextColumn("{task.fields[live]:>4} live")))
+        task = progress.add_task(source.name, total=frame_total(source, args.frames),
+                                 fps=0.0, live=0)
+
+        def flush_during_outage() -> None:
+            for out in (writer, objects_out):
+                if out:
+                    out.flush_due()
+
+        def more() -> bool:
+            return not args.frames or stats.frames < args.frames
+
+        for frame in frames_until_stopped(source, signals, more, flush_during_outage):
+            state = tracker.update(frame)
+            stats.add(state)
+            if writer:
+                writer.write(state)
+            if objects_out:
+                objects_out.write(state)
+            object_ids.update(o.id for o in state.objects)
+            if stats.frames % 10 == 0:
+                rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
+                progress.update(task, completed=stats.frames, fps=rate, live=state.live)
     with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
         if signals.received:
             err.print(f"[yellow]interrupted[/] by {signals.name}: outputs closed")
