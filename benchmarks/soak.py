@@ -123,11 +123,15 @@ class Sampler:
 def soak_engine(args: argparse.Namespace) -> int:
     builder = None
     if args.tui:
+        import io
+
+        from rich.console import Console
         from rich.style import Style
 
         from tui.rows import RowBuilder
 
         builder = RowBuilder()
+        console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
 
     source = make_source(args.faults)
     params = Params()
@@ -151,8 +155,10 @@ def soak_engine(args: argparse.Namespace) -> int:
                     cells = render_cells(state.image, state, cols, rows,
                                          picture_filter=stabilizer)
                     styled = style_cells(cells, args.color)
-                    if builder is not None:
-                        builder.build(styled, range(rows), Style())
+                    if builder is not None:  # rows made and written as the preview does
+                        for row in builder.build(styled, range(rows), Style(), console=console):
+                            for strip in row:
+                                strip.render(console)
                 time.sleep(1 / 15)  # the preview rate
         finally:
             stop.set()

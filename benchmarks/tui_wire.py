@@ -7,6 +7,9 @@ preview fps, the dropped frames and the KB/s flowtop measured itself.
     python benchmarks/tui_wire.py [--source demo] [--seconds 20] [--size 160x50] \
         [--set preview.color=256 ...] [--preview-only]
 
+The terminal is TERM=xterm-256color, with COLORTERM=truecolor when the preview is set to
+truecolor (else Rich would write its colours as 256).
+
 --preview-only runs `benchmarks/preview_app.py` (the preview alone, full screen) instead of
 the whole UI, so the bytes measured are the preview's own.
 
@@ -104,8 +107,12 @@ def main() -> None:
         for item in args.overrides:
             flowtop += ["--set", item]
         inner = " ".join(flowtop)
+        # tmux takes 24-bit colour; say so when asked for it, else Rich writes 256 colours
+        term = "TERM=xterm-256color"
+        if "preview.color=truecolor" in args.overrides:
+            term += " COLORTERM=truecolor"
         tmux("new-session", "-d", "-s", SESSION, "-x", cols, "-y", rows, "-c", str(ROOT),
-             f"TERM=xterm-256color script -q -f {record} -c '{inner}'")
+             f"{term} script -q -f {record} -c '{inner}'")
         try:
             pid = flowtop_pid(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}")))
             time.sleep(args.warmup)

@@ -9,7 +9,7 @@ import pytest
 from tracker.palette import MODES
 from tui.cli import main
 
-MODE_KEYS = {"render_ms", "rows_ms", "full_rows_ms", "full_frame_bytes",
+MODE_KEYS = {"render_ms", "rows_ms", "write_ms", "full_rows_ms", "full_frame_bytes",
              "typical_frame_bytes", "link_fps"}
 
 

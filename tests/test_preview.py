@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.strip import Strip
 
 from tracker.engine import Tracker
 from tracker.params import PreviewParams
 from tracker.sources import DemoSource, Frame
 from tui.preview import WAITING, Preview, PreviewTile
+from tui.strips import AnsiStrip
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -128,6 +130,31 @@ async def test_unchanged_frame_refreshes_nothing_and_a_change_refreshes_its_cell
         assert calls == [(2, (Region(4, 5, 2, 1),))]  # tile 2 holds columns 16..23
         kept = [[a is b for a, b in zip(old, new)] for old, new in zip(strips, preview._strips)]
         assert all(all(row) for r, row in enumerate(kept) if r != 5)
+
+
+async def test_in_a_truecolor_terminal_rows_arrive_as_text_and_still_draw_as_segments(
+        monkeypatch):
+    """The console the app writes to is truecolor: tile rows come with their terminal text
+    made, equal to Textual's for the same Segments; a screenshot (which reads Segments)
+    shows the same cells."""
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = Host(params=PreviewParams(color="truecolor", hysteresis=0))
+    async with app.run_test(size=(20, 4)) as pilot:
+        assert app.console.color_system == "truecolor"
+        preview = app.query_one(Preview)
+        image = checker(40, 16)
+        image[0:8, 0:20] = (40, 200, 90)  # BGR: cells 0-9 of rows 0-1 green over green
+        image[8:16, 20:40] = (200, 40, 90)  # cells 10-19 of rows 2-3 violet
+        preview.show(state_of(image))
+        await until_drawn(pilot, preview, 1)
+        strips = [strip for row in preview._strips for strip in row]
+        assert strips and all(isinstance(strip, AnsiStrip) for strip in strips)
+        for strip in strips:
+            assert strip.render(app.console) == Strip(list(strip)).render(app.console)
+        await pilot.pause()
+        svg = app.export_screenshot()
+        assert "#5ac828" in svg.lower() and "#5a28c8" in svg.lower()  # the two patches (RGB)
 
 
 async def test_same_state_object_is_free_and_trails_toggle_redraws():

@@ -1,7 +1,8 @@
 """The preview widget: the newest frame in half-block cells with the tracks over it.
 
 `tracker.render` and `tracker.palette` turn a frame into arrays of colour codes and glyphs;
-`tui.rows` wraps them in `Strip`s (one Segment per run of equal style). The picture is laid
+`tui.rows` makes `Strip`s of them (a run of equal cells is one Segment, or one cached piece of
+terminal text when the strip is made for this app's console). The picture is laid
 out in narrow column tiles, each its own widget, and a draw refreshes in each tile only the
 rows that changed, from the tile's edge to the last changed cell: unchanged rows keep their
 Strip and cost no bytes. A bandwidth budget (`tracker.budget`) fed by the bytes the app
@@ -318,12 +319,14 @@ class Preview(Widget, can_focus=True):
         changes = changed_cells(styled, self._styled, self._edges)
         self._styled = styled
         if changes is None:
-            self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges)
+            self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges,
+                                            self.app.console)
             self.last_refresh = None
             self._refresh_all()
         else:
             pairs = [(c.row, c.tile) for c in changes]
-            built = self._rows.build_tiles(styled, pairs, self.rich_style, self._edges)
+            built = self._rows.build_tiles(styled, pairs, self.rich_style, self._edges,
+                                           self.app.console)
             for (row, tile), strip in zip(pairs, built):
                 self._strips[row][tile] = strip
             self._refresh_changes(changes)

@@ -1,0 +1,181 @@
+"""Strips for the preview that cost less to make than Textual's own, and behave the same.
+
+`LazyStrip` makes Strip's seven per-strip caches only when one is used. `AnsiStrip` also
+arrives with its terminal text made (by `tui.rows`, one cached text per run of equal cells,
+exactly what Textual writes for the same Segments) and makes its Segments only when asked:
+the compositor draws a preview tile with `render()`, or `crop(0, end).render()` when only the
+start of the row changed, and neither needs a Rich Style or Segment. Anything else (a filter
+under a dialog, a style, a divide, a screenshot) reads `_segments`, which are then made from
+the run table, so the strip is the Strip of the same Segments.
+
+Both fill Strip's slots without calling its `__init__`: `strips_fit()` checks, once, that this
+Textual's Strip has those slots and that the results match; if not, plain Strips are used.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+
+from rich.color import ColorSystem
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import FIFOCache
+from textual.strip import Strip
+
+from tui.run_styles import RunStyles, run_text
+
+# Strip makes seven FIFOCaches in __init__ (~1 us a strip); a tile row rarely uses any of
+# them, and a typical frame builds a few hundred strips. LazyStrip makes each on first use.
+_STRIP_CACHES = {"_divide_cache": 4, "_crop_cache": 16, "_style_cache": 16, "_filter_cache": 4,
+                 "_line_length_cache": 4, "_crop_extend_cache": 4, "_offsets_cache": 4}
+_STRIP_SLOTS = {"_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"}
+
+
+class LazyStrip(Strip):
+    """A Strip whose per-strip caches are made when first used; it behaves as a Strip."""
+
+    __slots__ = ()
+
+    def __init__(self, segments: list[Segment], cell_length: int | None = None) -> None:
+        self._segments = segments
+        self._cell_length = cell_length
+        self._render_cache = None
+        self._link_ids = None
+        self._cell_count = None
+
+    def __getattr__(self, name: str) -> FIFOCache:
+        size = _STRIP_CACHES.get(name)
+        if size is None:
+            raise AttributeError(name)
+        cache: FIFOCache = FIFOCache(size)
+        setattr(self, name, cache)
+        return cache
+
+
+class RunTable:
+    """The runs of one build of strips: per run its style key, length, text, terminal text;
+    strip k has runs bounds[k] to bounds[k + 1]."""
+
+    __slots__ = ("bounds", "keys", "lengths", "pieces", "styles", "tails", "texts")
+
+    def __init__(self, styles: RunStyles, keys: list[int], tails: list[int],
+                 texts: dict[int, str], lengths: list[int], pieces: list[str],
+                 bounds: list[int]) -> None:
+        self.styles = styles
+        self.keys, self.tails, self.texts = keys, tails, texts  # text: texts[i] or by tail
+        self.lengths, self.pieces, self.bounds = lengths, pieces, bounds
+
+    def text(self, run: int) -> str:
+        text = self.texts.get(run)
+        return run_text(self.tails[run]) if text is None else text
+
+    def render(self, strip: int) -> str:
+        """Terminal text of strip `strip`."""
+        return "".join(self.pieces[self.bounds[strip]:self.bounds[strip + 1]])
+
+    def render_prefix(self, strip: int, end: int) -> str:
+        """Terminal text of the first `end` cells of strip `strip` (as Strip.crop(0, end))."""
+        out, x = [], 0
+        lengths, pieces = self.lengths, self.pieces
+        for run in range(self.bounds[strip], self.bounds[strip + 1]):
+            n = lengths[run]
+            if x + n < end:
+                out.append(pieces[run])
+                x += n
+                continue
+            if x + n == end:
+                out.append(pieces[run])
+            else:  # the cut falls inside this run: one cell is one character
+                out.append(self.styles.wrap(self.keys[run], self.text(run)[:end - x]))
+            break
+        return "".join(out)
+
+    def segments(self, strip: int) -> list[Segment]:
+        """The Segments of strip `strip`, made now."""
+        style = self.styles.style
+        return [Segment(self.text(run), style(self.keys[run]))
+                for run in range(self.bounds[strip], self.bounds[strip + 1])]
+
+
+_SEGMENTS_SLOT = Strip.__dict__.get("_segments")  # where a Strip keeps its Segments
+
+
+class AnsiStrip(LazyStrip):
+    """A Strip with its terminal text made ahead and its Segments made when first read."""
+
+    __slots__ = ("_end", "_index", "_table")
+
+    def __init__(self, table: RunTable, index: int, cell_length: int, render: str,
+                 end: int | None = None) -> None:
+        _SEGMENTS_SLOT.__set__(self, None)
+        self._cell_length = cell_length
+        self._render_cache = render
+        self._link_ids = None
+        self._cell_count = None
+        self._table, self._index, self._end = table, index, end
+
+    @property
+    def _segments(self) -> list[Segment]:
+        segments = _SEGMENTS_SLOT.__get__(self, Strip)
+        if segments is None:
+            segments = self._table.segments(self._index)
+            if self._end is not None:  # a crop of the table's strip
+                segments = Strip(segments).crop(0, self._end)._segments
+            _SEGMENTS_SLOT.__set__(self, segments)
+        return segments
+
+    @_segments.setter
+    def _segments(self, segments: list[Segment]) -> None:
+        _SEGMENTS_SLOT.__set__(self, segments)
+
+    def crop(self, start: int, end: int | None = None) -> Strip:
+        """As Strip.crop; the start of the strip (what a partial refresh draws) keeps its
+        terminal text made ahead."""
+        if start != 0 or end is None or not 0 < end < self.cell_length or self._end is not None:
+            return super().crop(start, end)
+        cache = self._crop_cache
+        cropped = cache.get((0, end))
+        if cropped is None:
+            table, index = self._table, self._index
+            cropped = cache[(0, end)] = AnsiStrip(table, index, end,
+                                                  table.render_prefix(index, end), end)
+        return cropped
+
+
+def _probe_segments() -> list[Segment]:
+    return [Segment("▀▀▀", Style(color="#ff0000", bgcolor="#0000ff")),
+            Segment("  ", Style(bgcolor="#00ff00")), Segment("ab", Style(color="#123456"))]
+
+
+@functools.cache
+def strips_fit() -> bool:
+    """Whether this Textual's Strip has the slots these strips fill, and they behave as it."""
+    slots = set(getattr(Strip, "__slots__", ()))
+    if not (_STRIP_SLOTS | _STRIP_CACHES.keys()) <= slots or _SEGMENTS_SLOT is None:
+        return False
+    try:
+        probe = LazyStrip(_probe_segments(), 7)
+        if probe.crop(0, 1).text != "▀" or probe.apply_style(Style(bold=True)).text != "▀▀▀  ab":
+            return False
+        styles = RunStyles("truecolor", Style(), ColorSystem.TRUECOLOR)
+        keys = [(0xff0000 + 1) << 26 | (0x0000ff + 1), 0x00ff00 + 1, (0x123456 + 1) << 26]
+        texts = {0: "▀▀▀", 1: "  ", 2: "ab"}
+        pieces = [styles.wrap(k, texts[i]) for i, k in enumerate(keys)]
+        table = RunTable(styles, keys, [0, 0, 0], texts, [3, 2, 2], pieces, [0, 3])
+        ansi, plain = AnsiStrip(table, 0, 7, table.render(0)), Strip(_probe_segments(), 7)
+        console = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True)
+        return (ansi.render(console) == plain.render(console)
+                and ansi.crop(0, 4).render(console) == plain.crop(0, 4).render(console)
+                and ansi.crop(1, 6).render(console) == plain.crop(1, 6).render(console)
+                and list(ansi) == list(plain) and ansi.text == plain.text)
+    except Exception:  # any surprise means: use Strip as it is
+        return False
+
+
+def make_strips(segments: Sequence[list[Segment]], widths: Sequence[int]) -> list[Strip]:
+    """Strips of `segments` (LazyStrips where they fit)."""
+    make = LazyStrip if strips_fit() else Strip
+    return [make(s, w) for s, w in zip(segments, widths)]
