@@ -8,8 +8,9 @@
 
 Default mode: a `TrackingLoop` over the paced demo in its worker thread (as in the app),
 while the main thread renders the newest snapshot at the preview rate through
-`render_cells` (with the preview's `Stabilizer`), `style_cells` and the preview's Strip
-builder (`tui.rows.RowBuilder`, unless `--no-tui`), by default in truecolor (the mode with
+`render_cells` (with the preview's `Stabilizer`), `style_cells` and the preview's rows
+(`tui.rows`, unless `--no-tui`: changed tile rows remade and written, the others kept, as in
+the Preview, for a truecolor terminal), by default in truecolor (the mode with
 the most distinct colours, so the fullest caches), feeds `RunStats` and writes the tracks to
 a CSV in a temporary folder. `--app` runs `FlowtopApp` instead, headless, keys untouched.
 `--faults S` wraps the demo in a `ResilientSource` that loses its connection every S
@@ -120,18 +121,47 @@ class Sampler:
         return 0 if growth < GOAL_MB_PER_30_MIN else 1
 
 
-def soak_engine(args: argparse.Namespace) -> int:
-    builder = None
-    if args.tui:
+class PreviewRows:
+    """The preview's rows as the Preview keeps them: a Strip per tile row, remade and written
+    (as the compositor does: from the tile's edge to the last changed cell) where cells
+    changed; the others stay, however old."""
+
+    def __init__(self, cols: int) -> None:
         import io
 
         from rich.console import Console
         from rich.style import Style
 
-        from tui.rows import RowBuilder
+        from tui.rows import RowBuilder, tile_edges
 
-        builder = RowBuilder()
-        console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
+        self.builder, self.edges, self.base = RowBuilder(), tile_edges(cols), Style()
+        self.console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
+        self.strips: list = []
+        self.previous = None
+
+    def draw(self, styled) -> None:
+        from tui.rows import changed_cells
+
+        changes = changed_cells(styled, self.previous, self.edges)
+        if changes is None:
+            self.strips = self.builder.build(styled, range(styled.fg.shape[0]), self.base,
+                                             self.edges, self.console)
+            drawn = [strip for row in self.strips for strip in row]
+        else:
+            pairs = [(c.row, c.tile) for c in changes]
+            built = self.builder.build_tiles(styled, pairs, self.base, self.edges, self.console)
+            for (row, tile), strip in zip(pairs, built):
+                self.strips[row][tile] = strip
+            drawn = [strip.crop(0, c.last - self.edges[c.tile] + 1)
+                     for c, strip in zip(changes, built)]
+        for strip in drawn:
+            strip.render(self.console)
+        self.previous = styled
+
+
+def soak_engine(args: argparse.Namespace) -> int:
+    cols, rows = PREVIEW
+    preview = PreviewRows(cols) if args.tui else None
 
     source = make_source(args.faults)
     params = Params()
@@ -141,7 +171,6 @@ def soak_engine(args: argparse.Namespace) -> int:
     stop = threading.Event()
     worker = threading.Thread(target=loop.run, args=(stop.is_set,), daemon=True)
     worker.start()
-    cols, rows = PREVIEW
     with tempfile.TemporaryDirectory() as tmp:
         writer = TrackWriter(Path(tmp) / "tracks.csv")
         sampler = Sampler(args.minutes, args.every, lambda: stats.frames)
@@ -155,10 +184,8 @@ def soak_engine(args: argparse.Namespace) -> int:
                     cells = render_cells(state.image, state, cols, rows,
                                          picture_filter=stabilizer)
                     styled = style_cells(cells, args.color)
-                    if builder is not None:  # rows made and written as the preview does
-                        for row in builder.build(styled, range(rows), Style(), console=console):
-                            for strip in row:
-                                strip.render(console)
+                    if preview is not None:
+                        preview.draw(styled)
                 time.sleep(1 / 15)  # the preview rate
         finally:
             stop.set()

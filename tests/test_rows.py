@@ -21,6 +21,7 @@ from textual.filter import Monochrome
 from textual.strip import Strip
 
 from tracker.palette import SPACE, UPPER_HALF, StyledCells
+from tui import rows
 from tui.rows import RowBuilder, changed_cells, tile_edges
 from tui.run_styles import color_sgr, prerenders
 from tui.strips import AnsiStrip, LazyStrip, make_strips, strips_fit
@@ -175,3 +176,23 @@ def test_lazy_strip_renders_like_strip():
     assert lazy.apply_style(bold).render(out) == plain.apply_style(bold).render(out)
     assert [s.text for s in lazy.divide([2, 4, 6])] == [s.text for s in plain.divide([2, 4, 6])]
     assert lazy.extend_cell_length(8).text == plain.extend_cell_length(8).text
+
+
+def test_a_strip_kept_while_the_caches_renew_pins_none_of_them_and_still_works(monkeypatch):
+    """A tile that never changes keeps its first strip for the whole run: it must not keep
+    alive what the builder kept back then, and must still draw, crop and give Segments."""
+    monkeypatch.setattr(rows, "MAX_KEPT", 100)
+    rng = np.random.default_rng(11)
+    out = console()
+    builder = RowBuilder()
+    cells = random_cells(rng, "truecolor", colours=40)
+    edges = tile_edges(21)
+    [kept] = builder.build_tiles(cells, [(2, 1)], BASE, edges, out)
+    [plain] = RowBuilder().build_tiles(cells, [(2, 1)], BASE, edges)
+    old = builder._styles
+    for _ in range(5):
+        later = random_cells(rng, "truecolor", colours=40)
+        builder.build_tiles(later, [(r, t) for r in range(6) for t in range(3)], BASE, edges,
+                            out)
+    assert builder._styles is not old and len(old) == 2  # forgotten: the two defaults left
+    assert_same(kept, plain, out)

@@ -2,9 +2,9 @@
 
 Decodes and tracks N frames (the engine, then a bare OpenCV decode + LK + FB loop with the
 same parameters on the same frames), then draws a sample of the tracked frames in every
-colour mode the way the preview does, timing the rows and counting the bytes Textual would
-write for them: a full repaint, and a typical frame with change detection. This is how a
-user sizes a camera box and a link.
+colour mode the way the preview does for a truecolor terminal, timing the rows and their
+writing and counting the bytes Textual would write for them: a full repaint, and a typical
+frame with change detection. This is how a user sizes a camera box and a link.
 """
 
 from __future__ import annotations
@@ -253,6 +253,6 @@ def print_table(r: dict) -> None:
                      f"{m['typical_frame_bytes'] / kb:11.1f} KB {m['link_fps']:16.1f}")
     lines += ["", "cells ms: frame to cells (scale, tracks); rows ms: cells to Textual rows for "
               "the changed rows of a typical frame; write ms: those rows to terminal text, as "
-              "Textual's compositor does; bytes as Textual writes them "
-              "(KB = 1000 bytes).", f"took {r['seconds']:.1f} s"]
+              "Textual's compositor does, for a truecolor terminal; bytes as Textual writes "
+              "them (KB = 1000 bytes).", f"took {r['seconds']:.1f} s"]
     print("\n".join(lines))

@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from tracker.palette import SPACE, UPPER_HALF, StyledCells
 from tui.run_styles import IDENT_SHIFT, RUN_LEN_BITS, RunStyles, prerenders
-from tui.strips import AnsiStrip, RunTable, make_strips, strips_fit
+from tui.strips import AnsiStrip, StripRuns, make_strips, strips_fit
 
 TILE_COLS = 8  # tile width in cells: measured best trade of bytes against widget count
 MAX_KEPT = 20_000  # runs, styles, colours kept for reuse: ~5 MB in truecolor (15 as Segments)
@@ -85,6 +85,8 @@ class RowBuilder:
         styles = self._styles
         if (styles is None or (styles.mode, styles.system) != (mode, system)
                 or styles.base != base or len(styles) > MAX_KEPT):
+            if styles is not None:  # strips still shown may use it: only what they ask again
+                styles.forget()
             styles = self._styles = RunStyles(mode, base, system)
         return styles
 
@@ -191,18 +193,22 @@ def _segment_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
 
 def _ansi_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
     """AnsiStrips: the terminal text of every run (kept for reuse), Segments when asked."""
-    pieces = np.empty(len(runs.keys), object)
+    made = np.empty(len(runs.keys), object)
     simple = runs.simple
     if simple.any():
-        pieces[simple] = _cached(styles.pieces, styles.make_pieces, runs.idents[simple])
+        made[simple] = _cached(styles.pieces, styles.make_pieces, runs.idents[simple])
     keys = runs.keys.tolist()
+    texts: list[str | int] = (runs.idents & ((1 << IDENT_SHIFT) - 1)).tolist()
     for i, text in runs.texts.items():
-        pieces[i] = styles.wrap(keys[i], text)
-    tails = (runs.idents & ((1 << IDENT_SHIFT) - 1)).tolist()
-    table = RunTable(styles, keys, tails, runs.texts, runs.lengths.tolist(), pieces.tolist(),
-                     runs.bounds)
-    render = table.render
-    return [AnsiStrip(table, k, width, render(k)) for k, width in enumerate(runs.widths)]
+        made[i] = styles.wrap(keys[i], text)
+        texts[i] = text
+    pieces, lengths, bounds = made.tolist(), runs.lengths.tolist(), runs.bounds
+    strips = []
+    for k, width in enumerate(runs.widths):
+        a, b = bounds[k], bounds[k + 1]
+        strip_runs = StripRuns(styles, pieces[a:b], keys[a:b], lengths[a:b], texts[a:b])
+        strips.append(AnsiStrip(strip_runs, width, "".join(pieces[a:b])))
+    return strips
 
 
 def _cached(cache: dict, make, idents: np.ndarray) -> np.ndarray:

@@ -76,6 +76,12 @@ class RunStyles:
         self.pieces: dict[int, str] = {}  # run identity -> terminal text
         self._sgr: dict[int, str] = {}  # style key -> SGR parameters
 
+    def forget(self) -> None:
+        """Drop everything kept (strips made with it make again what they ask for)."""
+        self.colors = {-1: None}
+        self.styles = {BLANK_KEY: self.base}
+        self.segments, self.pieces, self._sgr = {}, {}, {}
+
     def __len__(self) -> int:
         """How many things are kept (the owner bounds it)."""
         return (len(self.segments) + len(self.pieces) + len(self.styles) + len(self._sgr)

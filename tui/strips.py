@@ -55,49 +55,47 @@ class LazyStrip(Strip):
         return cache
 
 
-class RunTable:
-    """The runs of one build of strips: per run its style key, length, text, terminal text;
-    strip k has runs bounds[k] to bounds[k + 1]."""
+class StripRuns:
+    """The runs of one strip: per run its terminal text, style key, length and text (a str,
+    or the identity's low bits that name a run of one glyph: `run_text`).
 
-    __slots__ = ("bounds", "keys", "lengths", "pieces", "styles", "tails", "texts")
+    Each strip keeps only its own runs, and `styles` only for making Segments and crops: a
+    tile that does not change for an hour pins a few hundred bytes, not a frame's tables.
+    """
 
-    def __init__(self, styles: RunStyles, keys: list[int], tails: list[int],
-                 texts: dict[int, str], lengths: list[int], pieces: list[str],
-                 bounds: list[int]) -> None:
-        self.styles = styles
-        self.keys, self.tails, self.texts = keys, tails, texts  # text: texts[i] or by tail
-        self.lengths, self.pieces, self.bounds = lengths, pieces, bounds
+    __slots__ = ("keys", "lengths", "pieces", "styles", "texts")
+
+    def __init__(self, styles: RunStyles, pieces: list[str], keys: list[int],
+                 lengths: list[int], texts: list[str | int]) -> None:
+        self.styles, self.pieces, self.keys = styles, pieces, keys
+        self.lengths, self.texts = lengths, texts
 
     def text(self, run: int) -> str:
-        text = self.texts.get(run)
-        return run_text(self.tails[run]) if text is None else text
+        text = self.texts[run]
+        return run_text(text) if isinstance(text, int) else text
 
-    def render(self, strip: int) -> str:
-        """Terminal text of strip `strip`."""
-        return "".join(self.pieces[self.bounds[strip]:self.bounds[strip + 1]])
+    def render(self) -> str:
+        return "".join(self.pieces)
 
-    def render_prefix(self, strip: int, end: int) -> str:
-        """Terminal text of the first `end` cells of strip `strip` (as Strip.crop(0, end))."""
+    def render_prefix(self, end: int) -> str:
+        """Terminal text of the first `end` cells (as Strip.crop(0, end) renders)."""
         out, x = [], 0
-        lengths, pieces = self.lengths, self.pieces
-        for run in range(self.bounds[strip], self.bounds[strip + 1]):
-            n = lengths[run]
+        for run, n in enumerate(self.lengths):
             if x + n < end:
-                out.append(pieces[run])
+                out.append(self.pieces[run])
                 x += n
                 continue
             if x + n == end:
-                out.append(pieces[run])
+                out.append(self.pieces[run])
             else:  # the cut falls inside this run: one cell is one character
                 out.append(self.styles.wrap(self.keys[run], self.text(run)[:end - x]))
             break
         return "".join(out)
 
-    def segments(self, strip: int) -> list[Segment]:
-        """The Segments of strip `strip`, made now."""
+    def segments(self) -> list[Segment]:
+        """The Segments of these runs, made now."""
         style = self.styles.style
-        return [Segment(self.text(run), style(self.keys[run]))
-                for run in range(self.bounds[strip], self.bounds[strip + 1])]
+        return [Segment(self.text(run), style(key)) for run, key in enumerate(self.keys)]
 
 
 _SEGMENTS_SLOT = Strip.__dict__.get("_segments")  # where a Strip keeps its Segments
@@ -106,23 +104,23 @@ _SEGMENTS_SLOT = Strip.__dict__.get("_segments")  # where a Strip keeps its Segm
 class AnsiStrip(LazyStrip):
     """A Strip with its terminal text made ahead and its Segments made when first read."""
 
-    __slots__ = ("_end", "_index", "_table")
+    __slots__ = ("_end", "_runs")
 
-    def __init__(self, table: RunTable, index: int, cell_length: int, render: str,
+    def __init__(self, runs: StripRuns, cell_length: int, render: str,
                  end: int | None = None) -> None:
         _SEGMENTS_SLOT.__set__(self, None)
         self._cell_length = cell_length
         self._render_cache = render
         self._link_ids = None
         self._cell_count = None
-        self._table, self._index, self._end = table, index, end
+        self._runs, self._end = runs, end
 
     @property
     def _segments(self) -> list[Segment]:
         segments = _SEGMENTS_SLOT.__get__(self, Strip)
         if segments is None:
-            segments = self._table.segments(self._index)
-            if self._end is not None:  # a crop of the table's strip
+            segments = self._runs.segments()
+            if self._end is not None:  # a crop of the strip the runs are of
                 segments = Strip(segments).crop(0, self._end)._segments
             _SEGMENTS_SLOT.__set__(self, segments)
         return segments
@@ -139,9 +137,8 @@ class AnsiStrip(LazyStrip):
         cache = self._crop_cache
         cropped = cache.get((0, end))
         if cropped is None:
-            table, index = self._table, self._index
-            cropped = cache[(0, end)] = AnsiStrip(table, index, end,
-                                                  table.render_prefix(index, end), end)
+            runs = self._runs
+            cropped = cache[(0, end)] = AnsiStrip(runs, end, runs.render_prefix(end), end)
         return cropped
 
 
@@ -162,10 +159,10 @@ def strips_fit() -> bool:
             return False
         styles = RunStyles("truecolor", Style(), ColorSystem.TRUECOLOR)
         keys = [(0xff0000 + 1) << 26 | (0x0000ff + 1), 0x00ff00 + 1, (0x123456 + 1) << 26]
-        texts = {0: "▀▀▀", 1: "  ", 2: "ab"}
-        pieces = [styles.wrap(k, texts[i]) for i, k in enumerate(keys)]
-        table = RunTable(styles, keys, [0, 0, 0], texts, [3, 2, 2], pieces, [0, 3])
-        ansi, plain = AnsiStrip(table, 0, 7, table.render(0)), Strip(_probe_segments(), 7)
+        texts: list[str | int] = ["▀▀▀", "  ", "ab"]
+        runs = StripRuns(styles, [styles.wrap(k, str(t)) for k, t in zip(keys, texts)], keys,
+                         [3, 2, 2], texts)
+        ansi, plain = AnsiStrip(runs, 7, runs.render()), Strip(_probe_segments(), 7)
         console = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True)
         return (ansi.render(console) == plain.render(console)
                 and ansi.crop(0, 4).render(console) == plain.crop(0, 4).render(console)
