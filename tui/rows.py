@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from tracker.palette import SPACE, UPPER_HALF, StyledCells
 from tui.run_styles import IDENT_SHIFT, RUN_LEN_BITS, RunStyles, prerenders
-from tui.strips import AnsiStrip, StripRuns, make_strips, strips_fit
+from tui.strips import AnsiStrip, make_strips, strips_fit
 
 TILE_COLS = 8  # tile width in cells: measured best trade of bytes against widget count
 MAX_KEPT = 20_000  # runs, styles, colours kept for reuse: ~5 MB in truecolor (15 as Segments)
@@ -202,13 +202,11 @@ def _ansi_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
     for i, text in runs.texts.items():
         made[i] = styles.wrap(keys[i], text)
         texts[i] = text
-    pieces, lengths, bounds = made.tolist(), runs.lengths.tolist(), runs.bounds
-    strips = []
-    for k, width in enumerate(runs.widths):
-        a, b = bounds[k], bounds[k + 1]
-        strip_runs = StripRuns(styles, pieces[a:b], keys[a:b], lengths[a:b], texts[a:b])
-        strips.append(AnsiStrip(strip_runs, width, "".join(pieces[a:b])))
-    return strips
+    pieces, bounds = made.tolist(), runs.bounds
+    each = list(zip(pieces, keys, runs.lengths.tolist(), texts))
+    return [AnsiStrip(styles, each[bounds[k]:bounds[k + 1]], width,
+                      "".join(pieces[bounds[k]:bounds[k + 1]]))
+            for k, width in enumerate(runs.widths)]
 
 
 def _cached(cache: dict, make, idents: np.ndarray) -> np.ndarray:

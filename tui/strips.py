@@ -25,6 +25,7 @@ from rich.style import Style
 from textual.cache import FIFOCache
 from textual.strip import Strip
 
+from tracker.palette import KEY_SHIFT
 from tui.run_styles import RunStyles, run_text
 
 # Strip makes seven FIFOCaches in __init__ (~1 us a strip); a tile row rarely uses any of
@@ -55,71 +56,38 @@ class LazyStrip(Strip):
         return cache
 
 
-class StripRuns:
-    """The runs of one strip: per run its terminal text, style key, length and text (a str,
-    or the identity's low bits that name a run of one glyph: `run_text`).
-
-    Each strip keeps only its own runs, and `styles` only for making Segments and crops: a
-    tile that does not change for an hour pins a few hundred bytes, not a frame's tables.
-    """
-
-    __slots__ = ("keys", "lengths", "pieces", "styles", "texts")
-
-    def __init__(self, styles: RunStyles, pieces: list[str], keys: list[int],
-                 lengths: list[int], texts: list[str | int]) -> None:
-        self.styles, self.pieces, self.keys = styles, pieces, keys
-        self.lengths, self.texts = lengths, texts
-
-    def text(self, run: int) -> str:
-        text = self.texts[run]
-        return run_text(text) if isinstance(text, int) else text
-
-    def render(self) -> str:
-        return "".join(self.pieces)
-
-    def render_prefix(self, end: int) -> str:
-        """Terminal text of the first `end` cells (as Strip.crop(0, end) renders)."""
-        out, x = [], 0
-        for run, n in enumerate(self.lengths):
-            if x + n < end:
-                out.append(self.pieces[run])
-                x += n
-                continue
-            if x + n == end:
-                out.append(self.pieces[run])
-            else:  # the cut falls inside this run: one cell is one character
-                out.append(self.styles.wrap(self.keys[run], self.text(run)[:end - x]))
-            break
-        return "".join(out)
-
-    def segments(self) -> list[Segment]:
-        """The Segments of these runs, made now."""
-        style = self.styles.style
-        return [Segment(self.text(run), style(key)) for run, key in enumerate(self.keys)]
-
-
 _SEGMENTS_SLOT = Strip.__dict__.get("_segments")  # where a Strip keeps its Segments
 
 
+Run = tuple[str, int, int, "str | int"]  # terminal text, style key, length, text or tail
+
+
 class AnsiStrip(LazyStrip):
-    """A Strip with its terminal text made ahead and its Segments made when first read."""
+    """A Strip with its terminal text made ahead and its Segments made when first read.
 
-    __slots__ = ("_end", "_runs")
+    It keeps its own runs (terminal text, style key, cell length, and text: a str, or the
+    run identity's low bits naming a run of one glyph, `run_text`), so a tile that does not
+    change for an hour pins a few hundred bytes, not a frame's tables; `styles` makes the
+    Rich styles if Segments are asked for, and the text of a crop that cuts a run.
+    """
 
-    def __init__(self, runs: StripRuns, cell_length: int, render: str,
+    __slots__ = ("_end", "_runs", "_styles")
+
+    def __init__(self, styles: RunStyles, runs: list[Run], cell_length: int, render: str,
                  end: int | None = None) -> None:
         _SEGMENTS_SLOT.__set__(self, None)
         self._cell_length = cell_length
         self._render_cache = render
         self._link_ids = None
         self._cell_count = None
-        self._runs, self._end = runs, end
+        self._styles, self._runs, self._end = styles, runs, end
 
     @property
     def _segments(self) -> list[Segment]:
         segments = _SEGMENTS_SLOT.__get__(self, Strip)
         if segments is None:
-            segments = self._runs.segments()
+            style = self._styles.style
+            segments = [Segment(_text(text), style(key)) for _, key, _, text in self._runs]
             if self._end is not None:  # a crop of the strip the runs are of
                 segments = Strip(segments).crop(0, self._end)._segments
             _SEGMENTS_SLOT.__set__(self, segments)
@@ -137,9 +105,28 @@ class AnsiStrip(LazyStrip):
         cache = self._crop_cache
         cropped = cache.get((0, end))
         if cropped is None:
-            runs = self._runs
-            cropped = cache[(0, end)] = AnsiStrip(runs, end, runs.render_prefix(end), end)
+            cropped = cache[(0, end)] = AnsiStrip(self._styles, self._runs, end,
+                                                  self._render_prefix(end), end)
         return cropped
+
+    def _render_prefix(self, end: int) -> str:
+        """Terminal text of the first `end` cells (as Strip.crop(0, end) renders)."""
+        out, x = [], 0
+        for piece, key, n, text in self._runs:
+            if x + n < end:
+                out.append(piece)
+                x += n
+                continue
+            if x + n == end:
+                out.append(piece)
+            else:  # the cut falls inside this run: one cell is one character
+                out.append(self._styles.wrap(key, _text(text)[:end - x]))
+            break
+        return "".join(out)
+
+
+def _text(text: str | int) -> str:
+    return run_text(text) if isinstance(text, int) else text
 
 
 def _probe_segments() -> list[Segment]:
@@ -158,11 +145,12 @@ def strips_fit() -> bool:
         if probe.crop(0, 1).text != "▀" or probe.apply_style(Style(bold=True)).text != "▀▀▀  ab":
             return False
         styles = RunStyles("truecolor", Style(), ColorSystem.TRUECOLOR)
-        keys = [(0xff0000 + 1) << 26 | (0x0000ff + 1), 0x00ff00 + 1, (0x123456 + 1) << 26]
-        texts: list[str | int] = ["▀▀▀", "  ", "ab"]
-        runs = StripRuns(styles, [styles.wrap(k, str(t)) for k, t in zip(keys, texts)], keys,
-                         [3, 2, 2], texts)
-        ansi, plain = AnsiStrip(runs, 7, runs.render()), Strip(_probe_segments(), 7)
+        keys = [(0xff0000 + 1) << KEY_SHIFT | (0x0000ff + 1), 0x00ff00 + 1,
+                (0x123456 + 1) << KEY_SHIFT]
+        runs: list[Run] = [(styles.wrap(k, t), k, len(t), t)
+                           for k, t in zip(keys, ["▀▀▀", "  ", "ab"])]
+        ansi = AnsiStrip(styles, runs, 7, "".join(run[0] for run in runs))
+        plain = Strip(_probe_segments(), 7)
         console = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True)
         return (ansi.render(console) == plain.render(console)
                 and ansi.crop(0, 4).render(console) == plain.crop(0, 4).render(console)
