@@ -6,7 +6,7 @@ exactly what Textual writes for the same Segments) and makes its Segments only w
 the compositor draws a preview tile with `render()`, or `crop(0, end).render()` when only the
 start of the row changed, and neither needs a Rich Style or Segment. Anything else (a filter
 under a dialog, a style, a divide, a screenshot) reads `_segments`, which are then made from
-the run table, so the strip is the Strip of the same Segments.
+the strip's own runs, so the strip is the Strip of the same Segments.
 
 Both fill Strip's slots without calling its `__init__`: `strips_fit()` checks, once, that this
 Textual's Strip has those slots and that the results match; if not, plain Strips are used.
