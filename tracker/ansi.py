@@ -18,12 +18,13 @@ DEFAULT = -1
 
 def _sgr(code: int, mode: str, layer: int) -> str:
     """SGR parameters setting layer 30 (foreground) or 40 (background) to `code` of `mode`;
-    -1 is the terminal's default colour."""
+    -1 is the terminal's default colour. As Rich writes them: truecolor 38;2;r;g;b, palette
+    colours 0-7 as 30+n, 8-15 as 90+n-8, others 38;5;n."""
     if code < 0:
         return str(layer + 9)
     if mode == "truecolor":
         return f"{layer + 8};2;{(code >> 16) & 255};{(code >> 8) & 255};{code & 255}"
-    if mode == "16":
+    if code < 16:
         return str(layer + code if code < 8 else layer + 60 + code - 8)
     return f"{layer + 8};5;{code}"
 

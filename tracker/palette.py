@@ -13,6 +13,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -20,6 +21,7 @@ import numpy.typing as npt
 
 from tracker.render import MARK_BOX, MARK_OVERLAY, MARK_POINT, MARK_TRAIL, Cells
 
+T = TypeVar("T", int, npt.NDArray[np.int64])
 U8 = npt.NDArray[np.uint8]
 I32 = npt.NDArray[np.int32]
 MODES = ("truecolor", "256", "16", "gray", "ascii")
@@ -142,6 +144,11 @@ class StyledCells:
     def keys(self) -> npt.NDArray[np.int64]:
         """(rows, cols) int64: equal for cells of identical colours (runs share a style)."""
         return ((self.fg.astype(np.int64) + 1) << KEY_SHIFT) | (self.bg.astype(np.int64) + 1)
+
+    @staticmethod
+    def split_key(key: T) -> tuple[T, T]:
+        """The fg and bg colour codes of a style key (an int, or an int64 array of them)."""
+        return (key >> KEY_SHIFT) - 1, (key & ((1 << KEY_SHIFT) - 1)) - 1
 
     def same_as(self, other: StyledCells | None) -> npt.NDArray[np.bool_] | None:
         """(rows, cols) True where nothing changed since `other`; None if not comparable."""

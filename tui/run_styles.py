@@ -18,7 +18,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tracker.palette import KEY_SHIFT
+from tracker.ansi import bg_sgr, fg_sgr
+from tracker.palette import StyledCells
 
 BLANK_KEY = 0  # style key of a cell with neither colour: the widget's own style
 RUN_LEN_BITS = 10  # runs named by identity are shorter than 2**10 cells
@@ -49,20 +50,10 @@ def run_text(tail: int) -> str:
 
 
 def color_sgr(code: int, mode: str, foreground: bool) -> str:
-    """SGR parameters of colour `code` of `mode` as Rich writes them ("" for -1, none).
-
-    Rich: truecolor 38;2;r;g;b, palette colours 0-7 as 30+n, 8-15 as 90+n-8, others 38;5;n
-    (48, 40, 100 for the background).
-    """
+    """SGR parameters of colour `code` of `mode` as Rich writes them ("" for -1, none)."""
     if code < 0:
         return ""
-    if mode == "truecolor":
-        return f"{38 if foreground else 48};2;{(code >> 16) & 255};{(code >> 8) & 255};{code & 255}"
-    if code < 8:
-        return str((30 if foreground else 40) + code)
-    if code < 16:
-        return str((82 if foreground else 92) + code)
-    return f"{38 if foreground else 48};5;{code}"
+    return fg_sgr(code, mode) if foreground else bg_sgr(code, mode)
 
 
 class RunStyles:
@@ -134,7 +125,7 @@ class RunStyles:
             return Strip.render_style(self.base, text, self.system)
         sgr = self._sgr.get(key)
         if sgr is None:
-            fg, bg = (key >> KEY_SHIFT) - 1, (key & ((1 << KEY_SHIFT) - 1)) - 1
+            fg, bg = StyledCells.split_key(key)
             fg_sgr, bg_sgr = color_sgr(fg, self.mode, True), color_sgr(bg, self.mode, False)
             sgr = self._sgr[key] = f"{fg_sgr};{bg_sgr}" if fg_sgr and bg_sgr else fg_sgr or bg_sgr
         return f"\x1b[{sgr}m{text}{RESET}"
@@ -146,9 +137,8 @@ class RunStyles:
         runs of a frame with motion have a colour pair never seen before. (The formats are
         `color_sgr`'s, inlined; tests compare both with Textual's output.)
         """
-        keys = idents >> IDENT_SHIFT
-        fg = ((keys >> KEY_SHIFT) - 1).tolist()
-        bg = ((keys & ((1 << KEY_SHIFT) - 1)) - 1).tolist()
+        keys = (idents >> IDENT_SHIFT).tolist()
+        fg, bg = _split(keys)
         texts = [run_text(tail) for tail in (idents & ((1 << IDENT_SHIFT) - 1)).tolist()]
         if self.mode == "truecolor":
             made = [(_truecolor_piece(f, b, text) if f >= 0 else _truecolor_bg(b, text))
@@ -159,8 +149,7 @@ class RunStyles:
                      else f"\x1b[{bgs[b]}m{text}{RESET}")
                     if b >= 0 else None for f, b, text in zip(fg, bg, texts)]
         if None in made:  # one colour or none: the general way
-            key_list = keys.tolist()
-            made = [self.wrap(key_list[i], texts[i]) if piece is None else piece
+            made = [self.wrap(keys[i], texts[i]) if piece is None else piece
                     for i, piece in enumerate(made)]
         self.pieces.update(zip(idents.tolist(), made))
         return made
@@ -183,6 +172,5 @@ def _palette_sgr(foreground: bool) -> list[str]:
 
 def _split(keys: list[int]) -> tuple[list[int], list[int]]:
     """Foreground and background colour codes of style keys."""
-    codes = np.asarray(keys, np.int64)
-    return (((codes >> KEY_SHIFT) - 1).tolist(),
-            ((codes & ((1 << KEY_SHIFT) - 1)) - 1).tolist())
+    fg, bg = StyledCells.split_key(np.asarray(keys, np.int64))
+    return fg.tolist(), bg.tolist()
