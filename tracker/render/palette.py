@@ -155,11 +155,13 @@ def style_cells(cells: Cells, mode: str, diffuser: BlockDiffuser | None = None) 
                        np.where(blank, np.uint32(SPACE), glyph).astype(np.uint32), mode)
 
 
-def resolve_mode(mode: str, environ: Mapping[str, str] | None = None) -> str:
+def resolve_mode(mode: str, environ: Mapping[str, str] | None = None,
+                 truecolor: bool | None = None) -> str:
     """`mode`, or for `auto` the richest mode the terminal announces.
 
-    NO_COLOR (set, non-empty) or TERM=dumb/unset -> ascii; COLORTERM truecolor/24bit or a
-    TERM ending in -direct -> truecolor; TERM with 256color -> 256; any other TERM -> 16.
+    NO_COLOR (set, non-empty) or TERM=dumb/unset -> ascii; COLORTERM truecolor/24bit, a
+    TERM ending in -direct, or `truecolor` True (the terminal said so when asked:
+    `tui.app.colour_probe`) -> truecolor; TERM with 256color -> 256; any other TERM -> 16.
     """
     if mode != "auto":
         if mode not in MODES:
@@ -169,11 +171,18 @@ def resolve_mode(mode: str, environ: Mapping[str, str] | None = None) -> str:
     term = env.get("TERM", "")
     if env.get("NO_COLOR") or term in ("", "dumb"):
         return "ascii"
-    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit") or term.endswith("-direct"):
+    if (env.get("COLORTERM", "").lower() in ("truecolor", "24bit") or term.endswith("-direct")
+            or truecolor):
         return "truecolor"
     if "256color" in term:
         return "256"
     return "16"
+
+
+def next_mode(mode: str) -> str:
+    """The colour setting after `mode` in the order auto, truecolor, 256, 16, gray, ascii."""
+    order = ("auto", *MODES)
+    return order[(order.index(mode) + 1) % len(order)] if mode in order else order[0]
 
 
 class Stabilizer:

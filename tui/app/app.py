@@ -26,6 +26,7 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
 from flowtop.tracker.errors import ParamError
+from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tui.app.export import TrackHistory, start_export
 from flowtop.tui.app.help import HelpScreen
@@ -53,7 +54,7 @@ class FlowtopApp(App[int]):
         Binding("r", "reseed", "reseed"),
         Binding("c", "clear", "clear"),
         Binding("t", "toggle_trails", "trails"),
-        Binding("m", "toggle_gray", "colour"),
+        Binding("m", "cycle_colour", "colour"),
         Binding("o", "cycle_sort", "sort", show=False),
         Binding("s", "save", "save"),
         Binding("k", "calibrate", "calibrate"),
@@ -273,9 +274,15 @@ class FlowtopApp(App[int]):
         preview = self.query_one(Preview)
         preview.trails = not preview.trails
 
-    def action_toggle_gray(self) -> None:
-        preview = self.query_one(Preview)
-        preview.gray = not preview.gray
+    def action_cycle_colour(self) -> None:
+        """The preview's next colour mode (auto, truecolor, 256, 16, gray, ascii); `s` saves
+        it as preview.color."""
+        self.apply_params(self.params.with_value("preview.color",
+                                                 next_mode(self.params.preview.color)))
+        self.query_one(ParamsPanel).set_params(self.params)
+        color = self.params.preview.color
+        shown = resolve_mode(color)
+        self.notify(f"colour: {shown}" + (" (auto)" if color == "auto" else ""), timeout=3)
 
     def action_cycle_sort(self) -> None:
         self.query_one(SpeedsPanel).cycle_sort()
