@@ -17,7 +17,7 @@ from flowtop.tracker.render.cells import (
     fit,
     render_cells,
 )
-from flowtop.tracker.render.colors import object_colors, track_color, track_colors
+from flowtop.tracker.render.colors import object_colors, track_colors
 
 
 def gradient(w: int, h: int) -> np.ndarray:
@@ -89,7 +89,7 @@ def test_live_point_fills_its_cell_in_its_track_colour():
     img = np.zeros((40, 80, 3), np.uint8)
     cells = render_cells(img, tracks([(34, 25)]), 8, 2)
     col, row, _ = cells.layout.image_to_cell(34, 25)
-    b, g, r = track_color(1)
+    b, g, r = tuple(track_colors([1])[0].tolist())
     assert (col, row) == (3, 1)
     assert tuple(cells.upper[row, col]) == (r, g, b) == tuple(cells.lower[row, col])
     assert cells.marks[row, col] == MARK_POINT
@@ -144,7 +144,7 @@ def test_gray_picture_keeps_track_colours():
     img = gradient(8, 8)
     cells = render_cells(img, tracks([(1, 1)]), 8, 4, gray=True)
     pic = cells.pixels.astype(int)
-    b, g, r = track_color(1)
+    b, g, r = tuple(track_colors([1])[0].tolist())
     mask = np.ones((8, 8), bool)
     mask[0:2, 1] = False  # the point's cell
     assert (pic[mask][:, 0] == pic[mask][:, 1]).all() and (pic[mask][:, 1] == pic[mask][:, 2]).all()

@@ -38,6 +38,7 @@ def param(default: Any, help: str, lo: float | None = None, hi: float | None = N
 
 
 MODELS = ("auto", "off", "scale", "pinhole", "homography")
+COLOR_MODES = ("truecolor", "256", "16", "gray", "ascii")  # the preview's; `auto` picks one
 
 
 def spec_of(f: dataclasses.Field) -> Spec:
@@ -275,7 +276,7 @@ class PreviewParams(Section):
     max_kbps: float = param(0.0, "bytes-per-second budget for the preview; 0 = none",
                             0.0, 100000.0, 50.0, "KB/s")
     color: str = param("auto", "colour mode of the preview",
-                       choices=("auto", "truecolor", "256", "16", "gray", "ascii"))
+                       choices=("auto", *COLOR_MODES))
     quantize_bits: int = param(8, "bits kept per colour channel (8 = all); fewer = fewer "
                                "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
     hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "

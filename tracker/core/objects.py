@@ -74,15 +74,6 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
         labels = new
 
 
-def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float,
-                tolerance: float, floor: float) -> npt.NDArray[np.int64]:
-    """Connected groups of points that are close and move alike (see `near_pairs`).
-    Returns (N,) labels, equal within a group."""
-    links = near_pairs(pts, vel, link_distance, tolerance, floor)
-    n = len(np.asarray(pts).reshape(-1, 2))
-    return components(n, links.a[links.linked], links.b[links.linked])
-
-
 def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:
     """A robust speed of one object's tracks: the median of those in the densest window of
     relative width +-`band` (tracks sliding along its edges are slower and spread out).

@@ -15,13 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.contracts import MOVING_PX_S
-from flowtop.tracker.render.colors import object_colors, track_colors
+from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA, object_colors, track_colors
 
 U8 = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 BASE_SIDE = 360.0  # frames this tall (or narrow) get the base sizes below
-TRAIL_BANDS = 4  # steps of fading along a trail, newest opaque
-TRAIL_MIN_ALPHA = 0.25  # opacity of a trail's oldest band
 TRAIL_MIN_TRAVEL = 1.0  # px: trails that stay within this of their point are not drawn
 MAX_LABELS = 8  # speed labels on the fastest single points
 FONT = cv2.FONT_HERSHEY_SIMPLEX

@@ -17,13 +17,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.render.colors import object_colors, track_colors
+from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA, object_colors, track_colors
 
 U8 = npt.NDArray[np.uint8]
 # what a cell shows besides the picture; larger wins when two halves differ
 MARK_NONE, MARK_TRAIL, MARK_BOX, MARK_OVERLAY, MARK_POINT = range(5)
-TRAIL_MIN_ALPHA = 0.25  # opacity of a trail's oldest end (its newest end is opaque)
-TRAIL_BANDS = 4  # steps of fading along a trail
 TRAIL_MAX_STEPS = 32  # samples per trail segment at most (segments are a few pixels long)
 OVERLAY_BGR = (0, 255, 255)
 CURSOR_BGR = (255, 0, 255)

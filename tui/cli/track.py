@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import TextColumn
 
+from flowtop.tracker.contracts import FrameRows
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import OutputError
 from flowtop.tracker.output.rows import ObjectWriter, TrackWriter, check_output
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             state = tracker.update(frame)
             stats.add(state)
             if writer:
-                writer.write(state)
+                writer.write(FrameRows.of(state))
             if objects_out:
                 objects_out.write(state)
             object_ids.update(o.id for o in state.objects)
