@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
+from states import object_state, track_state
 
 from flowtop.tracker.render.cells import (
     MARK_BOX,
@@ -30,13 +29,7 @@ def gradient(w: int, h: int) -> np.ndarray:
 
 
 def tracks(pts, trails=None, objects=()):
-    pts = np.asarray(pts, np.float32).reshape(-1, 2)
-    n = len(pts)
-    if trails is None:
-        trails = pts[:, None, :]
-    trails = np.asarray(trails, np.float32)
-    return SimpleNamespace(ids=np.arange(1, n + 1), pts=pts, trails=trails,
-                           trail_len=np.full(n, trails.shape[1], np.int32), objects=objects)
+    return track_state(pts, trails, objects)
 
 
 def test_same_size_image_maps_pixel_for_pixel_upper_and_lower():
@@ -119,7 +112,7 @@ def test_static_trail_hides_under_its_point():
 
 def test_object_box_outline_in_object_colour():
     img = np.zeros((20, 20, 3), np.uint8)
-    obj = SimpleNamespace(id=7, x=10.0, y=10.0, w=8.0, h=8.0)
+    obj = object_state(7, 10.0, 10.0, 8.0, 8.0)
     cells = render_cells(img, tracks(np.zeros((0, 2)), np.zeros((0, 1, 2)), (obj,)), 20, 10)
     b, g, r = object_colors([7])[0]
     boxed = cells.marks == MARK_BOX

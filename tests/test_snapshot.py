@@ -121,7 +121,7 @@ def test_bad_size_is_a_usage_error(size: str, capsys) -> None:
 
 
 def test_annotate_draws_fading_trails_dots_boxes_and_labels() -> None:
-    from types import SimpleNamespace
+    from states import object_state, track_state
 
     from flowtop.tracker.render.colors import object_colors, track_colors
 
@@ -129,13 +129,10 @@ def test_annotate_draws_fading_trails_dots_boxes_and_labels() -> None:
     length = 9  # trail of track 1: 8 segments of 10 px, moving right at 300 px/s
     moving = np.array([[150 - 10 * k, 60] for k in range(length)], np.float32)
     still = np.full((length, 2), (40, 160), np.float32)  # track 2 never moved
-    obj = SimpleNamespace(id=4, x=220, y=150, w=60, h=40, speed=30.0, speed_world=np.nan,
-                          unit="", track_ids=())
-    state = SimpleNamespace(
-        index=7, t=0.25, live=2, ids=np.array([1, 2]), pts=np.array([moving[0], still[0]]),
-        trails=np.stack([moving, still]), trail_len=np.array([length, length], np.int32),
-        speed=np.array([300.0, 0.0], np.float32), age=np.array([8, 8], np.int32),
-        speed_world=np.full(2, np.nan), unit="", objects=(obj,))
+    obj = object_state(4, 220, 150, 60, 40, speed=30.0)
+    state = track_state(
+        [moving[0], still[0]], np.stack([moving, still]), (obj,), index=7, t=0.25, live=2,
+        speed=np.array([300.0, 0.0], np.float32), age=np.array([8, 8], np.int32))
     out = annotate(gray, state, caption=False)
     assert out.shape == gray.shape and np.array_equal(gray, np.full_like(gray, 90))  # a copy
     color = np.array(track_colors([1])[0])

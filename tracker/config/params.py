@@ -11,8 +11,9 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tracker.errors import ParamError
 
 
@@ -38,18 +39,22 @@ def param(default: Any, help: str, lo: float | None = None, hi: float | None = N
 
 
 MODELS = ("auto", "off", "scale", "pinhole", "homography")
-COLOR_MODES = ("truecolor", "256", "16", "gray", "ascii")  # the preview's; `auto` picks one
 
 
 def spec_of(f: dataclasses.Field) -> Spec:
     return f.metadata["spec"]
 
 
+def kind_of(f: dataclasses.Field) -> type:
+    """The type a field holds: its default's (bool, int, float, str), or list."""
+    return type(f.default) if f.default is not dataclasses.MISSING else list
+
+
 def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
     """Validate and coerce one value for field `f`; raise ParamError naming the key."""
     spec = spec_of(f)
     key = f"{section}.{f.name}"
-    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    kind = kind_of(f)
     if kind is bool:
         if not isinstance(value, bool):
             raise ParamError(f"{key}: expected true or false, got {value!r}")
@@ -97,10 +102,11 @@ def _num(x: float | None) -> str:
 class Section:
     """Mixin for a section dataclass: validation on construction, iteration over fields."""
 
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # made by @dataclass
     name: str = ""
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             object.__setattr__(self, f.name, _check(self.name, f, getattr(self, f.name)))
 
 
@@ -353,7 +359,7 @@ def field_of(key: str) -> dataclasses.Field:
 def parse_text(key: str, text: str) -> Any:
     """Parse a command-line value for `key` into the field's type (validation comes later)."""
     f = field_of(key)
-    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    kind = kind_of(f)
     text = text.strip()
     try:
         if kind is bool:

@@ -222,8 +222,8 @@ class Tracker:
             if self._calibration is not None:
                 world = self._calibration.to_world(pts)
                 winst = (world - old.world) / dt
-                has = np.isfinite(old.world_vel).all(axis=1)
-                fresh = np.isfinite(winst).all(axis=1)
+                has = np.asarray(np.isfinite(old.world_vel).all(axis=1))
+                fresh = np.asarray(np.isfinite(winst).all(axis=1))
                 world_vel = np.where(has[:, None], a * winst + (1 - a) * old.world_vel,
                                      np.where(fresh[:, None], winst, np.nan))
             measured = np.ones(len(pts), bool)

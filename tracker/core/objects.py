@@ -102,8 +102,8 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     and background, slide along at a fraction of its speed. Returns the new labels."""
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
     uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    heads = np.stack([np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)], 1)
-    heads /= sizes[:, None]
+    sums = [np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)]
+    heads = np.stack(sums, 1).astype(np.float64) / sizes[:, None]
     speed = np.hypot(heads[:, 0], heads[:, 1])
     ga, gb = inverse[links.a], inverse[links.b]
     pairs = np.unique(np.sort(np.c_[ga, gb][ga != gb], axis=1), axis=0)

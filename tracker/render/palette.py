@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.config.params import COLOR_MODES
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tracker.render.cells import MARK_BOX, MARK_OVERLAY, MARK_POINT, MARK_TRAIL, Cells
 
 T = TypeVar("T", int, npt.NDArray[np.int64])

@@ -282,7 +282,7 @@ class FlowtopApp(App[int]):
         self.refresh_panels()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(list(self.BINDINGS)))
+        self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
 
     @property
     def run_state(self) -> RunState:

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from flowtop.tracker.config.params import COLOR_MODES
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tui.cli.options import at_least, parse_size, positive_float
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds

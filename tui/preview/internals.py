@@ -30,7 +30,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 from rich.color import ColorSystem
 from rich.console import Console
@@ -72,7 +72,8 @@ class LazyStrip(Strip):
         return cache
 
 
-_SEGMENTS_SLOT = Strip.__dict__.get("_segments")  # where a Strip keeps its Segments
+# where a Strip keeps its Segments (a slot descriptor; `strips_fit` checks it is there)
+_SEGMENTS_SLOT: Any = Strip.__dict__.get("_segments")
 
 
 Run = tuple[str, int, int, "str | int"]  # terminal text, style key, length, text or tail
@@ -217,12 +218,15 @@ class HangupSafeStream:
 def hangup_safe_terminal() -> Iterator[HangupSafeStream]:
     """While inside, Textual's driver (which draws on `sys.__stderr__`) gets the safe stream."""
     original = sys.__stderr__
-    safe = HangupSafeStream(original)  # type: ignore[arg-type]
-    sys.__stderr__ = safe  # type: ignore[assignment]
+    if original is None:  # no terminal stream at all: nothing to guard
+        yield HangupSafeStream(sys.stderr)
+        return
+    safe = HangupSafeStream(original)
+    setattr(sys, "__stderr__", safe)  # noqa: B010 - a typed final name, replaced on purpose
     try:
         yield safe
     finally:
-        sys.__stderr__ = original
+        setattr(sys, "__stderr__", original)  # noqa: B010
 
 
 WINDOW_S = 1.0

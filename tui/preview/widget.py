@@ -82,8 +82,9 @@ class PreviewTile(Widget):
             strip = self.preview.tile_line(self.index, y)
             if strip.cell_length != width:  # only while a resize is under way
                 strip = strip.adjust_cell_length(width, self.preview.rich_style)
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
+            if background is not None:  # a dialog's filter (the dimming under it)
+                for line_filter in filters:
+                    strip = strip.apply_filter(line_filter, background)
             lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return lines
 
