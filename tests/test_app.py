@@ -55,6 +55,12 @@ def index_of(app: FlowtopApp) -> int:
     return -1 if state is None else state.index
 
 
+def engine_params(app: FlowtopApp) -> Params:
+    """The parameters the engine last published that it uses."""
+    assert app.snapshot.params is not None
+    return app.snapshot.params
+
+
 def shown(app: FlowtopApp):
     """The TrackState the app shows; the tests wait for one before asking."""
     assert app.snapshot.state is not None
@@ -116,9 +122,9 @@ async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await select_parameter(app, pilot, "lk.win_size")
         await pilot.press("right", "right")
-        await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 19)
+        await wait_for(pilot, lambda: engine_params(app).lk.win_size == 19)
         await pilot.press("left")
-        await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 17)
+        await wait_for(pilot, lambda: engine_params(app).lk.win_size == 17)
 
 
 async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
@@ -217,7 +223,7 @@ async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypat
         await pilot.press("right")
         await pilot.pause(0.3)
         assert app.params.features.mode == "corners"
-        assert app.loop.tracker.params.features.mode == "corners"
+        assert engine_params(app).features.mode == "corners"
         assert app.run_state == RunState.LIVE
         assert any("face cascade" in str(n.message) for n in app._notifications)
 
@@ -240,13 +246,14 @@ async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> Non
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 2)
+        preview = app.query_one(Preview)
         await pilot.press("question_mark")
         await pilot.pause(0.1)
-        under = index_of(app)
+        drawn, under = preview.frames_drawn, preview.drawn_index
         await pilot.pause(0.5)  # ~15 frames tracked meanwhile, none drawn
-        assert index_of(app) == under
+        assert preview.frames_drawn == drawn and index_of(app) > under
         await pilot.press("escape")
-        await wait_for(pilot, lambda: index_of(app) > under + 5)  # the newest, at once
+        await wait_for(pilot, lambda: preview.drawn_index > under + 5)  # the newest, at once
 
 
 async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path) -> None:
