@@ -8,12 +8,12 @@ and nothing crosses them, so the codes of a block depend only on its own pixels:
 scene gives the same codes every frame (no shimmer), and a pixel that changes repaints at
 most its block's cells, which keeps the preview's change-only refresh cheap.
 
-Measured on highway.mp4 (`benchmarks/colour_fidelity.py`), against nearest colours and
-ordered (Bayer, pattern) dithering: error diffusion over the whole frame is best but changes
-every cell after a changed pixel; blocks of one cell row by 4 cells come close to it (256
-colours: 2.1 against 1.5; ordered dithering 2.9, nearest 9.4). Nearest colours are chosen in
-CIELAB for the 256-colour palette and in RGB for the 16 colours, which measured better
-there (5.7 against 6.7).
+Chosen by measurement (`benchmarks/colour_fidelity.py --compare`, mean dE against
+truecolor on highway.mp4; 256 / 16 colours): nearest colours 9.4 / 13.7, ordered dithering
+(Bayer pattern) 2.9 / 7.0, these blocks 2.1 / 5.7, error diffusion over the whole frame
+1.6 / 5.2 (but a changed pixel changes every cell after it). Blocks of 4x4 pixels measured
+no better than 2x4, and 2x2 worse. Nearest colours are chosen in CIELAB for the 256-colour
+palette and in RGB for the 16 colours, where CIELAB measured worse (6.7 against 5.7).
 """
 
 from __future__ import annotations
