@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from flowtop.tui.app.colour_probe import QUERIES
 from flowtop.tui.cli.main import main
 
 FLOWTOP = [sys.executable, "-m", "flowtop.tui.cli"]
@@ -41,8 +42,10 @@ def environment(**changes: str | None) -> dict[str, str]:
     return env
 
 
-def run_ui_in_pty(env: dict[str, str], wait_for: bytes, timeout: float = 60.0) -> bytes:
-    """All `flowtop --source demo` writes to a 160x50 pty until `wait_for` shows, then `q`."""
+def run_ui_in_pty(env: dict[str, str], wait_for: bytes, timeout: float = 60.0,
+                  answer: bytes = b"") -> bytes:
+    """All `flowtop --source demo` writes to a 160x50 pty until `wait_for` shows, then `q`.
+    The terminal gives `answer` to the colour queries (none if empty)."""
     import fcntl
     import struct
     import termios
@@ -53,7 +56,7 @@ def run_ui_in_pty(env: dict[str, str], wait_for: bytes, timeout: float = 60.0) -
                             stdin=slave, stdout=slave, stderr=slave, env=env,
                             start_new_session=True)
     os.close(slave)
-    out, quit_sent = b"", False
+    out, quit_sent, answered = b"", False, not answer
     end = time.monotonic() + timeout
     try:
         while time.monotonic() < end and proc.poll() is None:
@@ -62,6 +65,9 @@ def run_ui_in_pty(env: dict[str, str], wait_for: bytes, timeout: float = 60.0) -
                     out += os.read(master, 65536)
                 except OSError:  # the program closed the terminal
                     break
+            if not answered and QUERIES.encode() in out:
+                os.write(master, answer)
+                answered = True
             if not quit_sent and wait_for in out:
                 os.write(master, b"q")
                 quit_sent = True
@@ -94,6 +100,17 @@ def test_the_ui_sends_colour_on_a_colour_terminal():
     params = colour_params(out)
     assert any("38;5;" in p or "48;5;" in p for p in params)
     assert sum("48;2;" in p for p in params) <= 1  # the query's own colour, reset at once
+
+
+@pytest.mark.slow
+def test_a_terminal_that_says_truecolor_gets_truecolor():
+    """Over ssh (no COLORTERM), a terminal that answers XTGETTCAP RGB gets 24-bit colour:
+    the preview and Textual's own drawing."""
+    out = run_ui_in_pty(environment(TERM="xterm-256color", COLORTERM=None, NO_COLOR=None),
+                        b"LIVE", answer=b"\x1bP1+r524742\x1b\\\x1b[?62;22c")
+    params = colour_params(out)
+    assert sum("48;2;" in p for p in params) > 100
+    assert not any("38;5;" in p or "48;5;" in p for p in params)
 
 
 @pytest.mark.parametrize(("args", "env"), [

@@ -29,7 +29,7 @@ from flowtop.tracker.render.cells import (
     MARK_TRAIL,
     Cells,
 )
-from flowtop.tracker.render.dither import BlockDiffuser, Palette, build_palette
+from flowtop.tracker.render.dither import BlockDiffuser, Palette, build_palette, diffuse
 
 T = TypeVar("T", int, npt.NDArray[np.int64])
 U8 = npt.NDArray[np.uint8]
@@ -137,7 +137,9 @@ def style_cells(cells: Cells, mode: str, diffuser: BlockDiffuser | None = None) 
         raise ValueError(f"unknown colour mode {mode!r} (known: {', '.join(MODES)})")
     if mode in ("256", "16"):
         marked = np.repeat(cells.marks != MARK_NONE, 2, axis=0)
-        codes = (diffuser or BlockDiffuser())(cells.pixels, xterm_palette(mode), marked)
+        palette = xterm_palette(mode)
+        codes = (diffuser(cells.pixels, palette, marked) if diffuser is not None
+                 else diffuse(cells.pixels, palette, marked))
     else:
         codes = color_codes(cells.pixels, mode)
     up, low = codes[0::2], codes[1::2]
