@@ -14,8 +14,9 @@ from flowtop.tui.widgets.speeds import SpeedsPanel
 
 def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
     # hysteresis keeps colours from whichever earlier frames the preview drew: off, so the
-    # picture is a function of the last frame alone
-    params = Params().with_value("preview.hysteresis", 0)
+    # picture is a function of the last frame alone; a fixed colour mode, not one that
+    # follows the TERM of whoever runs the test
+    params = Params().with_value("preview.hysteresis", 0).with_value("preview.color", "256")
     app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=12), params=params,
                      config_path=tmp_path / "c.toml")
 
