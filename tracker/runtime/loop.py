@@ -178,7 +178,7 @@ class TrackingLoop:
                 self._set_state(RunState.ENDED)
                 while not cancelled():  # keep serving commands on the last frame
                     self._idle()
-                    self._drain()
+                    self._drain(holding=True)
                 return
 
     def _idle(self) -> None:
@@ -215,7 +215,9 @@ class TrackingLoop:
             self._publish()
         return True
 
-    def _drain(self) -> None:
+    def _drain(self, holding: bool = False) -> None:
+        """Run the queued commands; while the loop holds a frame (paused, ended) publish
+        what they changed at once (a cleared or added track, new parameters)."""
         changed = False
         while True:
             try:
@@ -224,8 +226,8 @@ class TrackingLoop:
                 break
             fn(self._tracker)
             changed = True
-        if changed and self._paused:
-            with self._lock:  # show a cleared or added track while paused
+        if changed and (holding or self._paused):
+            with self._lock:
                 self._state = self._tracker.current_state() or self._state
                 self._publish()
 
