@@ -3,6 +3,7 @@
     python benchmarks/colour_fidelity.py                    # highway.mp4 frame 30, 120x34
     python benchmarks/colour_fidelity.py --compare          # and the mappings weighed
     python benchmarks/colour_fidelity.py VIDEO --frame 60 --size 80x22
+    python benchmarks/colour_fidelity.py --time --size 160x48  # what the dithering costs
 
 The figure is `tracker.render.fidelity`'s (the one `flowtop bench` and the tests use): the
 mean CIE76 dE in CIELAB between the mode's picture, in xterm's colours, and the truecolor
@@ -12,23 +13,32 @@ nearest in CIELAB, ordered dithering (a 4x4 Bayer pattern over 16 candidate colo
 method), error diffusion over the whole frame (Floyd-Steinberg: best on one frame, but a
 changed pixel changes every pixel after it), and the block-local error diffusion flowtop
 uses. The dithered ones take the mode's nearest colours (CIELAB for 256, RGB for 16).
+
+`--time` draws 30 frames (every second one, as the 15 fps preview does) through the
+preview's stabiliser and `style_cells` with the preview's `BlockDiffuser`, and prints the
+CPU time (best of 5 passes, so other work on the box counts little) of a typical frame and
+of a full repaint per mode: what dithering adds to 256 and 16 colours shows against
+truecolor, which costs what 256 and 16 colours cost before it (a table lookup per pixel).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from flowtop.tracker.render.cells import Cells, render_cells
-from flowtop.tracker.render.dither import build_palette
+from flowtop.tracker.render.dither import BlockDiffuser, build_palette
 from flowtop.tracker.render.fidelity import colour_error
 from flowtop.tracker.render.palette import (
     MODES,
     UPPER_HALF,
+    Stabilizer,
     StyledCells,
     style_cells,
     xterm_256,
@@ -116,6 +126,43 @@ def floyd_steinberg(pixels: np.ndarray, mode: str) -> np.ndarray:
     return out
 
 
+def cpu_ms(work: Callable[[], object], repeats: int = 5) -> float:
+    """Best CPU time of `work()` over `repeats` passes, in ms."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.process_time()
+        work()
+        best = min(best, time.process_time() - t0)
+    return 1000 * best
+
+
+def timing(video: str, cols: int, rows: int) -> None:
+    capture = cv2.VideoCapture(video)
+    stabilizer = Stabilizer(8, 16)
+    frames = []
+    while len(frames) < 30:
+        ok, image = capture.read()
+        if not ok:
+            break
+        if int(capture.get(cv2.CAP_PROP_POS_FRAMES)) % 2:
+            frames.append(render_cells(image, None, cols, rows, picture_filter=stabilizer))
+    capture.release()
+    n = len(frames) - 1
+    print(f"\nCPU ms per frame, {cols}x{rows}, {n} typical frames after a first one")
+    print(f"{'mode':<10} {'typical':>8} {'full':>8}")
+    for mode in MODES:
+        best = float("inf")
+        for _ in range(5):  # best of 5 passes, each with a fresh diffuser
+            diffuser = BlockDiffuser()
+            style_cells(frames[0], mode, diffuser)
+            t0 = time.process_time()
+            for cells in frames[1:]:
+                style_cells(cells, mode, diffuser)
+            best = min(best, time.process_time() - t0)
+        full = cpu_ms(lambda mode=mode: [style_cells(c, mode) for c in frames]) / len(frames)
+        print(f"{mode:<10} {1000 * best / n:8.2f} {full:8.2f}")
+
+
 def compare(cells: Cells) -> None:
     ways = {"nearest, RGB distance (before)": nearest_rgb,
             "nearest, CIELAB": lambda p, m: build_palette(*palette_of(m), "lab").nearest(p),
@@ -135,6 +182,7 @@ def main() -> int:
     parser.add_argument("--frame", type=int, default=30)
     parser.add_argument("--size", default="120x34", help="COLSxROWS (default 120x34)")
     parser.add_argument("--compare", action="store_true", help="also weigh other mappings")
+    parser.add_argument("--time", action="store_true", help="also time the colour modes")
     args = parser.parse_args()
     cols, rows = (int(n) for n in args.size.lower().split("x"))
     cells = render_cells(read_frame(args.video, args.frame), None, cols, rows)
@@ -146,6 +194,8 @@ def main() -> int:
         print(f"{mode:<10} {error:6.2f}{goal}")
     if args.compare:
         compare(cells)
+    if args.time:
+        timing(args.video, cols, rows)
     return 0
 
 
