@@ -239,6 +239,8 @@ class FrameRows:
 class RunState(str, Enum):
     LIVE = "LIVE"
     PAUSED = "PAUSED"
+    REPLAY = "REPLAY"  # looping the rewind buffer; the source is not read meanwhile
+    REPLAY_PAUSED = "REPLAY PAUSED"
     SOURCE_LOST = "SOURCE LOST"
     ENDED = "ENDED"
     ERROR = "ERROR"
@@ -259,6 +261,8 @@ class LoopStatus:
     position_s: float = 0.0  # media time since the source (re)started
     duration_s: float = 0.0  # media length of a finite source; 0 = unknown or endless
     pace: float = 1.0  # media seconds per wall-clock second of a paced file (1 = real time)
+    buffer_s: float = 0.0  # seconds of the source held in the rewind buffer
+    replay_pass: int = 0  # while replaying: the pass of the loop now playing, from 1
 
 
 @dataclass(frozen=True)
@@ -297,10 +301,61 @@ class HealthFigures:
 
 
 @dataclass(frozen=True)
+class TuningFigures:
+    """What one pass of tracking over a stretch of frames says about the parameters.
+
+    live_tracks: median live tracks per frame; lifetime_s: median time a track that moved
+    (reached 5 px/s) was followed within the stretch; lost_per_s: points dropped per second
+    of source; fb_error: median forward-backward error (px) of measured points;
+    still_noise: median speed (px/s) of points that stayed within a pixel over their last
+    10 frames (what they show is measurement noise); objects: moving objects seen;
+    id_changes: times an object vanished and its tracks went on under another id;
+    object_life_s: median time an object kept its id; coverage: mean share of the frame's
+    cells (16 x 9) holding a live track. NaN where there was nothing to measure.
+    """
+
+    frames: int = 0
+    seconds: float = 0.0
+    live_tracks: float = math.nan
+    lifetime_s: float = math.nan
+    lost_per_s: float = math.nan
+    fb_error: float = math.nan
+    still_noise: float = math.nan
+    objects: int = 0
+    id_changes: int = 0
+    object_life_s: float = math.nan
+    coverage: float = math.nan
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """The figures of one whole pass over the replayed stretch, and the parameters used."""
+
+    params: Params
+    figures: TuningFigures
+    number: int  # which pass of the replay, from 1
+
+
+@dataclass(frozen=True)
+class TuningReport:
+    """A/B while tuning on the replayed stretch: the last whole pass with the parameters now
+    in use (`current`), the last whole pass with the set before them (`previous`), and how
+    far the running pass has come (0-1)."""
+
+    current: PassResult | None = None
+    previous: PassResult | None = None
+    progress: float = 0.0
+    frames: int = 0  # in the replayed stretch
+    seconds: float = 0.0
+    replaying: bool = False
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One publication of the tracking loop: the state after the newest frame (None before the
     first), the loop's status, the health figures, the rows of the recent frames (oldest
-    first) and the parameters the engine is using. `serial` counts publications."""
+    first), the parameters the engine is using and the A/B figures of the replay.
+    `serial` counts publications."""
 
     state: TrackState | None
     status: LoopStatus
@@ -308,3 +363,4 @@ class Snapshot:
     health: HealthFigures = field(default_factory=HealthFigures)
     history: tuple[FrameRows, ...] = ()
     params: Params | None = None
+    tuning: TuningReport | None = None  # once a replay has started

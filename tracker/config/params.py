@@ -291,9 +291,23 @@ class PreviewParams(Section):
                             "than this (0 = off): sensor noise stops repainting", 0, 128, 2)
 
 
+@dataclass(frozen=True)
+class ReplayParams(Section):
+    """The rewind buffer: the last stretch of the live source, JPEG-encoded in memory, that
+    the live view replays while tuning (`tracker.runtime.rewind`)."""
+
+    name = "replay"
+    seconds: float = param(30.0, "seconds of the live source kept for replay (0 = off)",
+                           0.0, 600.0, 5.0, "s")
+    max_mb: float = param(64.0, "memory the replay buffer may use at most; the oldest frames "
+                                "go first", 1.0, 4096.0, 1.0, "MB", log=True)
+    quality: int = param(85, "JPEG quality of buffered frames: higher is truer and bigger",
+                         50, 100, 5)
+
+
 SECTIONS: dict[str, type[Section]] = {
     s.name: s for s in (FeatureParams, LKParams, TrackingParams, SpeedParams, ObjectParams,
-                        TrapParams, PreviewParams)
+                        TrapParams, PreviewParams, ReplayParams)
 }
 
 
@@ -308,6 +322,7 @@ class Params:
     objects: ObjectParams = field(default_factory=ObjectParams)
     trap: TrapParams = field(default_factory=TrapParams)
     preview: PreviewParams = field(default_factory=PreviewParams)
+    replay: ReplayParams = field(default_factory=ReplayParams)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Params:

@@ -4,6 +4,13 @@ The loop knows nothing of any UI. Commands arrive through thread-safe methods; r
 as immutable `Snapshot`s handed to `on_publish`, which holds everything a UI shows: the
 newest state, the loop's status, the health figures and the recent rows. A UI keeps only
 the newest one (`Latest`): stale frames are dropped, never queued.
+
+Every frame read is also kept in the rewind buffer (`rewind.FrameRing`). `replay(True)`
+loops that buffer instead of the source (`replay.ReplaySession`: REPLAY, REPLAY PAUSED)
+until `replay(False)`. Meanwhile the source is not read, as while paused: the stretch being
+tuned on cannot change under the user, memory stays within the one budget, and no core goes
+to frames nobody sees. Back to live, a file goes on from where it was and a camera from its
+newest frame; the live tracker goes on as after a pause.
 """
 
 from __future__ import annotations
@@ -18,17 +25,27 @@ from dataclasses import replace
 from typing import Generic, TypeVar
 
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source, TrackState
+from flowtop.tracker.contracts import (
+    LoopStatus,
+    RunState,
+    Snapshot,
+    Source,
+    TrackState,
+    TuningReport,
+)
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.runtime.health import HealthMonitor
 from flowtop.tracker.runtime.history import TrackHistory
 from flowtop.tracker.runtime.rates import RateWindow
+from flowtop.tracker.runtime.replay import ReplaySession, Shown
+from flowtop.tracker.runtime.rewind import Clip, FrameRing
 
 T = TypeVar("T")
 RATE_WINDOW_S = 1.0
 PAUSE_POLL_S = 0.05
 PACE_WINDOW_S = 2.0
+CATCH_UP_NOTE_FRAMES = 15  # while tracking ahead unshown, say how far every this many frames
 
 
 class Latest(Generic[T]):
@@ -66,7 +83,9 @@ class TrackingLoop:
         self.source = source
         self.on_publish = on_publish
         self._tracker = Tracker(params)  # the loop's thread alone touches it
-        self._commands: queue.SimpleQueue[Callable[[Tracker], None]] = queue.SimpleQueue()
+        # (command, whether it is a manual change a replay pass does not count)
+        self._commands: queue.SimpleQueue[tuple[Callable[[Tracker], None], bool]] = (
+            queue.SimpleQueue())
         self._wake = threading.Event()
         # guards the run controls, the status and each publication (loop thread vs callers)
         self._lock = threading.RLock()
@@ -74,6 +93,12 @@ class TrackingLoop:
         self._resumed = False
         self._steps = 0
         self._rewind = False
+        self._replay_wanted = False
+        self._replay_at_end = False  # start the replay paused on its last frame but one
+        self._back = 0  # steps back asked for
+        self._ring = FrameRing(params.replay)
+        self._replay: ReplaySession | None = None  # the loop's thread alone touches it
+        self._tuning: TuningReport | None = None
         self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
@@ -87,12 +112,14 @@ class TrackingLoop:
     # -- control, from any thread ----------------------------------------------------------
 
     def command(self, fn: Callable[[Tracker], None]) -> None:
-        """Run `fn(tracker)` in the loop's thread before the next frame."""
-        self._commands.put(fn)
+        """Run `fn(tracker)` in the loop's thread before the next frame (on the replay's
+        tracker while replaying)."""
+        self._commands.put((fn, True))
         self._wake.set()
 
     def set_params(self, params: Params) -> None:
-        self.command(lambda tr: setattr(tr, "params", params))
+        self._commands.put((lambda _tr: self._apply_params(params), False))
+        self._wake.set()
 
     def reseed(self) -> None:
         self.command(Tracker.reseed)
@@ -119,6 +146,9 @@ class TrackingLoop:
             if self._status.state in (RunState.LIVE, RunState.PAUSED):
                 self._set_state(RunState.PAUSED if paused else RunState.LIVE,
                                 self._status.message)
+            elif self._status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED):
+                self._set_state(RunState.REPLAY_PAUSED if paused else RunState.REPLAY,
+                                self._status.message)
         self._wake.set()
 
     def rewind(self) -> None:
@@ -132,6 +162,29 @@ class TrackingLoop:
         with self._lock:
             self._steps += 1
         self._wake.set()
+
+    @property
+    def replaying(self) -> bool:
+        """Whether a replay of the buffer was asked for (and not left since)."""
+        return self._replay_wanted
+
+    def replay(self, on: bool, at_end: bool = False) -> None:
+        """Loop the rewind buffer instead of the source (`on`), or go back to the source.
+        `at_end`: start paused on the buffer's last frame but one (a step back from live)."""
+        with self._lock:
+            self._replay_wanted, self._replay_at_end = on, at_end
+        self._wake.set()
+
+    def step_back(self) -> None:
+        """One frame back while a replay is paused."""
+        with self._lock:
+            self._back += 1
+        self._wake.set()
+
+    def clip(self) -> Clip:
+        """The frames the rewind buffer holds now (the stretch replayed, while replaying)."""
+        replay = self._replay
+        return replay.clip if replay is not None else self._ring.clip()
 
     def _next_move(self) -> tuple[bool, bool]:
         """(hold, resync): whether to stay on this frame, and whether to restart pacing
@@ -157,6 +210,7 @@ class TrackingLoop:
         """
         if self._status.state is RunState.ERROR:
             self._tracker.reset()
+            self._replay_wanted = False  # a fault while replaying restarts live
             self._set_state(RunState.LIVE, "restarted after an error")
         try:
             self._serve(cancelled)
@@ -178,6 +232,9 @@ class TrackingLoop:
     def _serve(self, cancelled: Callable[[], bool]) -> None:
         while not cancelled():
             self._drain()
+            if self._replay_wanted:
+                self._serve_replay(cancelled)
+                continue
             hold, resync = self._next_move()
             if hold:
                 self._set_state(RunState.PAUSED)
@@ -197,6 +254,10 @@ class TrackingLoop:
         while not cancelled():
             self._idle()
             self._drain(holding=True)
+            if self._replay_wanted:
+                self._serve_replay(cancelled)
+                self._set_state(RunState.ENDED)
+                continue
             with self._lock:
                 again, self._rewind = self._rewind, False
             if again:
@@ -223,7 +284,9 @@ class TrackingLoop:
         if frame is None:
             return False
         read_s = time.perf_counter() - t0
-        state = self._tracker.update(frame, {"read": read_s})
+        self._ring.add(frame)
+        timings = {"read": read_s, "buffer": time.perf_counter() - t0 - read_s}
+        state = self._tracker.update(frame, timings if self._ring.enabled else {"read": read_s})
         now = time.monotonic()
         if frame.restart or self._pass_start is None:  # a loop wrap or a reconnect: rates
             self._src_rate.reset()  # start again
@@ -242,7 +305,7 @@ class TrackingLoop:
                 source_fps=self._src_rate.per_second(), track_fps=self._trk_rate.per_second(),
                 dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice,
                 position_s=frame.t - self._pass_start, duration_s=self.source.duration_s,
-                pace=pace)
+                pace=pace, buffer_s=self._ring.seconds, replay_pass=0)
             self._publish()
         return True
 
@@ -262,17 +325,29 @@ class TrackingLoop:
         """Run the queued commands; while the loop holds a frame (paused, ended) publish
         what they changed at once (a cleared or added track, new parameters)."""
         changed = False
+        replay = self._replay
         while True:
             try:
-                fn = self._commands.get_nowait()
+                fn, manual = self._commands.get_nowait()
             except queue.Empty:
                 break
-            fn(self._tracker)
+            fn(self._tracker if replay is None else replay.tracker)
+            if replay is not None and manual:
+                replay.touched = True
             changed = True
-        if changed and (holding or self._paused):
+        if changed and (holding or self._paused) and not (replay and replay.catching_up):
             with self._lock:
-                self._state = self._tracker.current_state() or self._state
+                tracker = self._tracker if replay is None else replay.tracker
+                self._state = tracker.current_state() or self._state
                 self._publish()
+
+    def _apply_params(self, params: Params) -> None:
+        """New parameters for the live tracker, the buffer and a replay (which starts its
+        pass again when tracking changed)."""
+        self._tracker.params = params
+        self._ring.configure(params.replay)
+        if self._replay is not None:
+            self._replay.set_params(params, hold=self._paused)
 
     def _set_state(self, state: RunState, message: str = "") -> None:
         with self._lock:
@@ -284,6 +359,92 @@ class TrackingLoop:
         """Hand out a snapshot of now (the caller holds the lock)."""
         self._serial += 1
         if self.on_publish is not None:
+            tracker = self._tracker if self._replay is None else self._replay.tracker
             self.on_publish(Snapshot(self._state, self._status, self._serial,
                                      self._health.figures(), self._history.frames(),
-                                     self._tracker.params))
+                                     tracker.params, self._tuning))
+
+    # -- replaying the buffer, in the loop's thread ------------------------------------------
+
+    def _serve_replay(self, cancelled: Callable[[], bool]) -> None:
+        """Loop the buffer until the replay is left or the loop cancelled; then show the
+        live state again."""
+        clip = self._ring.clip()
+        with self._lock:
+            at_end, self._replay_at_end = self._replay_at_end, False
+            if len(clip) < 2:  # nothing to loop: stay live
+                self._replay_wanted = False
+                return
+            self._back = 0
+        live_state, live_status = self._state, self._status
+        replay = self._replay = ReplaySession(clip, self._tracker.params)
+        if at_end:
+            replay.hold_at(len(clip) - 2)
+        self._trk_rate.reset()
+        with self._lock:
+            self._status = replace(
+                self._status, state=RunState.REPLAY_PAUSED if self._paused else RunState.REPLAY,
+                message="", position_s=0.0, duration_s=clip.seconds, buffer_s=clip.seconds,
+                replay_pass=replay.number)
+            self._publish()
+        try:
+            while not cancelled() and self._replay_wanted:
+                self._drain()
+                if not self._replay_step(replay):
+                    self._set_state(RunState.REPLAY_PAUSED)
+                    self._idle()
+        finally:
+            self._replay = None
+            with self._lock:
+                self._tuning = replay.report(replaying=False)
+                self._state = live_state
+                self._status = replace(live_status, state=RunState.PAUSED if self._paused
+                                       else live_status.state)
+                self._publish()
+            self.source.resync()
+            self._pace.clear()
+
+    def _replay_step(self, replay: ReplaySession) -> bool:
+        """Do one thing the replay needs now; False when there is nothing to do (paused)."""
+        if replay.catching_up:
+            shown = replay.catch_up()
+            if shown is not None:
+                self._show(replay, shown)
+            elif replay.frontier % CATCH_UP_NOTE_FRAMES == 0:
+                self._set_state(self._status.state, f"re-tracking from the loop's start: "
+                                f"frame {replay.frontier + 1} of {replay.target + 1}")
+            return True
+        with self._lock:
+            back, self._back = self._back, 0
+        if back:
+            shown = replay.back(back)
+            if shown is not None:
+                self._show(replay, shown)
+            return True
+        hold, resync = self._next_move()
+        if hold:
+            return False
+        if resync:
+            replay.resync()
+        self._show(replay, replay.advance())
+        return True
+
+    def _show(self, replay: ReplaySession, shown: Shown) -> None:
+        """Publish a replayed state (a state tracked just now also counts in the health
+        figures and the recent rows)."""
+        state = shown.state
+        self._trk_rate.add(time.monotonic())
+        with self._lock:
+            self._state = state
+            if shown.fresh:
+                self._health.add(state)
+                self._history.add(state)
+            self._tuning = replay.report()
+            self._status = replace(
+                self._status, state=RunState.REPLAY_PAUSED if self._paused else RunState.REPLAY,
+                size=(state.image.shape[1], state.image.shape[0]),
+                source_fps=replay.clip.fps, track_fps=self._trk_rate.per_second(),
+                message=state.notice, position_s=state.t - replay.clip[0].t,
+                duration_s=replay.clip.seconds, pace=1.0, buffer_s=replay.clip.seconds,
+                replay_pass=replay.number)
+            self._publish()

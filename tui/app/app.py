@@ -35,7 +35,7 @@ from flowtop.tracker.core.engine import check_params
 from flowtop.tracker.errors import ParamError
 from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
-from flowtop.tui.app import views
+from flowtop.tui.app import replaying, views
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.app.keys import Moment, bar_keys, parameter_commands
@@ -48,6 +48,7 @@ from flowtop.tui.widgets.objects import ObjectsPanel
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar
+from flowtop.tui.widgets.tuning import TuningPanel
 from flowtop.tui.widgets.value_dialog import ValueDialog
 
 PANEL_HZ = 4.0
@@ -62,6 +63,10 @@ class FlowtopApp(App[int]):
     BINDINGS = [
         Binding("space", "toggle_pause", "pause / resume"),
         Binding("n", "step", "one frame forward while paused"),
+        Binding("b", "replay", "replay the rewind buffer (loop it to tune on) / back to live"),
+        Binding("comma", "step_back", "one frame back while paused (from live: into the "
+                "buffer)", key_display=","),
+        Binding("full_stop", "step", "one frame forward while paused", key_display="."),
         Binding("r", "reseed", "reseed now (at the end of a file: play it again)"),
         Binding("c", "clear", "clear all tracks"),
         Binding("t", "toggle_trails", "trails on / off"),
@@ -71,12 +76,14 @@ class FlowtopApp(App[int]):
         Binding("u", "undo", "undo the last parameter change"),
         Binding("k", "calibrate", "calibration mode"),
         Binding("e", "export", "export the frame (PNG) and recent tracks (CSV)"),
+        Binding("E", "export_buffer", "export the rewind buffer as a video (MP4)"),
         Binding("h", "toggle_health", "health view"),
         Binding("1", "view('picture')", "view: the picture alone"),
         Binding("2", "view('speeds')", "view: speeds"),
         Binding("3", "view('objects')", "view: objects"),
         Binding("4", "view('params')", "view: parameters"),
         Binding("5", "view('health')", "view: health"),
+        Binding("6", "view('tuning')", "view: tuning (A/B figures of the replay)"),
         # calibration mode's own keys, also while the preview (not the panel) has the focus
         *(Binding(b.key, f"calibration('{b.action}')", b.description, show=False)
           for b in CalibrationPanel.key_bindings()),
@@ -109,6 +116,7 @@ class FlowtopApp(App[int]):
                 yield SpeedsPanel(id="speeds")
                 yield ObjectsPanel(id="objects")
                 yield HealthPanel(id="health")
+                yield TuningPanel(id="tuning")
                 yield ParamsPanel(self.params, id="params")
         yield StatusBar(id="status")
         yield KeyBar(id="keys")
@@ -117,6 +125,7 @@ class FlowtopApp(App[int]):
         self.query_one("#speeds").border_title = "speeds"
         self.query_one("#objects").border_title = "objects"
         self.query_one("#health").border_title = "health"
+        self.query_one("#tuning").border_title = "tuning: A/B on the replay"
         self.query_one("#params").border_title = "parameters"
         preview = self.query_one(Preview)
         preview.border_title = self.source.name
@@ -232,9 +241,10 @@ class FlowtopApp(App[int]):
         self.query_one(ObjectsPanel).show(snap.state)
         self.query_one(HealthPanel).show(snap.state, snap.health,
                                          self.params.tracking.fb_threshold)
+        self.query_one(TuningPanel).show(snap.tuning, snap.status, self.params)
         self.query_one(KeyBar).show(bar_keys(Moment(
             snap.status.state, self._width or self.size.width, self.calibrating,
-            rewindable=not self.source.live)))
+            rewindable=not self.source.live, buffered=snap.status.buffer_s > 0)))
 
     # -- events ----------------------------------------------------------------------------
 
@@ -325,6 +335,15 @@ class FlowtopApp(App[int]):
             return
         self.loop.reseed()
 
+    def action_replay(self) -> None:
+        replaying.toggle_replay(self)
+
+    def action_step_back(self) -> None:
+        replaying.step_back(self)
+
+    def action_export_buffer(self) -> None:
+        replaying.export_buffer(self)
+
     def action_clear(self) -> None:
         self.loop.clear()
 
@@ -356,14 +375,14 @@ class FlowtopApp(App[int]):
         self.notify("parameter change undone", timeout=2)
 
     def action_view(self, name: str) -> None:
-        """Keys 1-5: the picture alone, or a panel: alone on a narrow screen, beside the picture
+        """Keys 1-6: the picture alone, or a panel: alone on a narrow screen, beside the picture
         on a wide one. The same key again goes back."""
         if self.wide and name in ("speeds", "objects", "params"):
             self.view = views.DEFAULT  # these are beside the picture already
         else:
             self.view = views.DEFAULT if name == self.view else name
         self.apply_layout()
-        if name == "params" and _on_screen(self.query_one(ParamsPanel)):
+        if name in ("params", "tuning") and _on_screen(self.query_one(ParamsPanel)):
             self.query_one(ParamsPanel).focus()
 
     def action_save(self) -> None:

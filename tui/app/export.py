@@ -1,9 +1,11 @@
-"""`e` in the app: the shown frame as an annotated PNG and the recent tracks as CSV.
+"""`e` in the app: the shown frame as an annotated PNG and the recent tracks as CSV; `E`: the
+rewind buffer as a video.
 
 The tracking loop publishes the rows of the recent frames with every snapshot
 (`tracker.runtime.history`); `export_files` writes them and the frame into a folder under
 timestamped names that never replace a file; the app runs it in a thread and notifies where
-the files went.
+the files went. `export_clip` writes the frames the rewind buffer holds
+(`tracker.runtime.rewind`) as an MP4, for `flowtop tune` or `flowtop --source` elsewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from flowtop.tracker.output.rows import TrackWriter
 
 if TYPE_CHECKING:
     from textual.app import App
+
+    from flowtop.tracker.runtime.rewind import Clip
 
 NAME_PREFIX = "flowtop"
 
@@ -69,6 +73,47 @@ def export_files(state: TrackState, history: Sequence[FrameRows], folder: Path,
     finally:
         writer.close()
     return Exported(png, csv, writer.rows.rows, len(frames), frames[-1].t - frames[0].t)
+
+
+def free_video_name(folder: Path, now: datetime) -> Path:
+    """`flowtop-YYYYmmdd-HHMMSS-replay.mp4` in `folder`, with `-2`, `-3`, ... when it exists."""
+    stem = f"{NAME_PREFIX}-{now:%Y%m%d-%H%M%S}-replay"
+    n = 1
+    while (path := folder / f"{stem if n == 1 else f'{stem}-{n}'}.mp4").exists():
+        n += 1
+    return path
+
+
+def export_clip(clip: Clip, folder: Path, now: datetime | None = None) -> str:
+    """Write `clip` as an MP4 in `folder`; what to tell the user. Raises OutputError."""
+    from flowtop.tracker.runtime.rewind import write_clip
+
+    if not folder.is_dir():
+        raise OutputError(f"cannot export: folder {folder} does not exist")
+    path = write_clip(clip, free_video_name(folder, now or datetime.now()))
+    return (f"wrote the buffer ({len(clip)} frames, {clip.seconds:.1f} s) to {path}\n"
+            f"tune on it: flowtop tune {path.name} --objective lifetime ...")
+
+
+def start_clip_export(app: App, clip: Clip, folder: Path | None = None) -> None:
+    """Export `clip` into `folder` (default: the working directory) in a thread, then
+    notify where it went."""
+    if len(clip) < 2:
+        app.notify("the rewind buffer is empty (replay.seconds = 0 turns it off)",
+                   severity="warning")
+        return
+    where = folder or Path.cwd()
+
+    def export() -> None:
+        try:
+            message = export_clip(clip, where)
+        except (OutputError, OSError) as exc:
+            app.call_from_thread(app.notify, f"export failed: {exc}", severity="error")
+            return
+        app.call_from_thread(app.notify, message, title="export", timeout=10)
+
+    app.notify(f"writing {clip.seconds:.1f} s of the buffer as video…", timeout=3)
+    app.run_worker(export, thread=True, group="export", exit_on_error=False)
 
 
 def start_export(app: App, state: TrackState | None, history: Sequence[FrameRows],

@@ -24,6 +24,7 @@ class Moment:
     width: int
     calibrating: bool = False
     rewindable: bool = False  # the source can play again from its start (a file)
+    buffered: bool = False  # the rewind buffer holds frames to replay
 
 
 def bar_keys(m: Moment) -> list[Key]:
@@ -32,16 +33,24 @@ def bar_keys(m: Moment) -> list[Key]:
         return [Key("click/a", "pick point", 0), Key("ctrl+z", "undo point", 1),
                 Key("ctrl+t", "mode", 1), Key("ctrl+s", "save", 0), Key("esc", "leave", 0),
                 Key("?", "help", 0)]
-    paused = m.state is RunState.PAUSED
+    paused = m.state in (RunState.PAUSED, RunState.REPLAY_PAUSED)
     ended = m.state is RunState.ENDED
+    replaying = m.state in (RunState.REPLAY, RunState.REPLAY_PAUSED)
     keys = [Key("space", "resume" if paused else "pause", 0)]
+    if replaying:
+        keys.append(Key("b", "live", 0))
     if ended and m.rewindable:
         keys.append(Key("r", "play again", 0))
+    elif paused and (replaying or m.buffered):
+        keys.append(Key(", .", "frame", 1))
     else:
         keys.append(Key("n", "step", 2 if paused else 4))
+    if not replaying and m.buffered:
+        keys.append(Key("b", "replay", 2))
+    if not (ended and m.rewindable):
         keys.append(Key("r", "reseed", 3))
     keys += [
-        Key("1-5", "views", 1 if m.width < WIDE_COLS else 5),
+        Key("1-6", "views", 1 if m.width < WIDE_COLS else 5),
         Key("c", "clear", 6),
         Key("t", "trails", 7),
         Key("v", "all tracks", 7),

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WIDE_COLS = 120  # from this width the side panels (46 columns) fit beside the picture
-VIEWS = ("picture", "speeds", "objects", "params", "health")  # keys 1..5
+VIEWS = ("picture", "speeds", "objects", "params", "health", "tuning")  # keys 1..6
 DEFAULT = "default"  # wide: the picture with the panels beside it; narrow: the picture
-PANELS = ("calibration", "speeds", "objects", "health", "params")  # the side column's
+PANELS = ("calibration", "speeds", "objects", "health", "tuning", "params")  # the side column's
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ def shown(screen: Screen) -> Shown:
     """The parts of the screen on show for `screen`.
 
     Wide: the picture, and beside it calibration (in calibration mode), speeds and objects (or
-    health in their place) and parameters; view `picture` hides the side column. Narrow: the
-    picture alone (DEFAULT, `picture`), or one panel filling the screen; calibration mode
+    health, or tuning, in their place) and parameters; view `picture` hides the side column.
+    Narrow: the picture alone (DEFAULT, `picture`), or one panel filling the screen (tuning
+    with the parameters under it, to change one and see its figures); calibration mode
     shows the picture with the calibration panel under it.
     """
     if screen.calibrating:
@@ -59,11 +60,14 @@ def shown(screen: Screen) -> Shown:
         return Shown(True, True, frozenset(_side_of(screen.view)))
     if screen.view in (DEFAULT, "picture"):
         return Shown(True, False, frozenset())
+    if screen.view == "tuning":
+        return Shown(False, True, frozenset({"tuning", "params"}))
     return Shown(False, True, frozenset({screen.view}))
 
 
 def _side_of(view: str) -> tuple[str, ...]:
-    """The wide side column for a view: health takes the place of speeds and objects."""
-    if view == "health":
-        return ("health", "params")
+    """The wide side column for a view: health or tuning takes the place of speeds and
+    objects."""
+    if view in ("health", "tuning"):
+        return (view, "params")
     return ("speeds", "objects", "params")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 # modules in flowtop.tui.cli, in help order
-COMMANDS = ("track", "snapshot", "record", "calibrate", "bench", "config", "probe")
+COMMANDS = ("track", "tune", "snapshot", "record", "calibrate", "bench", "config", "probe")
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
 
 

@@ -16,7 +16,7 @@ from flowtop.tracker.contracts import HealthFigures, TrackState
 from flowtop.tui.widgets.panel import LivePanel
 from flowtop.tui.widgets.speeds import sparkline
 
-STAGES = ("read", "convert", "lk", "fb", "seed", "objects", "render")
+STAGES = ("read", "buffer", "convert", "lk", "fb", "seed", "objects", "render")
 FB_BINS = 10
 AGE_EDGES = (0, 5, 15, 30, 60, 150, 300)  # frames; the last bin is open-ended
 BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"

@@ -1,7 +1,9 @@
 """The one-line status bar: run state first, then what fits of source, time, rates and bytes.
 
 At any width the run state shows; the other fields go, least important first, until the line
-fits. Rates show only while LIVE: a paused or ended run has none.
+fits. Rates show only while LIVE or REPLAY: a paused or ended run has none. `buf` is how many
+seconds of the source the rewind buffer holds; while replaying, the place in the replayed
+stretch and the pass of the loop take the place of the file position.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from flowtop.tui.widgets.panel import LivePanel
 STATE_STYLES = {
     RunState.LIVE: "bold black on green",
     RunState.PAUSED: "bold black on yellow",
+    RunState.REPLAY: "bold white on magenta",
+    RunState.REPLAY_PAUSED: "bold white on magenta",
     RunState.SOURCE_LOST: "bold white on red",
     RunState.ENDED: "bold white on blue",
     RunState.ERROR: "bold white on red",
@@ -53,7 +57,8 @@ def clock(seconds: float) -> str:
 
 def fields(status: LoopStatus, live_points: int, preview: PreviewFigures) -> list[Field]:
     """Every field, in display order, with its rank."""
-    running = status.state == RunState.LIVE
+    running = status.state in (RunState.LIVE, RunState.REPLAY)
+    replaying = status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED)
     w, h = status.size
 
     def rate(v: float) -> str:
@@ -61,11 +66,14 @@ def fields(status: LoopStatus, live_points: int, preview: PreviewFigures) -> lis
 
     out = [Field(f" {status.state.value} ", 0, STATE_STYLES[status.state])]
     if status.message:  # why: lost, error, degenerate scene, motion too fast
-        trouble = status.state != RunState.LIVE
+        trouble = status.state not in (RunState.LIVE, RunState.REPLAY)
         out.append(Field(status.message, 1 if trouble else 3, "red" if trouble else "yellow",
                          elastic=trouble))
     out.append(Field(f"{status.source} {w}x{h}" if w else status.source, 4))
-    if status.duration_s > 0:
+    if replaying:  # the place in the replayed stretch: a step of a frame shows
+        out.append(Field(f"{status.position_s:.2f}/{status.duration_s:.2f} s"
+                         f" · pass {status.replay_pass}", 2))
+    elif status.duration_s > 0:
         out.append(Field(f"{clock(status.position_s)}/{clock(status.duration_s)}", 2))
     if running and status.pace < SLOW_PACE:  # a paced file that tracking cannot keep up with
         out.append(Field(f"x{status.pace:.2f} slow", 1, "bold yellow"))
@@ -74,6 +82,8 @@ def fields(status: LoopStatus, live_points: int, preview: PreviewFigures) -> lis
         Field(f"trk {rate(status.track_fps)} fps", 3 + idle),
         Field(f"src {rate(status.source_fps)} fps", 6 + idle),
         Field(f"pts {live_points}", 5),
+        *([Field(f"buf {status.buffer_s:.1f}s", 5)] if status.buffer_s > 0 and not replaying
+          else []),
         Field(f"drop {status.dropped}", 7 if not status.dropped else 4),
         Field(f"prev {rate(preview.fps)} fps", 8 + idle),
     ]

@@ -1,0 +1,169 @@
+"""`flowtop tune SOURCE`: search parameters on a stretch of a source, headless, and rank them.
+
+The first `--frames` frames are read once and kept (as the live view's rewind buffer keeps
+them); every trial tracks exactly those frames with its own parameters, in parallel
+processes, and the trials are ranked by the `--objective` figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flowtop.tracker.errors import ParamError, SourceError
+from flowtop.tui.cli.options import at_least, params_from, positive_float
+
+if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it runs
+    from rich.console import Console
+    from rich.table import Table
+
+    from flowtop.tracker.contracts import Frame, Source
+    from flowtop.tracker.runtime.rewind import Clip
+    from flowtop.tracker.runtime.search import TrialResult
+    from flowtop.tracker.runtime.tuning import Objective
+
+OBJECTIVE_NAMES = ("lifetime", "noise", "objects", "coverage")  # tracker.runtime.tuning's
+DEFAULT_FRAMES = 300
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "tune", parents=[common], help="search parameters on a clip, rank them by a figure",
+        description="Track the same frames once per parameter set and rank the sets. "
+                    "Objectives: lifetime (longest median track lifetime), noise (lowest "
+                    "speed noise on still points), objects (longest median time an object "
+                    "keeps its id), coverage (largest share of the frame holding tracks).")
+    p.add_argument("source", help="a file, an image glob, demo, or a camera (its next frames)")
+    p.add_argument("--objective", required=True, choices=OBJECTIVE_NAMES,
+                   help="the figure that ranks the trials")
+    p.add_argument("--search", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
+                   help="values to try for one parameter (repeatable; every combination)")
+    p.add_argument("--trials", type=at_least(1), default=0, metavar="K",
+                   help="try K combinations drawn at random instead of all of them")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random draw")
+    p.add_argument("--frames", type=at_least(2), default=DEFAULT_FRAMES, metavar="N",
+                   help=f"frames tracked per trial, from the start (default {DEFAULT_FRAMES})")
+    p.add_argument("--jobs", type=at_least(1), default=0, metavar="J",
+                   help="trials run at once, each in its own process (default: one per core)")
+    p.add_argument("--fps", type=positive_float, default=None,
+                   help="rate of the demo / image sequences")
+    p.add_argument("--out", type=Path, metavar="FILE",
+                   help="write the best parameters as a config file (for --config)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    p.add_argument("--json", action="store_true", help="print the ranked trials as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import TextColumn
+
+    from flowtop.tracker.config.files import save_params
+    from flowtop.tracker.output.rows import check_output
+    from flowtop.tracker.runtime.search import Axis, make_trials, ranked, run_trials
+    from flowtop.tracker.runtime.tuning import OBJECTIVES
+    from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.cli.runloop import frame_progress
+
+    params = params_from(args)
+    objective = OBJECTIVES[args.objective]
+    axes = [Axis.parse(text) for text in args.search]
+    keys = [a.key for a in axes]
+    if len(set(keys)) < len(keys):
+        raise ParamError(f"--search names a key twice: {', '.join(keys)}")
+    if args.out:
+        check_output(args.out, args.force, "--out")
+    trials = make_trials(params, axes, args.trials, args.seed)
+    err = Console(stderr=True)
+    source = open_source(args.source, paced=False, fps=args.fps)
+    clip = read_clip(source, args.frames, params.replay.quality, err)
+    if len(clip) < 2:
+        raise SourceError(f"{args.source} gave {len(clip)} frame(s): too few to tune on")
+    jobs = args.jobs or min(os.cpu_count() or 1, len(trials))
+    results = []
+    with frame_progress(err, TextColumn("{task.fields[best]}")) as progress:
+        task = progress.add_task(f"{len(trials)} trials × {len(clip)} frames",
+                                 total=len(trials), best="")
+        for result in run_trials(clip, trials, jobs):
+            results.append(result)
+            best = ranked(results, objective)[0]
+            progress.update(task, advance=1, best=f"best so far: #{best.trial.number}")
+    order = ranked(results, objective)
+    if args.out:
+        save_params(order[0].trial.params, args.out)
+    if args.json:
+        sys.stdout.write(json.dumps(as_json(order, objective, clip.seconds)) + "\n")
+        return 0
+    out = Console()
+    out.print(f"objective: [bold]{objective.name}[/] — {objective.help}", highlight=False)
+    out.print(f"{len(clip)} frames ({clip.seconds:.1f} s) of {source.name}, "
+              f"{len(trials)} trials, {jobs} at once", highlight=False)
+    out.print(table(order, objective, keys))
+    if args.out:
+        out.print(f"wrote the best parameters (#{order[0].trial.number}) to {args.out}; "
+                  f"use them with --config {args.out}", highlight=False)
+    return 0
+
+
+def read_clip(source: Source, frames: int, quality: int, err: Console) -> Clip:
+    """The first `frames` frames of `source`, kept as the rewind buffer keeps them (JPEG at
+    `quality`), with a progress bar; the source is closed after. A stop signal ends the
+    command as Ctrl-C does."""
+    from flowtop.tracker.runtime.rewind import record_clip
+    from flowtop.tui.cli.runloop import StopSignals, frame_progress, frames_until_stopped
+
+    signals = StopSignals()
+    signals.install()
+    read: list[Frame] = []
+    try:
+        with frame_progress(err) as progress:
+            task = progress.add_task(f"reading {source.name}", total=frames)
+            for frame in frames_until_stopped(source, signals, lambda: len(read) < frames):
+                read.append(frame)
+                progress.advance(task)
+    finally:
+        source.close()
+    if signals.received:
+        raise KeyboardInterrupt
+    return record_clip(read, quality)
+
+
+def table(order: list[TrialResult], objective: Objective, keys: list[str]) -> Table:
+    """The trials, best first: trial number (`base`: the parameters given), the searched
+    values, then every figure, the objective's first and bold."""
+    from rich.table import Table
+
+    from flowtop.tracker.runtime.tuning import FIGURES, shown
+
+    figures = sorted(FIGURES, key=lambda f: f.name != objective.figure)
+    t = Table(box=None, padding=(0, 0, 0, 1), header_style="bold", pad_edge=False)
+    t.add_column("#", justify="right", no_wrap=True)
+    for key in keys:  # headers may wrap at their words: 'fb threshold'
+        t.add_column(key.split(".")[1].replace("_", " "), justify="right")
+    for f in figures:
+        t.add_column(f.short, justify="right", no_wrap=True,
+                     style="bold" if f.name == objective.figure else "")
+    for result in order:
+        trial = result.trial
+        t.add_row(str(trial.number) if trial.number else "base",
+                  *(str(v) for _, v in trial.values),
+                  *(shown(result.figures, f.name) for f in figures))
+    return t
+
+def as_json(order: list[TrialResult], objective: Objective, seconds: float) -> dict:
+    from dataclasses import asdict
+
+    return {"objective": objective.name, "seconds": seconds, "trials": [
+        {"rank": rank, "trial": r.trial.number, "values": dict(r.trial.values),
+         "figures": {k: _finite(v) for k, v in asdict(r.figures).items()}}
+        for rank, r in enumerate(order, 1)]}
+
+
+def _finite(value: float) -> float | None:
+    import math
+
+    return value if math.isfinite(value) else None
