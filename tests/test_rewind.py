@@ -29,7 +29,7 @@ def noise_frames(count: int, w: int = 320, h: int = 180, seed: int = 0):
 
 def demo_frames(count: int) -> list[Frame]:
     source = DemoSource(fps=FPS, paced=False, frames=count, scene=DemoScene(320, 180))
-    return [f for f in iter(source.read, None)]
+    return list(iter(source.read, None))
 
 
 def test_the_ring_keeps_the_last_seconds_of_source_time() -> None:
@@ -105,7 +105,7 @@ def test_a_clip_plays_as_a_source_and_loops_with_a_restart() -> None:
     source.seek(7)
     assert source.read().index == 7
     once = ClipSource(ring.clip(), paced=False, loop=False)
-    assert len([f for f in iter(once.read, None)]) == 10
+    assert len(list(iter(once.read, None))) == 10
 
 
 def test_the_buffer_written_as_a_video_is_a_source_again(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_the_buffer_written_as_a_video_is_a_source_again(tmp_path: Path) -> None
     assert path.exists() and not list(tmp_path.glob(".*part*"))
     again = open_source(str(path), paced=False)
     assert again.size == (320, 180) and again.nominal_fps == pytest.approx(FPS, rel=0.01)
-    read = [f for f in iter(again.read, None)]
+    read = list(iter(again.read, None))
     assert len(read) == 45
     with pytest.raises(OutputError, match="exists"):
         write_clip(clip, path)

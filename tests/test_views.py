@@ -31,6 +31,8 @@ SMALL, MEDIUM = (80, 24), (100, 30)
     ("speeds", 80, False, {"speeds"}),
     ("params", 99, False, {"params"}),
     ("health", 80, False, {"health"}),
+    ("tuning", 140, True, {"tuning", "params"}),
+    ("tuning", 80, False, {"tuning", "params"}),
 ])
 def test_what_each_view_shows(view: str, width: int, preview: bool, panels: set[str]) -> None:
     out = shown(Screen(view, False, width))
@@ -76,7 +78,28 @@ def test_the_key_bar_keeps_help_and_quit_and_follows_the_state() -> None:
     calibrating = key_text(bar_keys(Moment(RunState.PAUSED, 80, calibrating=True)), 80).plain
     assert "esc leave" in calibrating and "ctrl+s save" in calibrating
     assert [k.key for k in fit(bar_keys(Moment(RunState.LIVE, 80)), 80)][:2] == ["space", "n"] \
-        or "1-5" in key_text(bar_keys(Moment(RunState.LIVE, 80)), 80).plain
+        or "1-6" in key_text(bar_keys(Moment(RunState.LIVE, 80)), 80).plain
+
+
+def test_the_key_bar_offers_the_replay_keys_of_the_moment() -> None:
+    def bar(state: RunState, buffered: bool = True) -> str:
+        return key_text(bar_keys(Moment(state, 80, buffered=buffered)), 80).plain
+
+    assert "b replay" in bar(RunState.LIVE) and "b replay" not in bar(RunState.LIVE, False)
+    assert ", . frame" in bar(RunState.PAUSED) and "n step" in bar(RunState.PAUSED, False)
+    assert "b live" in bar(RunState.REPLAY) and "space pause" in bar(RunState.REPLAY)
+    paused = bar(RunState.REPLAY_PAUSED)
+    assert "b live" in paused and ", . frame" in paused and "space resume" in paused
+
+
+def test_the_status_bar_shows_the_buffer_and_the_replay() -> None:
+    live = LoopStatus(RunState.LIVE, "cam", (640, 360), 30.0, 30.0, buffer_s=12.34)
+    assert "buf 12.3s" in status_text(live, 10, PreviewFigures(), 120).plain
+    replay = LoopStatus(RunState.REPLAY_PAUSED, "cam", (640, 360), 30.0, 30.0,
+                        position_s=3.5, duration_s=12.3, buffer_s=12.3, replay_pass=4)
+    text = status_text(replay, 10, PreviewFigures(), 80).plain
+    assert text.startswith(" REPLAY PAUSED ") and "3.50/12.30 s · pass 4" in text
+    assert "buf" not in text
 
 
 def ended_app(tmp_path: Path) -> FlowtopApp:

@@ -100,9 +100,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = Console()
     out.print(f"objective: [bold]{objective.name}[/] — {objective.help}", highlight=False)
+    plural = "s" if len(trials) > 1 else ""
     out.print(f"{len(clip)} frames ({clip.seconds:.1f} s) of {source.name}, "
-              f"{len(trials)} trials, {jobs} at once", highlight=False)
-    out.print(table(order, objective, keys))
+              f"{len(trials)} trial{plural}, {jobs} at once", highlight=False)
+    ranking, left_out = table(order, objective, keys, out.width)
+    out.print(ranking)
+    if left_out:
+        out.print(f"[dim]left out for want of width: {', '.join(left_out)} (--json has every "
+                  f"figure)[/]", highlight=False)
     if args.out:
         out.print(f"wrote the best parameters (#{order[0].trial.number}) to {args.out}; "
                   f"use them with --config {args.out}", highlight=False)
@@ -132,27 +137,35 @@ def read_clip(source: Source, frames: int, quality: int, err: Console) -> Clip:
     return record_clip(read, quality)
 
 
-def table(order: list[TrialResult], objective: Objective, keys: list[str]) -> Table:
+def table(order: list[TrialResult], objective: Objective, keys: list[str], width: int
+          ) -> tuple[Table, list[str]]:
     """The trials, best first: trial number (`base`: the parameters given), the searched
-    values, then every figure, the objective's first and bold."""
+    values, then the figures, the objective's first and bold; and the figures left out so
+    that the table fits `width` (whole columns go, from the last, never digits)."""
     from rich.table import Table
 
     from flowtop.tracker.runtime.tuning import FIGURES, shown
 
     figures = sorted(FIGURES, key=lambda f: f.name != objective.figure)
+    heads = ["#", *(key.split(".")[1].replace("_", "\n") for key in keys),  # a word a line
+             *(f.short for f in figures)]
+    rows = [[str(r.trial.number) if r.trial.number else "base",
+             *(str(v) for _, v in r.trial.values),
+             *(shown(r.figures, f.name) for f in figures)] for r in order]
+    sizes = [max(len(line) for cell in (head, *(row[i] for row in rows))
+                 for line in cell.split("\n")) for i, head in enumerate(heads)]
+    shown_figures = len(figures)
+    while shown_figures > 1 and sum(sizes[:len(sizes) - len(figures) + shown_figures]) + len(
+            sizes) - len(figures) + shown_figures > width:
+        shown_figures -= 1
+    columns = len(heads) - len(figures) + shown_figures
     t = Table(box=None, padding=(0, 0, 0, 1), header_style="bold", pad_edge=False)
-    t.add_column("#", justify="right", no_wrap=True)
-    for key in keys:  # headers may wrap at their words: 'fb threshold'
-        t.add_column(key.split(".")[1].replace("_", " "), justify="right")
-    for f in figures:
-        t.add_column(f.short, justify="right", no_wrap=True,
-                     style="bold" if f.name == objective.figure else "")
-    for result in order:
-        trial = result.trial
-        t.add_row(str(trial.number) if trial.number else "base",
-                  *(str(v) for _, v in trial.values),
-                  *(shown(result.figures, f.name) for f in figures))
-    return t
+    for i, head in enumerate(heads[:columns]):
+        bold = i == len(keys) + 1
+        t.add_column(head, justify="right", no_wrap=True, style="bold" if bold else "")
+    for row in rows:
+        t.add_row(*row[:columns])
+    return t, [f.short for f in figures[shown_figures:]]
 
 def as_json(order: list[TrialResult], objective: Objective, seconds: float) -> dict:
     from dataclasses import asdict
