@@ -47,8 +47,8 @@ def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(160, 50), run_before=settled(app))
 
 
-@pytest.mark.parametrize("keys", [(), ("2",), ("4",), ("k",)],
-                         ids=["picture", "speeds", "parameters", "calibration"])
+@pytest.mark.parametrize("keys", [(), ("2",), ("4",), ("k",), ("6",)],
+                         ids=["picture", "speeds", "parameters", "calibration", "tuning"])
 def test_80x24_views(snap_compare, tmp_path: Path, keys: tuple[str, ...]) -> None:
     app = ended_app(tmp_path)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app, keys))

@@ -63,9 +63,9 @@ class FlowtopApp(App[int]):
     BINDINGS = [
         Binding("space", "toggle_pause", "pause / resume"),
         Binding("n", "step", "one frame forward while paused"),
-        Binding("b", "replay", "replay the rewind buffer (loop it to tune on) / back to live"),
-        Binding("comma", "step_back", "one frame back while paused (from live: into the "
-                "buffer)", key_display=","),
+        Binding("b", "replay", "replay the rewind buffer to tune on / back to live"),
+        Binding("comma", "step_back", "one frame back while paused (live: into the buffer)",
+                key_display=","),
         Binding("full_stop", "step", "one frame forward while paused", key_display="."),
         Binding("r", "reseed", "reseed now (at the end of a file: play it again)"),
         Binding("c", "clear", "clear all tracks"),
