@@ -3,10 +3,10 @@
 `make_trials(base, axes)` crosses the values of each `Axis` (every combination, or `count`
 drawn at random), with the base set first; `run_trials(clip, trials, jobs)` tracks the clip
 once per trial with a fresh `Tracker` and yields each trial's `TuningFigures` as it
-finishes, in `jobs` processes (each trial is independent and single-threaded work is what
-they share, so two processes on two cores take about half the time of one); `ranked` orders
-them by an `tuning.Objective`. Every trial sees the same decoded frames, so the figures
-differ only by the parameters.
+finishes, in `jobs` processes (trials are independent: with free cores they run side by
+side, each process on one OpenCV thread); `ranked` orders them by an `tuning.Objective`.
+Every trial sees the same decoded frames, so the figures differ only by the parameters, and
+a trial gives the same figures in any process.
 """
 
 from __future__ import annotations
