@@ -106,7 +106,7 @@ def test_calibrate_report_in_words(board_glob: str, tmp_path: Path,
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--chessboard", "9by6", "--square", "0.03"], "expected COLSxROWS"),
-    (["--chessboard", "9x6", "--square", "-1"], "above 0"),
+    (["--chessboard", "9x6", "--square", "-1"], "a finite number in (0, 10]"),
     (["--chessboard", "7x5", "--square", "0.03"], "found the 7x5 board in 0 distinct views"),
     (["--chessboard", "9x6", "--square", "0.03", "--out", "cam.txt"], "must end in"),
 ])

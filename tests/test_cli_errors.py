@@ -89,7 +89,7 @@ CASES = [
     Case("negative --frames", extra=("--frames", "-3"), says="must be at least 0",
          ui=False),
     Case("--fps not a finite positive number", extra=("--fps", "nan"),
-         says="--fps: must be a finite number above 0"),
+         says="--fps: must be a finite number in [0.001, 1000]"),
 ]
 
 

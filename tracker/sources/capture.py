@@ -18,6 +18,7 @@ from flowtop.tracker.errors import SourceError, SourceLost
 from flowtop.tracker.sources.base import SourceBase
 
 NETWORK_TIMEOUT_MS = 5000
+OPEN_WAIT_STEP_S = 0.1
 
 
 class CaptureClock:
@@ -163,10 +164,20 @@ def quiet_backend_logs() -> None:
 
 
 def _open_capture(target: int | str, backend: int, params: list[int]) -> cv2.VideoCapture:
+    """Open `target` in a helper thread, waited for in short steps: a backend that blocks (a
+    stream's open timeout, a FIFO with no writer) does not hold up a KeyboardInterrupt in the
+    waiting thread; an abandoned open ends by itself."""
     quiet_backend_logs()
     cap = cv2.VideoCapture()
-    with contextlib.suppress(cv2.error):
-        cap.open(target, backend, params)
+
+    def attempt() -> None:
+        with contextlib.suppress(cv2.error):
+            cap.open(target, backend, params)
+
+    opener = threading.Thread(target=attempt, daemon=True, name="open-capture")
+    opener.start()
+    while opener.is_alive():
+        opener.join(OPEN_WAIT_STEP_S)
     return cap
 
 

@@ -3,8 +3,8 @@
 The tracking loop's thread hands every tracked frame to a `TrackHistory`, which keeps the
 rows of the last HISTORY_FRAMES frames (at most HISTORY_ROWS rows) without their images, so
 memory stays bounded however long the app runs. `export_files` writes both files into a
-folder under timestamped names that never replace a file; the app runs it in a thread and
-notifies where the files went.
+folder under timestamped names that never replace a file, each whole or not at all; the app
+runs it in a thread and notifies where the files went.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from flowtop.tracker.contracts import FrameRows, TrackState
 from flowtop.tracker.errors import OutputError
+from flowtop.tracker.output.atomic import AtomicFile
 from flowtop.tracker.output.rows import TrackWriter
 
 if TYPE_CHECKING:
@@ -103,12 +104,12 @@ def export_files(state: TrackState, history: list[FrameRows], folder: Path,
     png, csv = free_names(folder, now or datetime.now())
     write_png(png, annotate(state.image, state), flag="export")
     frames = history or [FrameRows.of(state)]
-    writer = TrackWriter(csv)
-    try:
+    with AtomicFile(csv, flag="export") as out:  # whole, or no CSV at all
+        writer = TrackWriter(csv, sink=out.sink)
         for rows in frames:
             writer.write(rows)  # type: ignore[arg-type]
-    finally:
-        writer.close()
+        writer.rows.flush()
+        out.commit()
     return Exported(png, csv, writer.rows.rows, len(frames), frames[-1].t - frames[0].t)
 
 

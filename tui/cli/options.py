@@ -1,14 +1,25 @@
-"""Command-line options shared by `flowtop` and its subcommands."""
+"""Command-line options shared by `flowtop` and its subcommands, each parsed with its bounds
+before any conversion that could overflow or allocate."""
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowtop.tracker.config.files import load_params
-from flowtop.tracker.config.params import Params
+from flowtop.tracker.config.params import Params, clip
+from flowtop.tracker.errors import OutputError, ParamError
+
+if TYPE_CHECKING:
+    from flowtop.tracker.contracts import Source
+
+FPS_RANGE = (0.001, 1000.0)  # frames per second a user may ask of a source
+MAX_CELLS = (1000, 1000)  # columns, rows of a picture in terminal cells
+NUMBER_CHARS = 40  # a number given on the command line is at most this long
 
 
 def common_options(top: bool) -> argparse.ArgumentParser:
@@ -31,12 +42,19 @@ def params_from(args: argparse.Namespace) -> Params:
     return load_params(args.config, args.overrides)
 
 
+def _digits(text: str, what: str) -> str:
+    text = text.strip()
+    if len(text) > NUMBER_CHARS:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {clip(repr(text))}")
+    return text
+
+
 def at_least(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number no smaller than `minimum`."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(_digits(text, "a whole number"))
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
@@ -46,20 +64,64 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
-    return value
+def number_in(lo: float, hi: float, lo_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in [lo, hi] (or (lo, hi] when `lo_open`)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(_digits(text, "a number"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        low_ok = value > lo if lo_open else value >= lo
+        if not (math.isfinite(value) and low_ok and value <= hi):
+            raise argparse.ArgumentTypeError(
+                f"must be a finite number in {'(' if lo_open else '['}{lo:g}, {hi:g}], "
+                f"got {text}")
+        return value
+
+    return parse
+
+
+positive_float = number_in(0.0, 1e9, lo_open=True)
+fps_arg = number_in(*FPS_RANGE)
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """An argparse type: COLSxROWS, e.g. 160x48."""
-    cols, sep, rows = text.lower().partition("x")
-    if not sep or not cols.isdigit() or not rows.isdigit() or int(cols) < 2 or int(rows) < 2:
-        raise argparse.ArgumentTypeError(f"expected COLSxROWS like 160x48, got {text!r}")
-    return int(cols), int(rows)
+    """An argparse type: COLSxROWS, e.g. 160x48, at least 2x2 and at most MAX_CELLS."""
+    match = re.fullmatch(r"\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*", text)
+    if not match or int(match[1]) < 2 or int(match[2]) < 2:
+        raise argparse.ArgumentTypeError(f"expected COLSxROWS like 160x48, got "
+                                         f"{clip(repr(text))}")
+    cols, rows = int(match[1]), int(match[2])
+    if cols > MAX_CELLS[0] or rows > MAX_CELLS[1]:
+        raise argparse.ArgumentTypeError(f"{cols}x{rows} is larger than "
+                                         f"{MAX_CELLS[0]}x{MAX_CELLS[1]} cells")
+    return cols, rows
+
+
+def check_roi(params: Params, source: Source) -> None:
+    """Refuse a features.roi that lies wholly outside the source's frames (it would seed no
+    point at all), when the source knows its frame size."""
+    roi, (w, h) = params.features.roi, getattr(source, "size", (0, 0))
+    if not roi or w <= 0 or h <= 0:
+        return
+    x, y, rw, rh = roi
+    if x >= w or y >= h or x + rw <= 0 or y + rh <= 0:
+        raise ParamError(f"features.roi {roi} lies wholly outside the {w}x{h} frame: no point "
+                         f"would be tracked")
+
+
+def refuse_input_as_output(source: str, out: Path | None, flag: str = "--out") -> None:
+    """Refuse an output that is the input itself (or one of the images of an input glob):
+    writing it would destroy what is being read."""
+    if out is None:
+        return
+    src = Path(source)
+    try:
+        same = src.exists() and out.exists() and src.samefile(out)
+    except OSError:
+        same = False
+    if not same and any(c in source for c in "*?["):
+        same = out.resolve().match(str(src.resolve())) or out.match(source)
+    if same:
+        raise OutputError(f"{flag} {out} is the input {source}; name another file")

@@ -7,25 +7,37 @@ import contextlib
 import json
 import sys
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import TextColumn
+from rich.text import Text
 
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import Source
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.errors import OutputError
-from flowtop.tracker.output.rows import ObjectWriter, TrackWriter, check_output
+from flowtop.tracker.errors import OutputError, WriteError
+from flowtop.tracker.output.paths import check_output
+from flowtop.tracker.output.rows import ObjectWriter, TrackWriter, check_row_path
 from flowtop.tracker.runtime.stats import RunStats
 from flowtop.tracker.sources.open import open_source
-from flowtop.tui.cli.options import at_least, params_from, positive_float
+from flowtop.tui.cli.options import (
+    at_least,
+    check_roi,
+    fps_arg,
+    params_from,
+    refuse_input_as_output,
+)
 from flowtop.tui.cli.runloop import (
-    StopSignals,
+    StderrConsole,
     frame_progress,
     frame_total,
     frames_until_stopped,
     log_source_events,
 )
+from flowtop.tui.cli.stop import StopSignals
+
+EXIT_INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -34,7 +46,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                    "possible; cameras and streams run until Ctrl-C.")
     p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
     p.add_argument("--out", type=Path, metavar="FILE",
-                   help="write one row per live track per frame (.csv or .jsonl)")
+                   help="write one row per live track per frame (.csv or .jsonl; a FIFO or "
+                        "device takes CSV)")
     p.add_argument("--objects-out", type=Path, metavar="FILE",
                    help="write one row per moving object per frame (.csv or .jsonl)")
     p.add_argument("--force", action="store_true",
@@ -42,7 +55,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--frames", type=at_least(0), default=0, metavar="N",
                    help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="loop a video file")
-    p.add_argument("--fps", type=positive_float, default=None,
+    p.add_argument("--fps", type=fps_arg, default=None,
                    help="rate of the demo / image sequences")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)
@@ -50,78 +63,122 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace) -> int:
     params = params_from(args)
+    stop: StopSignals = args.stop
     # outputs first: a refused one must not cost a camera open, nor leave the other behind
     if args.out and args.objects_out and args.out.resolve() == args.objects_out.resolve():
         raise OutputError(f"--out and --objects-out are the same file: {args.out}")
     for path, flag in ((args.out, "--out"), (args.objects_out, "--objects-out")):
         if path:
+            check_row_path(path, flag)
             check_output(path, args.force, flag)
-    err = Console(stderr=True)
+            refuse_input_as_output(args.source, path, flag)
+    err = StderrConsole()
     source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
-    choice = getattr(source, "auto_choice", None)
-    if choice:
-        err.print(f"source: {choice}")
-    # objects cost a quarter of the tracking time: group them only when they are reported
-    tracker = Tracker(params, group_objects=bool(args.objects_out) or params.trap.active)
-    stats = RunStats()
-    log_source_events(source, err)
-    signals = StopSignals()
-    signals.install()
-    with ExitStack() as stack:
-        stack.callback(source.close)
-        writer = TrackWriter(args.out, args.force) if args.out else None
-        if writer:
-            stack.callback(writer.close)
-        objects_out = ObjectWriter(args.objects_out, args.force) if args.objects_out else None
-        if objects_out:
-            stack.callback(objects_out.close)
-        object_ids: set[int] = set()
-        progress = stack.enter_context(frame_progress(
-            err, TextColumn("{task.fields[fps]:>6.1f} fps"),
-            TextColumn("{task.fields[live]:>4} live")))
-        task = progress.add_task(source.name, total=frame_total(source, args.frames),
-                                 fps=0.0, live=0)
+    outputs: list[TrackWriter | ObjectWriter] = []
+    writer: TrackWriter | None = None
+    objects_out: ObjectWriter | None = None
+    failure: WriteError | None = None
+    try:
+        check_roi(params, source)
+        run = Run(Tracker(params, group_objects=bool(args.objects_out) or params.trap.active))
+        choice = getattr(source, "auto_choice", None)
+        if choice:
+            err.print(f"source: {choice}")
+        log_source_events(source, err)
+        # a FIFO waits for its reader here; a stop signal ends the wait
+        writer = TrackWriter(args.out, args.force, cancelled=stop.stopped) if args.out else None
+        outputs += [writer] if writer else []
+        objects_out = (ObjectWriter(args.objects_out, args.force, cancelled=stop.stopped)
+                       if args.objects_out else None)
+        outputs += [objects_out] if objects_out else []
+        with stop.deferred():
+            failures = [run.frames(source, stop, args, err, outputs)]
+            for out in outputs:
+                try:
+                    out.close()
+                except WriteError as exc:
+                    failures.append(exc)
+            failure = joined([f for f in failures if f])
+    except BaseException:
+        for out in outputs:  # refused or stopped before the run: what was opened, closed
+            with contextlib.suppress(WriteError):
+                out.close()
+        raise
+    finally:
+        source.close()
+    if stop.received:
+        end = f"{failure}" if failure else "outputs closed"
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            err.print(Text.assemble(("interrupted", "yellow"), f" by {stop.name}: {end}"))
+    elif failure:
+        raise failure
+    report(run.summary(params), args, err, writer, objects_out)
+    return EXIT_INTERRUPTED if stop.received else 0
+
+
+def joined(failures: list[WriteError]) -> WriteError | None:
+    """The write errors of both outputs (a full disk stops both) as one."""
+    return WriteError("; ".join(str(f) for f in failures)) if failures else None
+
+
+class Run:
+    """The frames of one `track` run: tracking (objects, which cost a quarter of the tracking
+    time, only when they are reported), the row files, the counts."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self.stats = RunStats()
+        self.object_ids: set[int] = set()
+
+    def frames(self, source: Source, stop: StopSignals, args: argparse.Namespace,
+               err: Console, outputs: list[TrackWriter | ObjectWriter]) -> WriteError | None:
+        """Track until the source ends, --frames, or a stop signal; the write error that
+        ended the run early, if one did."""
+        stats = self.stats
 
         def flush_during_outage() -> None:
-            for out in (writer, objects_out):
-                if out:
-                    out.flush_due()
+            for out in outputs:
+                out.flush_due()
 
         def more() -> bool:
             return not args.frames or stats.frames < args.frames
 
-        for frame in frames_until_stopped(source, signals, more, flush_during_outage):
-            state = tracker.update(frame)
-            stats.add(state)
-            if writer:
-                writer.write(state)
-            if objects_out:
-                objects_out.write(state)
-            object_ids.update(o.id for o in state.objects)
-            if stats.frames % 10 == 0:
-                rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
-                progress.update(task, completed=stats.frames, fps=rate, live=state.live)
-    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
-        if signals.received:
-            err.print(f"[yellow]interrupted[/] by {signals.name}: outputs closed")
-        summary = stats.summary()
-        if tracker.group_objects:
-            summary["objects"] = len(object_ids)
+        with frame_progress(err, TextColumn("{task.fields[fps]:>6.1f} fps"),
+                            TextColumn("{task.fields[live]:>4} live")) as progress:
+            task = progress.add_task(source.name, total=frame_total(source, args.frames),
+                                     fps=0.0, live=0)
+            try:
+                for frame in frames_until_stopped(source, stop, more, flush_during_outage):
+                    state = self.tracker.update(frame)
+                    stats.add(state)
+                    for out in outputs:
+                        out.write(state)
+                    self.object_ids.update(o.id for o in state.objects)
+                    if stats.frames % 10 == 0:
+                        rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
+                        progress.update(task, completed=stats.frames, fps=rate, live=state.live)
+            except WriteError as exc:
+                return exc
+        return None
+
+    def summary(self, params: Params) -> dict:
+        summary = self.stats.summary()
+        if self.tracker.group_objects:
+            summary["objects"] = len(self.object_ids)
         if params.trap.active:
-            summary["trap_passages"] = len(tracker.current_state().trap
-                                           if stats.frames else ())
-        report(summary, args, err, writer, objects_out)
-    return 0
+            summary["trap_passages"] = len(self.tracker.current_state().trap
+                                           if self.stats.frames else ())
+        return summary
 
 
 def report(summary: dict, args: argparse.Namespace, err: Console,
            writer: TrackWriter | None, objects_out: ObjectWriter | None = None) -> None:
     if writer:
         summary["out"] = str(writer.path)
-        summary["rows"] = writer.rows.rows
+        summary["rows"] = writer.rows.rows_out
     if objects_out:
         summary["objects_out"] = str(objects_out.path)
-        summary["object_rows"] = objects_out.rows.rows
+        summary["object_rows"] = objects_out.rows.rows_out
     if args.json:
         sys.stdout.write(json.dumps(summary) + "\n")
         return
@@ -143,4 +200,4 @@ def report(summary: dict, args: argparse.Namespace, err: Console,
     if objects_out:
         lines.append(f"wrote               {summary['object_rows']} object rows to "
                      f"{summary['objects_out']}")
-    Console().print("\n".join(lines), highlight=False)
+    print("\n".join(lines))
