@@ -24,10 +24,10 @@ from fakes import MjpegServer
 from flowtop.tracker.config.files import load_params, save_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.errors import OutputError, WriteError
+from flowtop.tracker.files import sink as sink_module
+from flowtop.tracker.files.sink import open_stream
 from flowtop.tracker.output import rows as writers
-from flowtop.tracker.output import sink as sink_module
 from flowtop.tracker.output.rows import TRACK_COLUMNS, RowWriter
-from flowtop.tracker.output.sink import open_stream
 
 HANG_GUARD_S = 60.0
 

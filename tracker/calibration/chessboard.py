@@ -7,7 +7,6 @@ refined with `cornerSubPix` at full size) and keeps views that differ from the l
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -22,18 +21,6 @@ FIND_FLAGS = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.C
 SUBPIX_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 0.001)
 MIN_VIEWS = 3
 PATTERN_RANGE = (3, 100)  # inner corners per side: OpenCV's board finder needs 3 or more
-
-
-def parse_pattern(text: str) -> tuple[int, int]:
-    """'9x6' -> (9, 6): inner corners per row and per column, each in PATTERN_RANGE."""
-    lo, hi = PATTERN_RANGE
-    match = re.fullmatch(r"\s*(\d{1,4})\s*[xX×]\s*(\d{1,4})\s*", text)
-    if not match:
-        raise ValueError(f"expected COLSxROWS of inner corners, e.g. 9x6, got {text[:40]!r}")
-    cols, rows = int(match[1]), int(match[2])
-    if not (lo <= cols <= hi and lo <= rows <= hi):
-        raise ValueError(f"a board needs {lo} to {hi} inner corners per side, got {cols}x{rows}")
-    return cols, rows
 
 
 def board_points(pattern: tuple[int, int], square: float) -> npt.NDArray[np.float32]:

@@ -134,7 +134,7 @@ FORMATS = {".yaml": cv2.FILE_STORAGE_FORMAT_YAML, ".yml": cv2.FILE_STORAGE_FORMA
 def encode_intrinsics(intrinsics: Intrinsics, suffix: str = ".yaml",
                       notes: dict[str, float] | None = None) -> bytes:
     """A FileStorage calibration file as bytes, in the format of `suffix` (a key of FORMATS),
-    for writing as a whole (`tracker.output.atomic`)."""
+    for writing as a whole (`tracker.files.atomic`)."""
     fs = cv2.FileStorage(f"calibration{suffix}", cv2.FILE_STORAGE_WRITE
                          | cv2.FILE_STORAGE_MEMORY | FORMATS[suffix.lower()])
     if intrinsics.image_size is not None:
@@ -151,7 +151,7 @@ def save_intrinsics(path: str | Path, intrinsics: Intrinsics, notes: dict[str, f
                     = None, force: bool = True) -> Path:
     """Write a FileStorage file, whole or not at all (format from the suffix: .yaml, .yml,
     .xml, .json)."""
-    from flowtop.tracker.output.atomic import write_file
+    from flowtop.tracker.files.atomic import write_file
 
     path = Path(path)
     return write_file(path, encode_intrinsics(intrinsics, path.suffix, notes), force)

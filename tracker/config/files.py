@@ -11,8 +11,8 @@ from platformdirs import user_config_dir
 
 from flowtop.tracker.config.params import Params, show
 from flowtop.tracker.errors import ConfigError, OutputError, ParamError
-from flowtop.tracker.output.atomic import write_file
-from flowtop.tracker.output.paths import reason
+from flowtop.tracker.files.atomic import write_file
+from flowtop.tracker.files.paths import reason
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,12 +33,11 @@ def load_params(path: Path | None = None, overrides: Iterable[str] = ()) -> Para
     An explicit `path` must exist; the default one may be absent.
     """
     params = Params()
-    explicit = path is not None
-    path = path if explicit else default_config_path()
-    if explicit and not path.exists():
-        raise ConfigError(f"config file not found: {path}")
-    if path.exists():
-        params = read_toml(path)
+    target = path if path is not None else default_config_path()
+    if path is not None and not target.exists():
+        raise ConfigError(f"config file not found: {target}")
+    if target.exists():
+        params = read_toml(target)
     return apply_overrides(params, overrides)
 
 
@@ -84,7 +83,7 @@ def dumps(params: Params) -> str:
 
 
 def save_params(params: Params, path: Path | None = None) -> Path:
-    """Write atomically (`tracker.output.atomic`): the old file stays whole until the new one
+    """Write atomically (`tracker.files.atomic`): the old file stays whole until the new one
     is on the disk, and a symbolic link stays a link. OutputError (or its WriteError) says
     why it could not be saved."""
     path = path or default_config_path()

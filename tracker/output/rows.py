@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from flowtop.tracker.contracts import TrackState
+from flowtop.tracker.contracts import FrameRows, TrackState
 from flowtop.tracker.errors import OutputError, WriteError
-from flowtop.tracker.output.paths import is_special
-from flowtop.tracker.output.sink import Sink, never, open_stream
+from flowtop.tracker.files.paths import is_special
+from flowtop.tracker.files.sink import Sink, never, open_stream
 
 FLUSH_S = 1.0
 BUFFER_BYTES = 1 << 16  # rows held between flushes at most
@@ -136,7 +136,7 @@ def row_sink(path: Path, force: bool, flag: str, cancelled: Callable[[], bool]) 
     return open_stream(path, force, flag, cancelled)
 
 
-def _world_cells(state: TrackState, json: bool) -> tuple[list[str], list[str]]:
+def _world_cells(state: FrameRows, json: bool) -> tuple[list[str], list[str]]:
     n = len(state.ids)
     if not state.unit:
         empty = "null" if json else ""
@@ -160,7 +160,8 @@ class TrackWriter:
                               null="null" if self.json else "")
         self.path = path
 
-    def write(self, state: TrackState) -> None:
+    def write(self, state: FrameRows) -> None:
+        """The rows of one frame (`FrameRows.of(track_state)`)."""
         n = len(state.ids)
         if not n:
             self.rows.write_columns([])

@@ -1,6 +1,6 @@
 """Annotated frames to files: a PNG, or a video written frame by frame with OpenCV.
 
-Both are whole or absent under the requested name (`tracker.output.atomic`): a PNG is encoded
+Both are whole or absent under the requested name (`tracker.files.atomic`): a PNG is encoded
 in memory and written in one go; a video is written under a hidden temporary name beside it,
 and `close()` checks it, flushes it to the disk and renames it. OpenCV reports no write error
 (a full disk only shows in its log), so the check reopens the video and counts its frames.
@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.errors import OutputError, WriteError
-from flowtop.tracker.output.atomic import AtomicFile, write_file
-from flowtop.tracker.output.paths import check_output, is_special
+from flowtop.tracker.files.atomic import AtomicFile, write_file
+from flowtop.tracker.files.paths import check_output, is_special
 
 U8 = npt.NDArray[np.uint8]
 DEFAULT_FPS = 30.0

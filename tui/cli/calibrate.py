@@ -2,7 +2,7 @@
 
 Finds the chessboard in a video, an image glob or a camera (Ctrl-C ends a live capture), runs
 `cv.calibrateCamera`, reports the RMS reprojection error and the views used, and writes an
-OpenCV FileStorage file that `speed.intrinsics = FILE` loads.
+OpenCV FileStorage file that `speed.intrinsics = FILE` loads, whole or not at all.
 """
 
 from __future__ import annotations
@@ -12,32 +12,21 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import TextColumn
-
-from flowtop.tracker.calibration.chessboard import (
-    MIN_VIEWS,
-    BoardFinder,
-    CameraFit,
-    fit_camera,
-    parse_pattern,
-)
-from flowtop.tracker.calibration.intrinsics import FORMATS, encode_intrinsics
 from flowtop.tracker.errors import OutputError, SourceError
-from flowtop.tracker.output.atomic import AtomicFile
-from flowtop.tracker.sources.open import open_source
-from flowtop.tui.cli.options import at_least, number_in, refuse_input_as_output
-from flowtop.tui.cli.runloop import (
-    StderrConsole,
-    frame_progress,
-    frame_total,
-    frames_until_stopped,
-)
-from flowtop.tui.cli.stop import StopSignals
+from flowtop.tui.cli.options import at_least, number_in, parse_pattern, refuse_input_as_output
 
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
+    from rich.console import Console
+
+    from flowtop.tracker.calibration.chessboard import BoardFinder, CameraFit
+    from flowtop.tui.cli.stop import StopSignals
+
+SUFFIXES = (".yaml", ".yml", ".xml", ".json")
+MIN_VIEWS = 3  # tracker.calibration.chessboard.MIN_VIEWS, without loading OpenCV for --help
 MAX_SQUARE_M = 10.0
+EXIT_INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -74,6 +63,12 @@ def pattern_arg(text: str) -> tuple[int, int]:
 def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
     """Search the source for the board until it ends, --frames, or a stop signal (which ends
     a live capture: the views found so far are used)."""
+    from rich.progress import TextColumn
+
+    from flowtop.tracker.calibration.chessboard import BoardFinder
+    from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.cli.runloop import frame_progress, frame_total, frames_until_stopped
+
     stop: StopSignals = args.stop
     source = open_source(args.source, paced=False)
     finder = BoardFinder(args.chessboard)
@@ -105,10 +100,15 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowtop.tracker.calibration.chessboard import fit_camera
+    from flowtop.tracker.calibration.intrinsics import encode_intrinsics
+    from flowtop.tracker.files.atomic import AtomicFile
+    from flowtop.tui.cli.runloop import StderrConsole
+
     stop: StopSignals = args.stop
     suffix = args.out.suffix.lower()
-    if suffix not in FORMATS:
-        raise OutputError(f"--out {args.out}: the name must end in {', '.join(FORMATS)}")
+    if suffix not in SUFFIXES:
+        raise OutputError(f"--out {args.out}: the name must end in {', '.join(SUFFIXES)}")
     refuse_input_as_output(args.source, args.out)
     with AtomicFile(args.out, args.force) as out:  # an unwritable folder: refused here
         err = StderrConsole()

@@ -1,5 +1,6 @@
 """Command-line options shared by `flowtop` and its subcommands, each parsed with its bounds
-before any conversion that could overflow or allocate."""
+before any conversion that could overflow or allocate (a 400-digit --fps, a 100000x100000
+--size). The engine loads only when a command runs."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowtop.tracker.config.files import load_params
-from flowtop.tracker.config.params import Params, clip
 from flowtop.tracker.errors import OutputError, ParamError
 
 if TYPE_CHECKING:
+    from flowtop.tracker.config.params import Params
     from flowtop.tracker.contracts import Source
 
 FPS_RANGE = (0.001, 1000.0)  # frames per second a user may ask of a source
 MAX_CELLS = (1000, 1000)  # columns, rows of a picture in terminal cells
+PATTERN_RANGE = (3, 100)  # a chessboard's inner corners per side (OpenCV needs 3 or more)
 NUMBER_CHARS = 40  # a number given on the command line is at most this long
 
 
@@ -39,13 +40,22 @@ def common_options(top: bool) -> argparse.ArgumentParser:
 
 
 def params_from(args: argparse.Namespace) -> Params:
+    """The parameters of the config file (or the default one) with the --set overrides."""
+    from flowtop.tracker.config.files import load_params
+
     return load_params(args.config, args.overrides)
 
 
-def _digits(text: str, what: str) -> str:
-    text = text.strip()
-    if len(text) > NUMBER_CHARS:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {clip(repr(text))}")
+def quoted(text: str) -> str:
+    """`repr(text)` shortened for a message: a 5000-digit argument is not echoed whole."""
+    shown = repr(text)
+    return shown if len(shown) <= NUMBER_CHARS else f"{shown[:NUMBER_CHARS - 16]}... " \
+                                                    f"({len(text)} characters)"
+
+
+def _number_text(text: str, what: str) -> str:
+    if len(text.strip()) > NUMBER_CHARS:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {quoted(text)}")
     return text
 
 
@@ -54,9 +64,10 @@ def at_least(minimum: int) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         try:
-            value = int(_digits(text, "a whole number"))
+            value = int(_number_text(text, "a whole number"))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}"
+                                             ) from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
         return value
@@ -69,9 +80,9 @@ def number_in(lo: float, hi: float, lo_open: bool = False) -> Callable[[str], fl
 
     def parse(text: str) -> float:
         try:
-            value = float(_digits(text, "a number"))
+            value = float(_number_text(text, "a number"))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a number, got {quoted(text)}") from None
         low_ok = value > lo if lo_open else value >= lo
         if not (math.isfinite(value) and low_ok and value <= hi):
             raise argparse.ArgumentTypeError(
@@ -82,16 +93,27 @@ def number_in(lo: float, hi: float, lo_open: bool = False) -> Callable[[str], fl
     return parse
 
 
-positive_float = number_in(0.0, 1e9, lo_open=True)
 fps_arg = number_in(*FPS_RANGE)
+
+
+def parse_pattern(text: str) -> tuple[int, int]:
+    """'9x6' -> (9, 6): a chessboard's inner corners per row and per column, each in
+    PATTERN_RANGE."""
+    lo, hi = PATTERN_RANGE
+    match = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", text)
+    if not match:
+        raise ValueError(f"expected COLSxROWS of inner corners, e.g. 9x6, got {quoted(text)}")
+    cols, rows = int(match[1]), int(match[2])
+    if not (lo <= cols <= hi and lo <= rows <= hi):
+        raise ValueError(f"a board needs {lo} to {hi} inner corners per side, got {cols}x{rows}")
+    return cols, rows
 
 
 def parse_size(text: str) -> tuple[int, int]:
     """An argparse type: COLSxROWS, e.g. 160x48, at least 2x2 and at most MAX_CELLS."""
     match = re.fullmatch(r"\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*", text)
     if not match or int(match[1]) < 2 or int(match[2]) < 2:
-        raise argparse.ArgumentTypeError(f"expected COLSxROWS like 160x48, got "
-                                         f"{clip(repr(text))}")
+        raise argparse.ArgumentTypeError(f"expected COLSxROWS like 160x48, got {quoted(text)}")
     cols, rows = int(match[1]), int(match[2])
     if cols > MAX_CELLS[0] or rows > MAX_CELLS[1]:
         raise argparse.ArgumentTypeError(f"{cols}x{rows} is larger than "
@@ -102,7 +124,7 @@ def parse_size(text: str) -> tuple[int, int]:
 def check_roi(params: Params, source: Source) -> None:
     """Refuse a features.roi that lies wholly outside the source's frames (it would seed no
     point at all), when the source knows its frame size."""
-    roi, (w, h) = params.features.roi, getattr(source, "size", (0, 0))
+    roi, (w, h) = params.features.roi, source.size
     if not roi or w <= 0 or h <= 0:
         return
     x, y, rw, rh = roi
@@ -112,8 +134,8 @@ def check_roi(params: Params, source: Source) -> None:
 
 
 def refuse_input_as_output(source: str, out: Path | None, flag: str = "--out") -> None:
-    """Refuse an output that is the input itself (or one of the images of an input glob):
-    writing it would destroy what is being read."""
+    """Refuse an output that is the input itself, or would be one of the images of an input
+    glob: writing it would destroy what is being read."""
     if out is None:
         return
     src = Path(source)
@@ -122,6 +144,6 @@ def refuse_input_as_output(source: str, out: Path | None, flag: str = "--out") -
     except OSError:
         same = False
     if not same and any(c in source for c in "*?["):
-        same = out.resolve().match(str(src.resolve())) or out.match(source)
+        same = out.resolve().match(str(src.resolve()))
     if same:
         raise OutputError(f"{flag} {out} is the input {source}; name another file")

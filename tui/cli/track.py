@@ -1,4 +1,8 @@
-"""`flowtop track SOURCE`: headless tracking to CSV/JSONL with a progress bar and a summary."""
+"""`flowtop track SOURCE`: headless tracking to CSV/JSONL with a progress bar and a summary.
+
+Rows reach their files at least every second, whole; a write that fails (a full disk, the
+reader of a FIFO gone) ends the run with one line naming the file and the rows it kept.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,9 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import TextColumn
-from rich.text import Text
-
-from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import Source
-from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import OutputError, WriteError
-from flowtop.tracker.output.paths import check_output
-from flowtop.tracker.output.rows import ObjectWriter, TrackWriter, check_row_path
-from flowtop.tracker.runtime.stats import RunStats
-from flowtop.tracker.sources.open import open_source
 from flowtop.tui.cli.options import (
     at_least,
     check_roi,
@@ -28,14 +22,15 @@ from flowtop.tui.cli.options import (
     params_from,
     refuse_input_as_output,
 )
-from flowtop.tui.cli.runloop import (
-    StderrConsole,
-    frame_progress,
-    frame_total,
-    frames_until_stopped,
-    log_source_events,
-)
-from flowtop.tui.cli.stop import StopSignals
+
+if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it runs
+    from rich.console import Console
+
+    from flowtop.tracker.config.params import Params
+    from flowtop.tracker.contracts import Source, TrackState
+    from flowtop.tracker.core.engine import Tracker
+    from flowtop.tracker.output.rows import ObjectWriter, TrackWriter
+    from flowtop.tui.cli.stop import StopSignals
 
 EXIT_INTERRUPTED = 130
 
@@ -61,10 +56,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    params = params_from(args)
-    stop: StopSignals = args.stop
-    # outputs first: a refused one must not cost a camera open, nor leave the other behind
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse the outputs before a camera opens: a refused one must not cost a camera open,
+    nor leave the other behind."""
+    from flowtop.tracker.files.paths import check_output
+    from flowtop.tracker.output.rows import check_row_path
+
     if args.out and args.objects_out and args.out.resolve() == args.objects_out.resolve():
         raise OutputError(f"--out and --objects-out are the same file: {args.out}")
     for path, flag in ((args.out, "--out"), (args.objects_out, "--objects-out")):
@@ -72,18 +69,30 @@ def run(args: argparse.Namespace) -> int:
             check_row_path(path, flag)
             check_output(path, args.force, flag)
             refuse_input_as_output(args.source, path, flag)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from flowtop.tracker.core.engine import Tracker
+    from flowtop.tracker.output.rows import ObjectWriter, TrackWriter
+    from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.cli.runloop import StderrConsole, log_source_events
+
+    stop: StopSignals = args.stop
+    params = params_from(args)
+    check_outputs(args)
     err = StderrConsole()
     source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
     outputs: list[TrackWriter | ObjectWriter] = []
     writer: TrackWriter | None = None
     objects_out: ObjectWriter | None = None
-    failure: WriteError | None = None
     try:
         check_roi(params, source)
+        # objects cost a quarter of the tracking time: group them only when they are reported
         run = Run(Tracker(params, group_objects=bool(args.objects_out) or params.trap.active))
-        choice = getattr(source, "auto_choice", None)
-        if choice:
-            err.print(f"source: {choice}")
+        if source.auto_choice:
+            err.print(f"source: {source.auto_choice}")
         log_source_events(source, err)
         # a FIFO waits for its reader here; a stop signal ends the wait
         writer = TrackWriter(args.out, args.force, cancelled=stop.stopped) if args.out else None
@@ -91,14 +100,13 @@ def run(args: argparse.Namespace) -> int:
         objects_out = (ObjectWriter(args.objects_out, args.force, cancelled=stop.stopped)
                        if args.objects_out else None)
         outputs += [objects_out] if objects_out else []
-        with stop.deferred():
-            failures = [run.frames(source, stop, args, err, outputs)]
+        with stop.deferred():  # the last frame's rows and the closing are never cut short
+            failures = [run.frames(source, stop, args, err, writer, objects_out)]
             for out in outputs:
                 try:
                     out.close()
                 except WriteError as exc:
                     failures.append(exc)
-            failure = joined([f for f in failures if f])
     except BaseException:
         for out in outputs:  # refused or stopped before the run: what was opened, closed
             with contextlib.suppress(WriteError):
@@ -106,13 +114,14 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         source.close()
+    failure = joined([f for f in failures if f])
     if stop.received:
         end = f"{failure}" if failure else "outputs closed"
         with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
             err.print(Text.assemble(("interrupted", "yellow"), f" by {stop.name}: {end}"))
     elif failure:
         raise failure
-    report(run.summary(params), args, err, writer, objects_out)
+    report(run.summary(params), args, writer, objects_out)
     return EXIT_INTERRUPTED if stop.received else 0
 
 
@@ -122,23 +131,32 @@ def joined(failures: list[WriteError]) -> WriteError | None:
 
 
 class Run:
-    """The frames of one `track` run: tracking (objects, which cost a quarter of the tracking
-    time, only when they are reported), the row files, the counts."""
+    """The frames of one `track` run: the tracker, the counts, the last state."""
 
     def __init__(self, tracker: Tracker) -> None:
+        from flowtop.tracker.runtime.stats import RunStats
+
         self.tracker = tracker
         self.stats = RunStats()
         self.object_ids: set[int] = set()
+        self.last: TrackState | None = None
 
     def frames(self, source: Source, stop: StopSignals, args: argparse.Namespace,
-               err: Console, outputs: list[TrackWriter | ObjectWriter]) -> WriteError | None:
+               err: Console, writer: TrackWriter | None,
+               objects_out: ObjectWriter | None) -> WriteError | None:
         """Track until the source ends, --frames, or a stop signal; the write error that
         ended the run early, if one did."""
+        from rich.progress import TextColumn
+
+        from flowtop.tracker.contracts import FrameRows
+        from flowtop.tui.cli.runloop import frame_progress, frame_total, frames_until_stopped
+
         stats = self.stats
 
         def flush_during_outage() -> None:
-            for out in outputs:
-                out.flush_due()
+            for out in (writer, objects_out):
+                if out:
+                    out.flush_due()
 
         def more() -> bool:
             return not args.frames or stats.frames < args.frames
@@ -149,10 +167,12 @@ class Run:
                                      fps=0.0, live=0)
             try:
                 for frame in frames_until_stopped(source, stop, more, flush_during_outage):
-                    state = self.tracker.update(frame)
+                    state = self.last = self.tracker.update(frame)
                     stats.add(state)
-                    for out in outputs:
-                        out.write(state)
+                    if writer:
+                        writer.write(FrameRows.of(state))
+                    if objects_out:
+                        objects_out.write(state)
                     self.object_ids.update(o.id for o in state.objects)
                     if stats.frames % 10 == 0:
                         rate = stats.frames / max(1e-9, time.perf_counter() - stats.started)
@@ -166,13 +186,12 @@ class Run:
         if self.tracker.group_objects:
             summary["objects"] = len(self.object_ids)
         if params.trap.active:
-            summary["trap_passages"] = len(self.tracker.current_state().trap
-                                           if self.stats.frames else ())
+            summary["trap_passages"] = len(self.last.trap) if self.last is not None else 0
         return summary
 
 
-def report(summary: dict, args: argparse.Namespace, err: Console,
-           writer: TrackWriter | None, objects_out: ObjectWriter | None = None) -> None:
+def report(summary: dict, args: argparse.Namespace, writer: TrackWriter | None,
+           objects_out: ObjectWriter | None = None) -> None:
     if writer:
         summary["out"] = str(writer.path)
         summary["rows"] = writer.rows.rows_out

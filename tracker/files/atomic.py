@@ -17,8 +17,8 @@ from pathlib import Path
 from types import TracebackType
 
 from flowtop.tracker.errors import OutputError, OutputExists, WriteError
-from flowtop.tracker.output.paths import check_output, is_special, reason
-from flowtop.tracker.output.sink import Sink, open_stream
+from flowtop.tracker.files.paths import check_output, is_special, reason
+from flowtop.tracker.files.sink import Sink, open_stream
 
 TEMP_TRIES = 50
 

@@ -5,7 +5,7 @@ complete line, so what stays on disk still parses line by line.
 Pipes, FIFOs and devices are written without blocking: while a reader is slow the sink waits
 in short steps and gives up once `cancelled()` turns true, so a stop request is never held up
 by a reader that stopped reading. `open_stream` opens an output itself (a growing file, a
-FIFO, a device); `tracker.output.atomic` writes whole files under a temporary name.
+FIFO, a device); `tracker.files.atomic` writes whole files under a temporary name.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flowtop.tracker.errors import OutputError, OutputExists, WriteError
-from flowtop.tracker.output.paths import check_output, reason
+from flowtop.tracker.files.paths import check_output, reason
 
 WAIT_STEP_S = 0.1  # how often a wait for a reader looks at `cancelled()`
 
