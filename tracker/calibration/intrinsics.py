@@ -135,6 +135,8 @@ def encode_intrinsics(intrinsics: Intrinsics, suffix: str = ".yaml",
                       notes: dict[str, float] | None = None) -> bytes:
     """A FileStorage calibration file as bytes, in the format of `suffix` (a key of FORMATS),
     for writing as a whole (`tracker.files.atomic`)."""
+    if suffix.lower() not in FORMATS:
+        raise ValueError(f"a calibration file ends in {', '.join(FORMATS)}, not {suffix!r}")
     fs = cv2.FileStorage(f"calibration{suffix}", cv2.FILE_STORAGE_WRITE
                          | cv2.FILE_STORAGE_MEMORY | FORMATS[suffix.lower()])
     if intrinsics.image_size is not None:

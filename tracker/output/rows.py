@@ -105,8 +105,7 @@ class RowWriter:
             self.sink.write(data, grace_s)
         except WriteError as exc:
             self._lines_out += data.count(b"\n", 0, max(0, self.sink.whole - start))
-            kept = f"{self.rows_out} whole rows" if self._lines_out else "nothing"
-            self._failed = WriteError(f"{exc}; it holds {kept}")
+            self._failed = WriteError(f"{exc}; {self._kept()}")
             raise self._failed from None
         self._lines_out += data.count(b"\n")
 
@@ -121,7 +120,13 @@ class RowWriter:
                 self.sink.close()
             except WriteError as exc:
                 if not self._failed:
-                    raise WriteError(f"{exc}; it holds {self.rows_out} whole rows") from None
+                    raise WriteError(f"{exc}; {self._kept()}") from None
+
+    def _kept(self) -> str:
+        """What a failed output kept: whole rows in a file; rows that went out to a pipe."""
+        if not self.sink.regular:
+            return f"{self.rows_out} rows went out"
+        return f"it holds {self.rows_out} whole rows" if self._lines_out else "it holds nothing"
 
 
 def check_row_path(path: Path, flag: str = "--out") -> None:

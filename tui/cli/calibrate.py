@@ -8,14 +8,19 @@ OpenCV FileStorage file that `speed.intrinsics = FILE` loads, whole or not at al
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError, SourceError
-from flowtop.tui.cli.options import at_least, number_in, parse_pattern, refuse_input_as_output
+from flowtop.tui.cli.options import (
+    at_least,
+    number_in,
+    params_from,
+    parse_pattern,
+    refuse_input_as_output,
+)
 
 if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
     from rich.console import Console
@@ -67,7 +72,12 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
 
     from flowtop.tracker.calibration.chessboard import BoardFinder
     from flowtop.tracker.sources.open import open_source
-    from flowtop.tui.cli.runloop import frame_progress, frame_total, frames_until_stopped
+    from flowtop.tui.cli.runloop import (
+        frame_progress,
+        frame_total,
+        frames_until_stopped,
+        say_stopped,
+    )
 
     stop: StopSignals = args.stop
     source = open_source(args.source, paced=False)
@@ -93,9 +103,8 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
     finally:
         source.close()
     if stop.received:
-        with contextlib.suppress(OSError):
-            err.print(f"[yellow]interrupted[/] by {stop.name}: calibrating from the "
-                      f"{len(finder.views)} views found so far", highlight=False)
+        say_stopped(err, stop.name, f"calibrating from the {len(finder.views)} views found "
+                                    f"so far")
     return finder
 
 
@@ -106,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tui.cli.runloop import StderrConsole
 
     stop: StopSignals = args.stop
+    params_from(args)  # a broken config is reported here as by every command
     suffix = args.out.suffix.lower()
     if suffix not in SUFFIXES:
         raise OutputError(f"--out {args.out}: the name must end in {', '.join(SUFFIXES)}")

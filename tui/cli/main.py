@@ -206,6 +206,7 @@ def run_command(argv: Sequence[str] | None, stop: StopSignals) -> int:
     except OutputExists as exc:
         return fail(f"{exc}; pass --force to overwrite it")
     except StdoutError as exc:  # after a hang-up the terminal is gone: the stop is the news
+        silence_stdout()
         return EXIT_INTERRUPTED if stop.received else fail(str(exc), EXIT_FAILED)
     except RUN_ERRORS as exc:
         return fail(str(exc), EXIT_FAILED)
@@ -215,10 +216,20 @@ def run_command(argv: Sequence[str] | None, stop: StopSignals) -> int:
         return fail(f"interrupted by {stop.name}" if stop.name else "interrupted",
                     EXIT_INTERRUPTED)
     except BrokenPipeError:  # `flowtop config | head -1`: the reader left; not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)  # so the flush at exit cannot fail again
-        os.close(devnull)
-        return 0
+        silence_stdout()
+        return EXIT_INTERRUPTED if stop.received else 0
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null once it failed, so that the flush of what it still
+    holds (at exit) cannot fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace) -> int:
     from rich.progress import TextColumn
-    from rich.text import Text
 
     from flowtop.tracker.core.engine import Tracker
     from flowtop.tracker.errors import SourceError
@@ -50,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         frame_total,
         frames_until_stopped,
         log_source_events,
+        say_stopped,
     )
     from flowtop.tui.cli.stop import StopSignals
 
@@ -96,14 +96,13 @@ def run(args: argparse.Namespace) -> int:
     summary = {"out": str(path), "frames": recorder.frames, "width": w, "height": h,
                "fps": round(recorder.fps, 3), "seconds": round(seconds, 2),
                "interrupted_by": stop.name or None}
+    if stop.received:
+        say_stopped(err, stop.name, "video finished")
     with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
-        if stop.received:
-            err.print(Text.assemble(("interrupted", "yellow"), f" by {stop.name}: video "
-                                                               f"finished"))
         if recorder.size != recorder.source_size:
             sw, sh = recorder.source_size or (0, 0)
-            err.print(f"frames of {sw}x{sh} were padded to {w}x{h}: smaller ones crash the "
-                      f"{recorder.fourcc} encoder", highlight=False)
+            err.print(f"flowtop: frames of {sw}x{sh} were padded to {w}x{h}: smaller ones "
+                      f"crash the {recorder.fourcc} encoder", highlight=False)
     if args.json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from flowtop.tracker.contracts import Frame, Source
 from flowtop.tracker.errors import SourceLost
@@ -23,14 +24,22 @@ from flowtop.tui.cli.stop import StopSignals
 
 
 class StderrConsole(Console):
-    """The commands' console on stderr. A reader that left it (a closed pipe) silences it and
-    the run goes on (rich's own answer would be to exit with code 1)."""
+    """The commands' console on stderr: a message is one line, never wrapped, and a reader
+    that left (a closed pipe) silences it while the run goes on (rich's own answer would be to
+    exit with code 1)."""
 
     def __init__(self) -> None:
-        super().__init__(stderr=True)
+        super().__init__(stderr=True, soft_wrap=True)
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
+
+
+def say_stopped(err: Console, signal_name: str, outcome: str) -> None:
+    """The one line of a run ended by a stop signal: `flowtop: interrupted by SIGINT: ...`."""
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        err.print(Text.assemble("flowtop: ", ("interrupted", "yellow"),
+                                f" by {signal_name}: {outcome}"))
 
 
 def frames_until_stopped(source: Source, signals: StopSignals, more: Callable[[], bool],

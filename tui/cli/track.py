@@ -66,18 +66,16 @@ def check_outputs(args: argparse.Namespace) -> None:
         raise OutputError(f"--out and --objects-out are the same file: {args.out}")
     for path, flag in ((args.out, "--out"), (args.objects_out, "--objects-out")):
         if path:
-            check_row_path(path, flag)
             check_output(path, args.force, flag)
+            check_row_path(path, flag)
             refuse_input_as_output(args.source, path, flag)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.text import Text
-
     from flowtop.tracker.core.engine import Tracker
     from flowtop.tracker.output.rows import ObjectWriter, TrackWriter
     from flowtop.tracker.sources.open import open_source
-    from flowtop.tui.cli.runloop import StderrConsole, log_source_events
+    from flowtop.tui.cli.runloop import StderrConsole, log_source_events, say_stopped
 
     stop: StopSignals = args.stop
     params = params_from(args)
@@ -116,9 +114,7 @@ def run(args: argparse.Namespace) -> int:
         source.close()
     failure = joined([f for f in failures if f])
     if stop.received:
-        end = f"{failure}" if failure else "outputs closed"
-        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
-            err.print(Text.assemble(("interrupted", "yellow"), f" by {stop.name}: {end}"))
+        say_stopped(err, stop.name, f"{failure}" if failure else "outputs closed")
     elif failure:
         raise failure
     report(run.summary(params), args, writer, objects_out)
