@@ -21,6 +21,7 @@ from flowtop.tui.cli.options import (
     parse_pattern,
     refuse_input_as_output,
 )
+from flowtop.tui.cli.stop import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
     from rich.console import Console
@@ -31,7 +32,6 @@ if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
 SUFFIXES = (".yaml", ".yml", ".xml", ".json")
 MIN_VIEWS = 3  # tracker.calibration.chessboard.MIN_VIEWS, without loading OpenCV for --help
 MAX_SQUARE_M = 10.0
-EXIT_INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -28,14 +28,13 @@ from flowtop.tracker.errors import (
     SourceLost,
     WriteError,
 )
-from flowtop.tui.cli.stop import StopSignals
+from flowtop.tui.cli.stop import EXIT_INTERRUPTED, StopSignals
 
 if TYPE_CHECKING:
     from textual.app import App
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 # modules in flowtop.tui.cli, in help order
 COMMANDS = ("track", "snapshot", "record", "calibrate", "bench", "config", "probe")
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)

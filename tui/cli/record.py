@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         log_source_events,
         say_stopped,
     )
-    from flowtop.tui.cli.stop import StopSignals
+    from flowtop.tui.cli.stop import EXIT_INTERRUPTED, StopSignals
 
     stop: StopSignals = args.stop
     params = params_from(args)
@@ -108,4 +108,4 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {recorder.frames} frames ({w}x{h} at {recorder.fps:.4g} fps) to "
               f"{path} in {seconds:.1f} s")
-    return 130 if stop.received else 0
+    return EXIT_INTERRUPTED if stop.received else 0

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C (128 + SIGINT), for every stop signal
 
 
 class StopSignals:

@@ -22,6 +22,7 @@ from flowtop.tui.cli.options import (
     params_from,
     refuse_input_as_output,
 )
+from flowtop.tui.cli.stop import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it runs
     from rich.console import Console
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it r
     from flowtop.tracker.output.rows import ObjectWriter, TrackWriter
     from flowtop.tui.cli.stop import StopSignals
 
-EXIT_INTERRUPTED = 130
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
