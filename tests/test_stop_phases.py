@@ -27,7 +27,7 @@ from flowtop.tracker.sources.capture import _open_capture
 
 FLOWTOP = [sys.executable, "-m", "flowtop.tui.cli"]
 HANG_GUARD_S = 60.0  # a run that takes this long has hung
-IDLE_WINDOW_S = 0.5
+IDLE_WINDOW_S = 0.3
 
 
 def spawn(argv: list[str], tmp: Path, **kwargs: object) -> subprocess.Popen[str]:
@@ -95,13 +95,13 @@ def test_a_signal_while_starting(tmp_path: Path) -> None:
     assert_stopped(*stop(proc, signal.SIGINT), signal.SIGINT)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
-def test_a_signal_while_a_fifo_waits_for_its_reader(sig: signal.Signals, tmp_path: Path) -> None:
+def test_a_signal_while_a_fifo_waits_for_its_reader(tmp_path: Path) -> None:
+    """(The three stop signals share one handler; each phase here sends another one.)"""
     os.mkfifo(tmp_path / "f.csv")
     proc = spawn(["track", "demo", "--frames", "30", "--out", "f.csv", "--force"], tmp_path)
     wait_for(proc, lambda: catches_stop_signals(proc.pid) and idle(proc.pid),
              "the wait for a reader")
-    assert_stopped(*stop(proc, sig), sig)
+    assert_stopped(*stop(proc, signal.SIGHUP), signal.SIGHUP)
 
 
 def test_a_signal_while_the_reader_of_a_fifo_does_not_read(tmp_path: Path) -> None:
