@@ -82,9 +82,16 @@ def build_parser() -> Parser:
 
 def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.app.colour_probe import (
+        colour_environment,
+        drop_late_answers,
+        terminal_truecolor,
+    )
     from flowtop.tui.cli.options import check_roi, params_from
 
     params = params_from(args)
+    color = params.preview.color
+    colour_environment(os.environ, terminal_truecolor() if color == "auto" else None, color)
     source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
     check_roi(params, source)
     if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
@@ -98,6 +105,7 @@ def run_ui(args: argparse.Namespace) -> int:
     app = FlowtopApp(source=source, params=params, config_path=args.config)
     exit_app_on_signals(app, args.stop)
     with hangup_safe_terminal():
+        drop_late_answers()
         app.run()
     if args.stop.received:
         say(f"interrupted by {args.stop.name}")
