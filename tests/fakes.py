@@ -238,3 +238,34 @@ class MjpegServer:
             pass
         finally:
             conn.close()
+
+
+class SilentServer:
+    """A TCP port on 127.0.0.1 that accepts connections and never says a word: a stream whose
+    open hangs until the client's own timeout. `accepted` is set at the first connection."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.1)
+        self.port = self._server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.accepted = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = self._server.accept()[0]
+            except (TimeoutError, OSError):
+                continue
+            self.held.append(conn)
+            self.accepted.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self.held:
+            conn.close()
+        self._server.close()

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import tomli_w
 from platformdirs import user_config_dir
 
-from flowtop.tracker.config.params import Params
-from flowtop.tracker.errors import ConfigError, ParamError
+from flowtop.tracker.config.params import Params, show
+from flowtop.tracker.errors import ConfigError, OutputError, ParamError
+from flowtop.tracker.files.atomic import write_file
+from flowtop.tracker.files.paths import reason
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+MAX_CONFIG_BYTES = 1 << 20
 
 
 def default_config_path() -> Path:
@@ -41,11 +43,22 @@ def load_params(path: Path | None = None, overrides: Iterable[str] = ()) -> Para
 
 def read_toml(path: Path) -> Params:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from None
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {reason(exc)}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; "
+                          f"not a flowtop config")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read config {path}: it is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed TOML in {path}: {exc}") from None
+    except (ValueError, RecursionError):  # a number beyond Python's digit limit; deep nesting
+        raise ConfigError(f"malformed TOML in {path}: a value too long or too deeply nested "
+                          f"to read") from None
     try:
         return Params.from_dict(data)
     except ParamError as exc:
@@ -57,11 +70,11 @@ def apply_overrides(params: Params, overrides: Iterable[str]) -> Params:
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep:
-            raise ConfigError(f"--set {item!r}: expected section.key=value")
+            raise ConfigError(f"--set {show(item)}: expected section.key=value")
         try:
             params = params.with_text(key.strip(), text)
         except ParamError as exc:
-            raise ConfigError(f"--set {item!r}: {exc}") from None
+            raise ConfigError(f"--set {show(item)}: {exc}") from None
     return params
 
 
@@ -71,17 +84,12 @@ def dumps(params: Params) -> str:
 
 
 def save_params(params: Params, path: Path | None = None) -> Path:
-    """Write atomically: a temporary file in the same folder, fsync, then rename over `path`."""
+    """Write atomically (`tracker.files.atomic`): the old file stays whole until the new one
+    is on the disk, and a symbolic link stays a link. OutputError (or its WriteError) says
+    why it could not be saved."""
     path = path or default_config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dumps(params))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {reason(exc)}") from None
+    return write_file(path, dumps(params).encode("utf-8"), force=True, flag="config")

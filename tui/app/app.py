@@ -32,7 +32,7 @@ from flowtop.tracker.config.files import default_config_path, save_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
-from flowtop.tracker.errors import ParamError
+from flowtop.tracker.errors import OutputError, ParamError
 from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tui.app import views
@@ -369,7 +369,7 @@ class FlowtopApp(App[int]):
     def action_save(self) -> None:
         try:
             path = save_params(self.params, self.config_path)
-        except OSError as exc:
+        except (OSError, OutputError) as exc:
             self.notify(f"cannot save: {exc}", severity="error")
             return
         self.notify(f"saved parameters to {path}")

@@ -2,8 +2,8 @@
 
 The tracking loop publishes the rows of the recent frames with every snapshot
 (`tracker.runtime.history`); `export_files` writes them and the frame into a folder under
-timestamped names that never replace a file; the app runs it in a thread and notifies where
-the files went.
+timestamped names that never replace a file, each whole or not at all; the app runs it in a
+thread and notifies where the files went.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from flowtop.tracker.contracts import FrameRows, TrackState
 from flowtop.tracker.errors import OutputError
+from flowtop.tracker.files.atomic import AtomicFile
 from flowtop.tracker.output.rows import TrackWriter
 
 if TYPE_CHECKING:
@@ -62,12 +63,12 @@ def export_files(state: TrackState, history: Sequence[FrameRows], folder: Path,
     png, csv = free_names(folder, now or datetime.now())
     write_png(png, annotate(state.image, state), flag="export")
     frames = history or [FrameRows.of(state)]
-    writer = TrackWriter(csv)
-    try:
+    with AtomicFile(csv, flag="export") as out:  # whole, or no CSV at all
+        writer = TrackWriter(csv, sink=out.sink)
         for rows in frames:
             writer.write(rows)
-    finally:
-        writer.close()
+        writer.rows.flush()
+        out.commit()
     return Exported(png, csv, writer.rows.rows, len(frames), frames[-1].t - frames[0].t)
 
 

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.sources import probe
+    from flowtop.tui.cli.options import params_from
 
+    params_from(args)  # a broken config is reported here as by every command
     for path in args.devices:
         if not os.path.exists(path):
             raise SourceError(f"{path} does not exist")
@@ -65,4 +67,9 @@ def run(args: argparse.Namespace) -> int:
                                   measure_s=args.seconds)
     if args.json:
         sys.stdout.write(json.dumps(probe.to_json(reports)) + "\n")
+    closed = [r.path for r in reports if not r.opens]
+    if args.devices and closed:  # a device asked for by name that does not work: a failure
+        sys.stdout.flush()
+        print(f"flowtop: {', '.join(closed)} did not open", file=sys.stderr)
+        return 1
     return 0

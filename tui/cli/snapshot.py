@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowtop.tracker.config.modes import COLOR_MODES
-from flowtop.tui.cli.options import at_least, parse_size, positive_float
+from flowtop.tui.cli.options import at_least, fps_arg, parse_size
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         "when COLORTERM is absent)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print no ANSI picture (with --png)")
-    p.add_argument("--fps", type=positive_float, default=None,
+    p.add_argument("--fps", type=fps_arg, default=None,
                    help="rate of the demo / image sequences")
     p.set_defaults(func=run)
 
@@ -54,21 +54,25 @@ def picture_size(requested: tuple[int, int] | None, tty: bool) -> tuple[int, int
 
 def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.core.engine import Tracker
-    from flowtop.tracker.errors import SourceError
-    from flowtop.tracker.output.rows import check_output
+    from flowtop.tracker.errors import OutputError, SourceError
+    from flowtop.tracker.files.paths import check_output, is_special
     from flowtop.tracker.render.palette import resolve_mode
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.app.colour_probe import drop_late_answers, terminal_truecolor
-    from flowtop.tui.cli.options import params_from
+    from flowtop.tui.cli.options import check_roi, params_from, refuse_input_as_output
 
     params = params_from(args)
     color = args.color or params.preview.color
     mode = resolve_mode(color, truecolor=terminal_truecolor() if color == "auto" else None)
-    if args.png:
-        check_output(args.png, args.force, "--png")  # before the work, not after it
+    if args.png:  # before the work, not after it
+        if args.png.suffix.lower() != ".png" and not is_special(args.png):
+            raise OutputError(f"--png {args.png}: the name must end in .png")
+        check_output(args.png, args.force, "--png")
+        refuse_input_as_output(args.source, args.png, "--png")
     cols, rows = picture_size(args.size, sys.stdout.isatty())
     source = open_source(args.source, paced=False, fps=args.fps)
     try:
+        check_roi(params, source)
         tracker = Tracker(params)
         state, frames = None, 0
         while frames <= args.frame:
