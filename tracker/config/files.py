@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-import tomli_w
+import tomlkit
+import tomlkit.exceptions
 from platformdirs import user_config_dir
+from tomlkit.items import Table
 
 from flowtop.tracker.config.params import Params, show
 from flowtop.tracker.errors import ConfigError, OutputError, ParamError
@@ -78,18 +81,45 @@ def apply_overrides(params: Params, overrides: Iterable[str]) -> Params:
     return params
 
 
-def dumps(params: Params) -> str:
-    """The params as TOML, every section and key present."""
-    return tomli_w.dumps(params.to_dict())
+def dumps(params: Params, previous: str = "") -> str:
+    """The params as TOML, every section and key present. Given the text of the file they
+    replace, its comments, order and layout are kept and only the values change."""
+    doc = tomlkit.parse(previous) if previous else tomlkit.document()
+    for section, values in params.to_dict().items():
+        table = doc.get(section)
+        if not isinstance(table, Table):
+            table = tomlkit.table()
+            doc[section] = table
+        for key, value in values.items():
+            if key not in table or table[key] != value:
+                table[key] = value
+    return tomlkit.dumps(doc)
 
 
-def save_params(params: Params, path: Path | None = None) -> Path:
+@dataclass(frozen=True)
+class Saved:
+    """Where the config was saved; `rewritten` when the file held text that was not TOML
+    (its comments and layout could not be kept: it was written anew)."""
+
+    path: Path
+    rewritten: bool = False
+
+
+def save_params(params: Params, path: Path | None = None) -> Saved:
     """Write atomically (`tracker.files.atomic`): the old file stays whole until the new one
-    is on the disk, and a symbolic link stays a link. OutputError (or its WriteError) says
-    why it could not be saved."""
+    is on the disk, a symbolic link stays a link, the file keeps its mode, and its comments
+    stay (`dumps`). OutputError (or its WriteError) says why it could not be saved."""
     path = path or default_config_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {reason(exc)}") from None
-    return write_file(path, dumps(params).encode("utf-8"), force=True, flag="config")
+    try:
+        previous = path.read_text(encoding="utf-8") if path.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        previous = ""
+    try:
+        text, rewritten = dumps(params, previous), False
+    except tomlkit.exceptions.TOMLKitError:
+        text, rewritten = dumps(params), True
+    return Saved(write_file(path, text.encode("utf-8"), force=True, flag="config"), rewritten)

@@ -368,11 +368,12 @@ class FlowtopApp(App[int]):
 
     def action_save(self) -> None:
         try:
-            path = save_params(self.params, self.config_path)
+            saved = save_params(self.params, self.config_path)
         except (OSError, OutputError) as exc:
             self.notify(f"cannot save: {exc}", severity="error")
             return
-        self.notify(f"saved parameters to {path}")
+        how = " (its old text was not TOML: written anew)" if saved.rewritten else ""
+        self.notify(f"saved parameters to {saved.path}{how}")
 
     def action_calibrate(self) -> None:
         """Calibration mode (k): the frame holds still while points are picked on it."""

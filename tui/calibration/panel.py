@@ -141,7 +141,7 @@ class CalibrationPanel(Vertical):
             self._refresh()
             return
         try:
-            path = save_params(params, self.config_path)
+            path = save_params(params, self.config_path).path
         except (OSError, OutputError) as exc:
             session.message = f"cannot save: {getattr(exc, 'strerror', None) or exc}"
             self._refresh()
