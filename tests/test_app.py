@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.binding import Binding
 
 from flowtop.tracker.config.files import load_params
 from flowtop.tracker.config.params import Params
@@ -277,3 +278,44 @@ async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path)
         preview._styled = None
         preview._draw()  # must not raise
         assert preview._edges == tile_edges(preview.content_size.width)
+
+
+def preview_picture(preview: Preview) -> list[str]:
+    """The preview's rows as the terminal text its tiles hold (glyphs and colours)."""
+    from flowtop.tui.preview.widget import PreviewTile
+
+    console = Console(color_system="truecolor", force_terminal=True, file=io.StringIO())
+    return ["".join(tile.render_line(y).render(console) for tile in preview.query(PreviewTile))
+            for y in range(preview.content_size.height)]
+
+
+async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_path: Path
+                                                                         ) -> None:
+    from flowtop.tui.preview.legend import ALL_TRACKS_LEGEND
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        assert tuple(preview.content_size) == (78, 20)  # test_cover's PREVIEW_80X24
+        await wait_for(pilot, lambda: index_of(app) > 10 and preview.frames_drawn > 0)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.run_state is RunState.PAUSED
+                       and preview.drawn_index == index_of(app))
+        scale = preview.scheme.scale
+        assert scale is not None and not preview.all_tracks
+        assert preview.legend == scale.legend_text()
+        assert re.fullmatch(r"px/s 0 ▁▂▃▄▅▆▇█ \d+(\.\d+)?", preview.legend)
+        calm = preview_picture(preview)
+        drawn = preview.frames_drawn
+        await pilot.press("v")
+        await wait_for(pilot, lambda: preview.frames_drawn > drawn)
+        assert preview.all_tracks and preview.scheme.all_tracks
+        assert preview.legend == ALL_TRACKS_LEGEND
+        busy = preview_picture(preview)
+        assert busy != calm
+        assert sum(len(row) for row in busy) > sum(len(row) for row in calm)  # more marks
+        await pilot.press("v")
+        await wait_for(pilot, lambda: preview.frames_drawn > drawn + 1)
+        assert preview_picture(preview) == calm and preview.legend == scale.legend_text()
+    keys = {(b.key, b.description, b.show) for b in app.BINDINGS if isinstance(b, Binding)}
+    assert ("v", "all tracks", True) in keys

@@ -55,6 +55,7 @@ class FlowtopApp(App[int]):
         Binding("c", "clear", "clear"),
         Binding("t", "toggle_trails", "trails"),
         Binding("m", "toggle_gray", "colour"),
+        Binding("v", "toggle_all_tracks", "all tracks"),
         Binding("o", "cycle_sort", "sort", show=False),
         Binding("s", "save", "save"),
         Binding("k", "calibrate", "calibrate"),
@@ -242,6 +243,10 @@ class FlowtopApp(App[int]):
         preview = self.query_one(Preview)
         preview.gray = not preview.gray
 
+    def action_toggle_all_tracks(self) -> None:
+        preview = self.query_one(Preview)
+        preview.all_tracks = not preview.all_tracks
+
     def action_cycle_sort(self) -> None:
         self.query_one(SpeedsPanel).cycle_sort()
 
@@ -271,7 +276,8 @@ class FlowtopApp(App[int]):
     def action_export(self) -> None:
         """The shown frame as an annotated PNG and the recent tracks as CSV, written into
         the working directory; a notification says where."""
-        start_export(self, self.snapshot.state, self.snapshot.history)
+        start_export(self, self.snapshot.state, self.snapshot.history,
+                     scheme=self.query_one(Preview).scheme)
 
     def action_toggle_health(self) -> None:
         """Show the Health view in place of the speeds and objects panels, or go back."""

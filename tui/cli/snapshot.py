@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--color", choices=("auto", *COLOR_MODES), default=None,
                    help="colour mode of the ANSI picture (default: preview.color; auto "
                         "follows TERM, COLORTERM and NO_COLOR)")
+    p.add_argument("--all-tracks", action="store_true",
+                   help="draw every track, static ones too, in a colour of its id (default: "
+                        "moving tracks in their speed's colour)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print no ANSI picture (with --png)")
     p.add_argument("--fps", type=positive_float, default=None,
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.output.rows import check_output
     from flowtop.tracker.render.palette import resolve_mode
+    from flowtop.tracker.render.scheme import SchemeStream
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.cli.options import params_from
 
@@ -80,18 +84,19 @@ def run(args: argparse.Namespace) -> int:
     if frames <= args.frame:
         print(f"flowtop: {args.source} ended before frame {args.frame}; showing frame "
               f"{state.index}", file=sys.stderr)
+    scheme = SchemeStream(params.preview, args.all_tracks)(state)
     if not args.quiet:
         from flowtop.tracker.render.ansi import cells_to_ansi
         from flowtop.tracker.render.cells import render_cells
 
-        cells = render_cells(state.image, state, cols, rows)
+        cells = render_cells(state.image, state, cols, rows, scheme=scheme)
         sys.stdout.write(cells_to_ansi(cells, mode))
         sys.stdout.flush()
     if args.png:
         from flowtop.tracker.output.video import write_png
         from flowtop.tracker.render.annotate import annotate
 
-        write_png(args.png, annotate(state.image, state), args.force)
+        write_png(args.png, annotate(state.image, state, scheme=scheme), args.force)
         h, w = state.image.shape[:2]
         print(f"wrote {args.png} ({w}x{h}, frame {state.index}, {state.live} live points)",
               file=sys.stderr)

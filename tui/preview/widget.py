@@ -31,8 +31,10 @@ from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.budget import BudgetController
 from flowtop.tracker.render.cells import Layout, Overlay, render_cells
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
+from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
+from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 
 WAITING = "waiting for the first frame"
@@ -93,7 +95,10 @@ class Preview(Widget, can_focus=True):
     """The newest frame with tracks; click (or move the cursor and press `a`) to pick a point.
 
     The app calls `show(state)` with each new TrackState; drawing is paced by
-    `preview.fps` and the bandwidth budget, and costs nothing when nothing changed.
+    `preview.fps` and the bandwidth budget, and costs nothing when nothing changed. Tracks
+    are drawn as `tracker.render.scheme` says (static ones hidden, moving ones in their
+    speed's colour, or with `all_tracks` every track in a colour of its id); the border's
+    subtitle is the legend.
     """
 
     BINDINGS = [
@@ -124,6 +129,7 @@ class Preview(Widget, can_focus=True):
 
     trails: reactive[bool] = reactive(True, layout=False, repaint=False)
     gray: reactive[bool] = reactive(False, layout=False, repaint=False)
+    all_tracks: reactive[bool] = reactive(False, layout=False, repaint=False)
 
     def __init__(self, params: PreviewParams | None = None, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
@@ -148,6 +154,9 @@ class Preview(Widget, can_focus=True):
         self._timer: Timer | None = None
         self._image_size: tuple[int, int] | None = None
         self.on_drawn: Callable[[float], None] | None = None  # seconds each drawn frame took
+        self._schemes = SchemeStream()
+        self._scheme = Scheme()
+        self._legend = ""
         self.set_params(params or PreviewParams())
 
     # -- public API ------------------------------------------------------------------------
@@ -166,6 +175,7 @@ class Preview(Widget, can_focus=True):
         self._params = preview
         self._mode = resolve_mode(preview.color)
         self._stabilizer = Stabilizer(preview.quantize_bits, preview.hysteresis)
+        self._schemes.configure(preview)
         self._budget.configure(preview.max_kbps, preview.fps, self._mode)
         self._styled = None
         self._next_draw = 0.0
@@ -196,6 +206,16 @@ class Preview(Widget, can_focus=True):
     def drawn_index(self) -> int:
         """The frame index of the picture on screen (-1 before the first)."""
         return self._drawn_index
+
+    @property
+    def scheme(self) -> Scheme:
+        """How the picture on screen draws its tracks (its speed scale fixed)."""
+        return self._scheme
+
+    @property
+    def legend(self) -> str:
+        """What the colours mean, as the border's subtitle shows it ('' before a frame)."""
+        return self._legend
 
     @property
     def cursor(self) -> tuple[float, float] | None:
@@ -230,6 +250,10 @@ class Preview(Widget, can_focus=True):
         self._redraw_now()
 
     def watch_gray(self) -> None:
+        self._redraw_now()
+
+    def watch_all_tracks(self, value: bool) -> None:
+        self._schemes.all_tracks = value
         self._redraw_now()
 
     def on_focus(self) -> None:
@@ -339,9 +363,11 @@ class Preview(Widget, can_focus=True):
             overlay = replace(overlay or Overlay(), cursor=self._cursor)
         if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
+        self._scheme = self._schemes(state)
         cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
                              overlay=overlay, scale=level.scale,
-                             picture_filter=self._stabilizer)
+                             picture_filter=self._stabilizer, scheme=self._scheme)
+        self._show_legend(self._scheme)
         styled = style_cells(cells, level.mode)
         self._layout = cells.layout
         changes = changed_cells(styled, self._styled, self._edges)
@@ -366,6 +392,14 @@ class Preview(Widget, can_focus=True):
         self._next_draw = now + 1.0 / max(level.fps, 0.1)
         if self.on_drawn is not None:
             self.on_drawn(time.perf_counter() - started)
+
+    def _show_legend(self, scheme: Scheme) -> None:
+        """The scheme's legend as the border's subtitle, set only when it changes (setting
+        it repaints the widget)."""
+        text = legend_text(scheme)
+        if text.plain != self._legend:
+            self._legend = text.plain
+            self.border_subtitle = text
 
     # -- picking points --------------------------------------------------------------------
 
