@@ -64,7 +64,7 @@ def main() -> None:
     print(f"{Path(args.source).name}: share of picture pixels changed by dE > 20 "
           f"(default scheme / every track)")
     print(f"{'frame':>5} {'objects':>7} {'live':>5}  "
-          + "  ".join(f"{c}x{r:<3}{'':>10}" for c, r in sizes))
+          + "  ".join(f"{f'{c}x{r}':>15}" for c, r in sizes))
     for index in sorted(states):
         state = states[index]
         scheme = SchemeStream(params.preview)(state)
