@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.binding import Binding
 
 from flowtop.tracker.config.files import load_params
 from flowtop.tracker.config.params import Params
@@ -17,7 +16,9 @@ from flowtop.tracker.contracts import RunState
 from flowtop.tracker.sources.demo import DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.app.help import HelpScreen
+from flowtop.tui.app.keys import Moment, bar_keys
 from flowtop.tui.preview.widget import Preview
+from flowtop.tui.widgets.key_bar import key_text
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 
@@ -181,9 +182,9 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
 
 
 async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path, frames=40)  # every frame tracked: speeds as settled as they get
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: index_of(app) > 20)
+        await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await pilot.pause(0.3)
         panel = app.query_one(SpeedsPanel)
         console = Console(width=panel.size.width, file=io.StringIO())
@@ -317,5 +318,7 @@ async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_pat
         await pilot.press("v")
         await wait_for(pilot, lambda: preview.frames_drawn > drawn + 1)
         assert preview_picture(preview) == calm and preview.legend == scale.legend_text()
-    keys = {(b.key, b.description, b.show) for b in app.BINDINGS if isinstance(b, Binding)}
-    assert ("v", "all tracks", True) in keys
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith("all tracks") for t in commands)  # the palette and help
+    wide = key_text(bar_keys(Moment(RunState.LIVE, 160)), 160).plain
+    assert "v all tracks" in wide  # the key bar, where there is room

@@ -11,11 +11,13 @@ from states import object_state, track_state
 from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.render.colors import object_colors, track_colors
 from flowtop.tracker.render.cover import to_lab
+from flowtop.tracker.render.palette import color_codes, xterm_256
 from flowtop.tracker.render.scheme import Scheme, SchemeStream, paint, scale_for
 from flowtop.tracker.render.speed_scale import (
     FALL_S,
     LEGEND_BARS,
     NO_SPEED_BGR,
+    SCALE_STEPS,
     AutoTop,
     SpeedScale,
     nice_top,
@@ -29,15 +31,26 @@ def lab_of_bgr(bgr: np.ndarray) -> np.ndarray:
 
 def test_scale_lightness_rises_with_speed_and_every_colour_is_saturated() -> None:
     lab = lab_of_bgr(scale_lut())
-    assert (np.diff(lab[:, 0]) >= 0).all() and lab[-1, 0] - lab[0, 0] > 50
+    assert len(lab) == SCALE_STEPS
+    assert np.diff(lab[:, 0]).min() > 0.5 and lab[-1, 0] - lab[0, 0] > 50  # visible steps
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    assert chroma.min() > 40  # stands out on gray at any speed
+    assert chroma.min() > 60  # stands out on gray at any speed
     scale = SpeedScale(120.0)
     speeds = np.linspace(0, 120, 25)
     lightness = lab_of_bgr(scale.colors(speeds))[:, 0]
     assert (np.diff(lightness) >= 0).all() and lightness[-1] > lightness[0]
-    np.testing.assert_array_equal(scale.colors([500.0, -3.0]), scale_lut()[[255, 0]])
+    np.testing.assert_array_equal(scale.colors([500.0, -3.0]),
+                                  scale_lut()[[SCALE_STEPS - 1, 0]])
     assert tuple(scale.colors([math.nan])[0]) == NO_SPEED_BGR
+
+
+def test_scale_keeps_its_hues_in_16_and_256_colours() -> None:
+    rgb = np.ascontiguousarray(scale_lut()[:, ::-1])
+    grays_16 = {0, 7, 8, 15}
+    assert not set(color_codes(rgb, "16").tolist()) & grays_16  # never a gray box
+    cube = xterm_256()
+    codes = color_codes(rgb, "256")
+    assert (codes < 232).all() and not (np.ptp(cube[codes], axis=1) == 0).any()
 
 
 def test_legend_matches_the_scale() -> None:

@@ -1,8 +1,10 @@
 """Speed as colour: a perceptual scale from 0 to a round top speed, and its legend.
 
-The colours are matplotlib's *plasma* map (as OpenCV ships it) from SCALE_START on: its
-lightness rises monotonically from purple (slow) to yellow (fast), and every colour on it is
-saturated, so a mark stands out on gray road, green grass and black alike. A speed is in px/s,
+The colours are SCALE_STEPS samples of matplotlib's *plasma* map (as OpenCV ships it) from
+SCALE_START on, their saturation raised (s -> sqrt(s) in HSV): lightness rises steadily from
+purple (slow) through red and orange to yellow (fast), and every colour is saturated enough to
+stand out on gray road, green grass and black alike, and to keep its hue when a 16- or
+256-colour terminal shows it (plasma's own pinks would turn gray in 16 colours). A speed is in px/s,
 or in the calibration's unit when the state is calibrated. `AutoTop` holds the top of the
 scale steady over a stream of frames: it rises at once when the fast tracks outrun it and
 falls only after they have stayed well below it for a while.
@@ -20,6 +22,7 @@ import numpy.typing as npt
 
 U8 = npt.NDArray[np.uint8]
 SCALE_START = 0.2  # the darkest fifth of plasma (near black-blue) reads poorly on asphalt
+SCALE_STEPS = 32  # colours on the scale: each step is a visible rise in lightness
 NO_SPEED_BGR = (200, 200, 200)  # a calibrated track without a world speed (NaN): light gray
 NICE_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)  # a top is one of these times 10**k
 TOP_PERCENTILE = 95.0  # the top covers this share of the moving tracks' speeds
@@ -31,9 +34,12 @@ LEGEND_BARS = "▁▂▃▄▅▆▇█"
 
 @functools.cache
 def scale_lut() -> U8:
-    """(256, 3) uint8 BGR: the scale's colours from slowest to fastest."""
-    ramp = np.linspace(SCALE_START * 255, 255, 256).round().astype(np.uint8)
-    return cv2.applyColorMap(ramp.reshape(-1, 1), cv2.COLORMAP_PLASMA).reshape(-1, 3)
+    """(SCALE_STEPS, 3) uint8 BGR: the scale's colours from slowest to fastest."""
+    ramp = np.linspace(SCALE_START * 255, 255, SCALE_STEPS).round().astype(np.uint8)
+    plasma = cv2.applyColorMap(ramp.reshape(-1, 1), cv2.COLORMAP_PLASMA)
+    hsv = cv2.cvtColor(plasma, cv2.COLOR_BGR2HSV_FULL).astype(np.float32)
+    hsv[..., 1] = np.round(255.0 * np.sqrt(hsv[..., 1] / 255.0))
+    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2BGR_FULL).reshape(-1, 3)
 
 
 def nice_top(value: float) -> float:
@@ -59,9 +65,10 @@ class SpeedScale:
             raise ValueError(f"SpeedScale.top: must be a positive number, got {self.top}")
 
     def index(self, values: npt.ArrayLike) -> npt.NDArray[np.intp]:
-        """(N,) position of each speed on the scale, 0..255 (NaN counts as 0)."""
-        v = np.asarray(values, np.float64).reshape(-1) * (255.0 / self.top) + 0.5
-        return np.minimum(np.fmax(v, 0.0), 255.0).astype(np.intp)  # fmax: NaN -> 0
+        """(N,) step of each speed on the scale, 0..SCALE_STEPS-1 (NaN counts as 0)."""
+        last = SCALE_STEPS - 1
+        v = np.asarray(values, np.float64).reshape(-1) * (last / self.top) + 0.5
+        return np.minimum(np.fmax(v, 0.0), last).astype(np.intp)  # fmax: NaN -> 0
 
     def colors(self, values: npt.ArrayLike) -> U8:
         """(N, 3) uint8 BGR for (N,) speeds; NaN (no world speed) is NO_SPEED_BGR."""
