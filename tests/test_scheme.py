@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,14 @@ from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.render.colors import object_colors, track_colors
 from flowtop.tracker.render.cover import to_lab
 from flowtop.tracker.render.palette import color_codes, xterm_256
-from flowtop.tracker.render.scheme import Scheme, SchemeStream, paint, scale_for
+from flowtop.tracker.render.scheme import (
+    Scheme,
+    SchemeStream,
+    lead_tracks,
+    owners,
+    paint,
+    scale_for,
+)
 from flowtop.tracker.render.speed_scale import (
     FALL_S,
     LEGEND_BARS,
@@ -95,10 +103,7 @@ def track_row_state(speed, ids=None, objects=(), **fields):
     speed = np.asarray(speed, np.float32)
     pts = np.stack([10.0 * (1 + np.arange(len(speed))), np.full(len(speed), 5.0)], axis=1)
     state = track_state(pts, None, objects, speed=speed, **fields)
-    if ids is not None:
-        from dataclasses import replace
-        state = replace(state, ids=np.asarray(ids, np.int64))
-    return state
+    return state if ids is None else replace(state, ids=np.asarray(ids, np.int64))
 
 
 def test_paint_hides_static_tracks_and_sums_objects_up_by_one_trail() -> None:
@@ -118,6 +123,16 @@ def test_paint_hides_static_tracks_and_sums_objects_up_by_one_trail() -> None:
     np.testing.assert_array_equal(every.colors, track_colors(state.ids))
     np.testing.assert_array_equal(every.object_bgr, object_colors([9]))
     assert every.scale is None
+
+
+def test_owners_and_leads_match_tracks_to_objects_by_id() -> None:
+    near = object_state(1, 31.0, 5.0, 30.0, 6.0, speed=50.0, track_ids=(25, 3, 99))  # 99 gone
+    far = object_state(2, 50.0, 5.0, 10.0, 6.0, speed=50.0, track_ids=(1,))
+    state = track_row_state([50.0] * 5, ids=[40, 7, 3, 25, 1], objects=(near, far))
+    owner = owners(state)  # tracks at x = 10, 20, 30, 40, 50
+    assert owner.tolist() == [-1, -1, 0, 0, 1]
+    assert lead_tracks(state, owner).tolist() == [-1, -1, 0, -1, 1]  # x=30 is nearest 31
+    assert owners(track_row_state([50.0, 50.0])).tolist() == [-1, -1]  # no objects
 
 
 def test_a_calibrated_state_is_coloured_by_world_speed() -> None:
