@@ -25,7 +25,7 @@ from flowtop.tui.cli.options import parse_size
 
 HIGHWAY = Path(__file__).resolve().parents[2] / "shared" / "data" / "highway.mp4"
 # the preview panel of 80x24, 100x30 and 160x50 terminals (the app's layout)
-SIZES = ("78x20", "52x26", "112x46")
+SIZES = ("78x20", "98x26", "112x46")
 GOAL = 0.08
 
 
