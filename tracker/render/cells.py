@@ -3,8 +3,9 @@
 A terminal cell is about twice as tall as wide, so one cell shows two square pixels: the
 upper as the foreground of `▀`, the lower as its background. `render_cells` scales the frame
 with INTER_AREA into a canvas of (2*rows, cols) pixels, letterboxed, and draws trails, live
-points, object boxes and an optional overlay into it. Pure numpy/OpenCV: no Python call per
-cell. Turning the pixels into terminal colours is `tracker.render.palette`'s job.
+points, object boxes with their labels (which and in what colours: `tracker.render.scheme`)
+and an optional overlay into it. Pure numpy/OpenCV: no Python call per cell. Turning the
+pixels into terminal colours is `tracker.render.palette`'s job.
 """
 
 from __future__ import annotations
