@@ -379,7 +379,9 @@ class Preview(Widget, can_focus=True):
         cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
                              overlay=overlay, scale=level.scale,
                              picture_filter=self._stabilizer, scheme=self._scheme)
-        self._show_legend(self._scheme)
+        legend = legend_text(self._scheme)
+        if legend.plain != self._legend:  # only when it changes: setting it repaints
+            self._legend, self.border_subtitle = legend.plain, legend
         styled = style_cells(cells, level.mode)
         self._layout = cells.layout
         changes = changed_cells(styled, self._styled, self._edges)
@@ -404,14 +406,6 @@ class Preview(Widget, can_focus=True):
         self._next_draw = now + 1.0 / max(level.fps, 0.1)
         if self.on_drawn is not None:
             self.on_drawn(time.perf_counter() - started)
-
-    def _show_legend(self, scheme: Scheme) -> None:
-        """The scheme's legend as the border's subtitle, set only when it changes (setting
-        it repaints the widget)."""
-        text = legend_text(scheme)
-        if text.plain != self._legend:
-            self._legend = text.plain
-            self.border_subtitle = text
 
     # -- picking points --------------------------------------------------------------------
 
