@@ -52,6 +52,17 @@ def test_record_demo_writes_every_frame_annotated(tmp_path: Path, capsys) -> Non
     assert not list(tmp_path.glob(".*"))  # no partial file left behind
 
 
+def test_record_all_tracks_draws_the_static_ones_too(tmp_path: Path, capsys) -> None:
+    raw = DemoScene().render(9 / 30)
+    marked = {}
+    for name, extra in (("calm", []), ("every", ["--all-tracks"])):
+        out = tmp_path / f"{name}.avi"
+        assert main(["record", "demo", "--out", str(out), "--frames", "10", *extra]) == 0
+        frames, _ = read_video(out)
+        marked[name] = (np.abs(frames[-1].astype(int) - raw.astype(int)).max(axis=2) > 60).mean()
+    assert 0.0 < marked["calm"] < 0.75 * marked["every"]  # every track in full colour
+
+
 @pytest.mark.slow
 def test_record_file_keeps_its_rate_and_size(highway: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "highway.avi"

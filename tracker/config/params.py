@@ -316,6 +316,12 @@ class PreviewParams(Section):
                                "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
     hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "
                             "than this (0 = off): sensor noise stops repainting", 0, 128, 2)
+    min_speed: float = param(5.0, "tracks slower than this are static background: hidden in "
+                             "the preview, faint dots in PNGs and videos", 0.0, 10000.0, 1.0,
+                             "px/s")
+    speed_max: float = param(0.0, "speed at the top of the colour scale, in px/s (in "
+                             "speed.unit when calibrated); 0 = follow the fastest tracks",
+                             0.0, 1e6, 10.0)
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -66,6 +66,7 @@ class FlowtopApp(App[int]):
         Binding("c", "clear", "clear all tracks"),
         Binding("t", "toggle_trails", "trails on / off"),
         Binding("m", "cycle_colour", "next colour mode (auto, truecolor, 256, 16, gray, ascii)"),
+        Binding("v", "toggle_all_tracks", "all tracks (colours by id) / moving ones by speed"),
         Binding("o", "cycle_sort", "sort the speeds table (speed, id, age)"),
         Binding("s", "save", "save the parameters to the config file"),
         Binding("u", "undo", "undo the last parameter change"),
@@ -342,6 +343,10 @@ class FlowtopApp(App[int]):
         shown = resolve_mode(color)
         self.notify(f"colour: {shown}" + (" (auto)" if color == "auto" else ""), timeout=3)
 
+    def action_toggle_all_tracks(self) -> None:
+        preview = self.query_one(Preview)
+        preview.all_tracks = not preview.all_tracks
+
     def action_cycle_sort(self) -> None:
         self.show_panel("speeds")
         self.query_one(SpeedsPanel).cycle_sort()
@@ -394,7 +399,8 @@ class FlowtopApp(App[int]):
     def action_export(self) -> None:
         """The shown frame as an annotated PNG and the recent tracks as CSV, written into
         the working directory; a notification says where."""
-        start_export(self, self.snapshot.state, self.snapshot.history)
+        start_export(self, self.snapshot.state, self.snapshot.history,
+                     scheme=self.query_one(Preview).scheme)
 
     def action_toggle_health(self) -> None:
         """Show the Health view (beside the picture in place of the speeds and objects panels,

@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="rate of the demo / image sequences (and so of their video)")
     p.add_argument("--no-trails", dest="trails", action="store_false",
                    help="draw points and labels without their trails")
+    p.add_argument("--all-tracks", action="store_true",
+                   help="draw every track, static ones too, in a colour of its id (default: "
+                        "moving tracks in their speed's colour)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=run)
 
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.output.video import VideoRecorder, check_video_path
     from flowtop.tracker.render.annotate import annotate
+    from flowtop.tracker.render.scheme import SchemeStream
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.cli.options import check_roi, params_from, refuse_input_as_output
     from flowtop.tui.cli.runloop import (
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         check_roi(params, source)
         log_source_events(source, err)
         tracker = Tracker(params)
+        schemes = SchemeStream(params.preview, args.all_tracks)
         recorder = VideoRecorder(args.out, source.nominal_fps, args.force)
         with stop.deferred():
             try:
@@ -76,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
 
                     for frame in frames_until_stopped(source, stop, more):
                         state = tracker.update(frame)
-                        recorder.write(annotate(frame.image, state, trails=args.trails))
+                        recorder.write(annotate(frame.image, state, trails=args.trails,
+                                                scheme=schemes(state)))
                         if recorder.frames % 10 == 0:
                             rate = recorder.frames / max(1e-9, time.perf_counter() - started)
                             bar.update(task, completed=recorder.frames, fps=rate)

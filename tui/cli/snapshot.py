@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="colour mode of the ANSI picture (default: preview.color; auto "
                         "follows NO_COLOR, TERM and COLORTERM, and asks the terminal "
                         "when COLORTERM is absent)")
+    p.add_argument("--all-tracks", action="store_true",
+                   help="draw every track, static ones too, in a colour of its id (default: "
+                        "moving tracks in their speed's colour)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print no ANSI picture (with --png)")
     p.add_argument("--fps", type=fps_arg, default=None,
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.errors import OutputError, SourceError
     from flowtop.tracker.files.paths import check_output, is_special
     from flowtop.tracker.render.palette import resolve_mode
+    from flowtop.tracker.render.scheme import SchemeStream
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.app.colour_probe import drop_late_answers, terminal_truecolor
     from flowtop.tui.cli.options import check_roi, params_from, refuse_input_as_output
@@ -87,11 +91,12 @@ def run(args: argparse.Namespace) -> int:
     if frames <= args.frame:
         print(f"flowtop: {args.source} ended before frame {args.frame}; showing frame "
               f"{state.index}", file=sys.stderr)
+    scheme = SchemeStream(params.preview, args.all_tracks)(state)
     if not args.quiet:
         from flowtop.tracker.render.ansi import cells_to_ansi
         from flowtop.tracker.render.cells import render_cells
 
-        cells = render_cells(state.image, state, cols, rows)
+        cells = render_cells(state.image, state, cols, rows, scheme=scheme)
         sys.stdout.write(cells_to_ansi(cells, mode))
         sys.stdout.flush()
     if color == "auto":
@@ -100,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         from flowtop.tracker.output.video import write_png
         from flowtop.tracker.render.annotate import annotate
 
-        write_png(args.png, annotate(state.image, state), args.force)
+        write_png(args.png, annotate(state.image, state, scheme=scheme), args.force)
         h, w = state.image.shape[:2]
         print(f"wrote {args.png} ({w}x{h}, frame {state.index}, {state.live} live points)",
               file=sys.stderr)
