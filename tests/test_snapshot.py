@@ -82,11 +82,16 @@ def test_png_is_full_size_and_marked_where_the_tracks_are(tmp_path: Path, capsys
     x, y = np.round(state.pts).astype(int).T
     at_points = changed[np.clip(y, 0, scene.height - 1), np.clip(x, 0, scene.width - 1)]
     assert at_points.mean() > 0.95  # a dot over (nearly) every live point
-    # and the picture is left alone away from the tracks: pixels far from every point
-    far = np.ones(changed.shape, bool)
-    for px, py in zip(x.tolist(), y.tolist()):
-        far[max(0, py - 12):py + 13, max(0, px - 12):px + 13] = False
+    # and the picture is left alone away from the tracks: pixels far from every point and trail
+    near = np.zeros(changed.shape, np.uint8)
+    for trail, n in zip(state.trails, state.trail_len.tolist()):
+        cv2.polylines(near, [np.round(trail[:max(n, 1)]).astype(np.int32)], False, 1, 25)
+    far = near == 0
     far[:40, :] = False  # the caption
+    for o in state.objects:  # object boxes, their tabs above them
+        x0, y0, x1, y1 = (round(v) for v in (o.x - o.w / 2, o.y - o.h / 2, o.x + o.w / 2,
+                                             o.y + o.h / 2))
+        far[max(0, y0 - 28):y1 + 5, max(0, x0 - 5):x1 + 5] = False
     assert far.sum() > 1000
     assert changed[far].mean() < 0.05
 
