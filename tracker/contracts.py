@@ -20,6 +20,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from flowtop.tracker.config.params import Params
+
 Image = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -284,11 +286,12 @@ class HealthFigures:
 @dataclass(frozen=True)
 class Snapshot:
     """One publication of the tracking loop: the state after the newest frame (None before the
-    first), the loop's status, the health figures and the rows of the recent frames (oldest
-    first). `serial` counts publications."""
+    first), the loop's status, the health figures, the rows of the recent frames (oldest
+    first) and the parameters the engine is using. `serial` counts publications."""
 
     state: TrackState | None
     status: LoopStatus
     serial: int = 0
     health: HealthFigures = field(default_factory=HealthFigures)
     history: tuple[FrameRows, ...] = ()
+    params: Params | None = None

@@ -11,8 +11,9 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tracker.errors import ParamError
 
 
@@ -44,11 +45,16 @@ def spec_of(f: dataclasses.Field) -> Spec:
     return f.metadata["spec"]
 
 
+def kind_of(f: dataclasses.Field) -> type:
+    """The type a field holds: its default's (bool, int, float, str), or list."""
+    return type(f.default) if f.default is not dataclasses.MISSING else list
+
+
 def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
     """Validate and coerce one value for field `f`; raise ParamError naming the key."""
     spec = spec_of(f)
     key = f"{section}.{f.name}"
-    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    kind = kind_of(f)
     if kind is bool:
         if not isinstance(value, bool):
             raise ParamError(f"{key}: expected true or false, got {value!r}")
@@ -96,10 +102,11 @@ def _num(x: float | None) -> str:
 class Section:
     """Mixin for a section dataclass: validation on construction, iteration over fields."""
 
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # made by @dataclass
     name: str = ""
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             object.__setattr__(self, f.name, _check(self.name, f, getattr(self, f.name)))
 
 
@@ -275,7 +282,7 @@ class PreviewParams(Section):
     max_kbps: float = param(0.0, "bytes-per-second budget for the preview; 0 = none",
                             0.0, 100000.0, 50.0, "KB/s")
     color: str = param("auto", "colour mode of the preview",
-                       choices=("auto", "truecolor", "256", "16", "gray", "ascii"))
+                       choices=("auto", *COLOR_MODES))
     quantize_bits: int = param(8, "bits kept per colour channel (8 = all); fewer = fewer "
                                "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
     hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "
@@ -352,7 +359,7 @@ def field_of(key: str) -> dataclasses.Field:
 def parse_text(key: str, text: str) -> Any:
     """Parse a command-line value for `key` into the field's type (validation comes later)."""
     f = field_of(key)
-    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    kind = kind_of(f)
     text = text.strip()
     try:
         if kind is bool:

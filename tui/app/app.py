@@ -1,14 +1,16 @@
 """The flowtop Textual app: preview, speeds and parameter panels, status bar, keys.
 
-The capture + LK loop runs in a thread worker and publishes only its newest result into a
-`Latest` slot; the app reads that slot on its own timers (preview rate, panel rate), so
-tracking never waits for drawing and drawing never queues stale frames.
+Data flows one way. The capture + LK loop runs in a thread worker and publishes each
+`Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback,
+which keeps only the newest in a `Latest` slot and posts a `Published` message (a newer one
+replaces one still queued). The app hands the state to the preview, which paces its own
+drawing (`preview.fps`, the bandwidth budget), and the figures to the panels, which redraw at
+PANEL_HZ. Tracking never waits for drawing; drawing never queues stale frames. Keys reach the
+loop through its thread-safe control methods; a pause is published at once.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
 from textual import events, work
@@ -17,7 +19,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -27,12 +28,12 @@ from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
 from flowtop.tracker.errors import ParamError
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
-from flowtop.tui.app.export import TrackHistory, start_export
+from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
 from flowtop.tui.preview.widget import Preview
-from flowtop.tui.widgets.health import HealthMonitor, HealthPanel
+from flowtop.tui.widgets.health import HealthPanel
 from flowtop.tui.widgets.objects import ObjectsPanel
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
@@ -59,11 +60,9 @@ class FlowtopApp(App[int]):
         Binding("k", "calibrate", "calibrate"),
         Binding("e", "export", "export"),
         Binding("h", "toggle_health", "health"),
-        # calibration mode's keys while the preview (not the panel) has the focus
-        Binding("ctrl+s", "calibration('save')", "save calibration", show=False),
-        Binding("ctrl+z", "calibration('undo')", "undo point", show=False),
-        Binding("ctrl+t", "calibration('mode')", "calibration mode", show=False),
-        Binding("escape", "calibration('close')", "leave calibration", show=False),
+        # calibration mode's own keys, also while the preview (not the panel) has the focus
+        *(Binding(b.key, f"calibration('{b.action}')", b.description, show=False)
+          for b in CalibrationPanel.key_bindings()),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
     ]
@@ -74,15 +73,12 @@ class FlowtopApp(App[int]):
         self.source = source
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
-        self.latest: Latest[Snapshot] = Latest()
-        self.loop = TrackingLoop(source, self.params, self.latest)
-        self.loop.on_state_change = lambda _status: self.post_message(self.RunStateChanged())
+        self._latest: Latest[Snapshot] = Latest()
+        self.loop = TrackingLoop(source, self.params, self._on_publish)
         self.loop.set_paused(start_paused)
-        # every tracked frame, in the loop's thread: counters for the Health view, rows for `e`
-        self.health, self.history = HealthMonitor(), TrackHistory()
-        self.loop.on_publish = self._tap_frame
-        self.snapshot = Snapshot(None, LoopStatus(source=source.name, size=source.size))
-        self._preview_timer: Timer | None = None
+        self.snapshot = Snapshot(None, LoopStatus(
+            state=RunState.PAUSED if start_paused else RunState.LIVE, source=source.name,
+            size=source.size))
         self._paused_before_calibration = False
 
     def compose(self) -> ComposeResult:
@@ -106,12 +102,11 @@ class FlowtopApp(App[int]):
         preview.border_title = self.source.name
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
+        preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
         self.query_one(ParamsPanel).focus()
-        self._restart_preview_timer()
         self.set_interval(1 / PANEL_HZ, self.refresh_panels)
-        choice = getattr(self.source, "auto_choice", None)
-        if choice:
-            self.notify(f"source: {choice}", timeout=6)
+        if self.source.auto_choice:
+            self.notify(f"source: {self.source.auto_choice}", timeout=6)
         self.run_loop()
 
     # -- worker ----------------------------------------------------------------------------
@@ -125,57 +120,35 @@ class FlowtopApp(App[int]):
         if event.state == WorkerState.ERROR and event.worker.group == "tracking":
             self.notify(f"tracking stopped: {event.worker.error}", severity="error")
 
-    # -- drawing, on timers ----------------------------------------------------------------
+    # -- what the loop publishes ----------------------------------------------------------
 
-    class RunStateChanged(Message):
-        """The loop's run state changed (posted from its thread): show it now."""
+    class Published(Message):
+        """The loop published a snapshot (posted from its thread); a newer one replaces it."""
 
-    def on_flowtop_app_run_state_changed(self, _event: RunStateChanged) -> None:
-        self._draw_preview()
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, FlowtopApp.Published)
 
-    def _restart_preview_timer(self) -> None:
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        self._preview_timer = self.set_interval(1 / self.params.preview.fps, self._draw_preview)
+    def _on_publish(self, snapshot: Snapshot) -> None:
+        """In the publishing thread: keep the newest snapshot, wake the app."""
+        self._latest.put(snapshot)
+        self.post_message(self.Published())
+
+    def on_flowtop_app_published(self, _event: Published) -> None:
+        snap = self._latest.take()
+        if snap is None:
+            return
+        state_changed = snap.status.state != self.snapshot.status.state
+        self.snapshot = snap
+        try:
+            self.query_one(Preview).show(snap.state)
+        except NoMatches:  # the app is closing: its widgets go before its messages
+            return
+        if state_changed:
+            self.refresh_panels()
 
     def on_resize(self, event: events.Resize) -> None:
         """On a narrow terminal the preview keeps the screen; the side panels step aside."""
         self.screen.set_class(event.size.width < NARROW_COLS, "narrow")
-
-    def shown_status(self, status: LoopStatus) -> LoopStatus:
-        """`status` with LIVE/PAUSED as commanded: a frame that was in flight when the user
-        paused still arrives marked LIVE, and the key must show at once, not a frame later."""
-        if status.state in (RunState.LIVE, RunState.PAUSED):
-            want = RunState.PAUSED if self.loop.paused else RunState.LIVE
-            if status.state != want:
-                return replace(status, state=want)
-        return status
-
-    def _draw_preview(self) -> None:
-        try:
-            preview = self.query_one(Preview)
-        except NoMatches:  # the app is closing: its widgets go before its timers
-            return
-        if self.screen is not preview.screen:
-            # a dialog (help, command palette) is over the preview: a frame drawn under it is
-            # a full-screen repaint, ~10x the bytes. The newest frame waits in `latest`.
-            return
-        snap = self.latest.take()
-        if snap is None:
-            return
-        snap = replace(snap, status=self.shown_status(snap.status))
-        state_changed = snap.status.state != self.snapshot.status.state
-        self.snapshot = snap
-        before, started = preview.last_refresh, time.perf_counter()
-        preview.show(snap.state)
-        if preview.last_refresh is not before:  # it drew now (a paced draw may come later)
-            self.health.add_timing("render", time.perf_counter() - started)
-        if state_changed:
-            self.refresh_panels()
-
-    def preview_figures(self) -> PreviewFigures:
-        stats = self.query_one(Preview).stats
-        return PreviewFigures(stats.fps, stats.kbps, stats.budget_kbps)
 
     def refresh_panels(self) -> None:
         snap = self.snapshot
@@ -184,17 +157,13 @@ class FlowtopApp(App[int]):
             status_bar = self.query_one(StatusBar)
         except NoMatches:  # the app is closing: its widgets go before its timers
             return
-        status_bar.show(snap.status, live, self.preview_figures())
+        stats = self.query_one(Preview).stats
+        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
+                                                          stats.budget_kbps))
         self.query_one(SpeedsPanel).show(snap.state)
         self.query_one(ObjectsPanel).show(snap.state)
-        self.query_one(HealthPanel).show(snap.state, self.health,
+        self.query_one(HealthPanel).show(snap.state, snap.health,
                                          self.params.tracking.fb_threshold)
-
-    def _tap_frame(self) -> None:
-        """The loop published (in its thread): count the frame and keep its rows."""
-        state = self.loop.last_state
-        self.health.add(state)
-        self.history.add(state)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -209,7 +178,7 @@ class FlowtopApp(App[int]):
         parameter panel shows the old set.
         """
         try:
-            check_params(params, self.query_one(Preview).image_size)
+            check_params(params, self.frame_size)
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             self.query_one(ParamsPanel).set_params(self.params)
@@ -220,8 +189,6 @@ class FlowtopApp(App[int]):
             self.query_one(Preview).set_overlay(trap_overlay(params.trap))
         if params.preview != old.preview:
             self.query_one(Preview).set_params(params.preview)
-            if params.preview.fps != old.preview.fps:
-                self._restart_preview_timer()
 
     def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
         calibration = self.query_one(CalibrationPanel)
@@ -250,8 +217,6 @@ class FlowtopApp(App[int]):
 
     def action_toggle_pause(self) -> None:
         self.loop.set_paused(not self.loop.paused)
-        self.snapshot = replace(self.snapshot, status=self.shown_status(self.snapshot.status))
-        self.refresh_panels()
 
     def action_step(self) -> None:
         if self.loop.paused:
@@ -296,7 +261,7 @@ class FlowtopApp(App[int]):
             return
         self._paused_before_calibration = self.loop.paused
         self.loop.set_paused(True)
-        panel.open(self.query_one(Preview).image_size)
+        panel.open(self.frame_size)
 
     def action_calibration(self, name: str) -> None:
         panel = self.query_one(CalibrationPanel)
@@ -306,7 +271,7 @@ class FlowtopApp(App[int]):
     def action_export(self) -> None:
         """The shown frame as an annotated PNG and the recent tracks as CSV, written into
         the working directory; a notification says where."""
-        start_export(self, self.snapshot.state, self.history)
+        start_export(self, self.snapshot.state, self.snapshot.history)
 
     def action_toggle_health(self) -> None:
         """Show the Health view in place of the speeds and objects panels, or go back."""
@@ -317,8 +282,14 @@ class FlowtopApp(App[int]):
         self.refresh_panels()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(list(self.BINDINGS)))
+        self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
 
     @property
     def run_state(self) -> RunState:
         return self.snapshot.status.state
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the source's frames, once known."""
+        w, h = self.snapshot.status.size
+        return (w, h) if w > 0 and h > 0 else None

@@ -30,9 +30,14 @@ class CalibrationPanel(Vertical):
     BINDINGS = [
         Binding("ctrl+s", "save", "save calibration"),
         Binding("ctrl+z", "undo", "undo point"),
-        Binding("ctrl+t", "mode", "mode"),
-        Binding("escape", "close", "leave"),
+        Binding("ctrl+t", "mode", "calibration mode"),
+        Binding("escape", "close", "leave calibration"),
     ]
+
+    @classmethod
+    def key_bindings(cls) -> list[Binding]:
+        """The panel's keys (its host binds them too, for when the preview has the focus)."""
+        return [b for b in cls.BINDINGS if isinstance(b, Binding)]
 
     DEFAULT_CSS = """
     CalibrationPanel { height: auto; max-height: 100%; border: round $accent; padding: 0 1; }

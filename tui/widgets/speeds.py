@@ -45,7 +45,7 @@ class Aggregates:
 
 
 def aggregates(state: TrackState) -> Aggregates:
-    moving = state.speed[(state.speed >= MOVING_PX_S) & (state.age > 0)]
+    moving = state.speed[state.moving]
     if not len(moving):
         return Aggregates(0, 0.0, 0.0)
     return Aggregates(len(moving), float(np.median(moving)), float(moving.max()))
