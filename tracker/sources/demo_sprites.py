@@ -8,7 +8,8 @@ texture so the tracker finds corners on the panels as well as on windows and whe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -40,7 +41,8 @@ class _Canvas:
         return round(x * self.w * SUPERSAMPLE), round(y * self.h * SUPERSAMPLE)
 
 
-    def _fill(self, draw, colour: Colour) -> None:  # type: ignore[no-untyped-def]
+    def _fill(self, draw: Callable[[F32, Any], object], colour: Colour) -> None:
+        """Run `draw(image, value)` on the colour layer and, with 1, on the alpha layer."""
         draw(self.colour, tuple(float(c) for c in colour))
         draw(self.alpha, 1.0)
 
