@@ -30,6 +30,7 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceError
+from flowtop.tracker.redact import redact
 from flowtop.tracker.render.cells import render_cells
 from flowtop.tracker.render.palette import MODES, Stabilizer, style_cells
 from flowtop.tracker.runtime.baseline import bare_loop
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     params = params_from(args)
     cols, rows = args.size or terminal_preview_size()
     spec = args.source
-    result: dict = {"source_spec": spec}
+    result: dict = {"source_spec": redact(spec)}
     with video_file(spec, args.frames, result) as path:
         fps = result["source_fps"] or 30.0
         keep_every = max(1, round(fps / params.preview.fps))

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError, SourceError
-from flowtop.tui.cli.options import at_least, parse_pattern, positive_float
+from flowtop.tracker.redact import redact
+from flowtop.tui.cli.options import at_least, parse_pattern, positive_float, source_from
 
 if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
     from rich.console import Console
@@ -32,7 +33,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                        description="Find a chessboard in a video, image glob or camera, fit "
                                    "the camera matrix and lens distortion, and write them for "
                                    "speed.intrinsics.")
-    p.add_argument("source", help="video file, image glob ('shots/*.png') or camera")
+    p.add_argument("source", nargs="?", default=None,
+                   help="video file, image glob ('shots/*.png') or camera (default: "
+                        "$FLOWTOP_SOURCE, else the config's [source] url)")
     p.add_argument("--chessboard", required=True, type=pattern_arg, metavar="COLSxROWS",
                    help="inner corners per row and per column, e.g. 9x6")
     p.add_argument("--square", required=True, type=positive_float, metavar="METRES",
@@ -91,6 +94,7 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.cli.runloop import frame_progress, frame_total
 
+    args.source = source_from(args)
     source = open_source(args.source, paced=False)
     finder = BoardFinder(args.chessboard)
     total = frame_total(source, args.frames)
@@ -108,7 +112,7 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
                     try:
                         finder.add(frame.index, frame.image)
                     except ValueError as exc:
-                        raise SourceError(f"{args.source}: {exc}") from None
+                        raise SourceError(f"{redact(args.source)}: {exc}") from None
                 progress.update(task, completed=read, views=len(finder.views))
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: calibrating from the views found so far")
@@ -128,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         fit = fit_camera(finder, args.square, args.max_views)
     except ValueError as exc:
-        raise SourceError(f"{args.source}: {exc}") from None
+        raise SourceError(f"{redact(args.source)}: {exc}") from None
     write_atomically(args.out, fit, args.square, args.chessboard)
     report(fit, finder, args)
     return 0

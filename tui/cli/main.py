@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from flowtop.tracker.errors import ConfigError, OutputError, ParamError, SourceError
-from flowtop.tui.cli.options import common_options, params_from, positive_float
+from flowtop.tui.cli.options import common_options, params_from, positive_float, source_from
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -41,9 +41,10 @@ def build_parser() -> Parser:
     common = common_options(top=False)
     parser = Parser(prog="flowtop", parents=[common_options(top=True)],
                     description="Live optical-flow point tracker in the terminal.")
-    parser.add_argument("--source", default="auto",
+    parser.add_argument("--source", default=None,
                         help="demo, a camera index or /dev/videoN, a file, a URL, a glob, "
-                             "or auto (camera 0, else demo)")
+                             "or auto (camera 0, else demo); default: $FLOWTOP_SOURCE, else "
+                             "the config's [source] url, else auto")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
     parser.add_argument("--fps", type=positive_float, default=None,
                         help="rate of the demo and of image sequences; requested camera rate")
@@ -58,7 +59,8 @@ def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tracker.sources.open import open_source
 
     params = params_from(args)
-    source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
+    spec = source_from(args, default="auto")
+    source = open_source(spec, paced=True, loop=args.loop, fps=args.fps)
     from flowtop.tui.app.app import FlowtopApp
     from flowtop.tui.preview.internals import hangup_safe_terminal
 
@@ -88,7 +90,9 @@ def exit_app_on_signals(app: App) -> None:
 
 
 def fail(message: str) -> int:
-    print(f"flowtop: {message}", file=sys.stderr)
+    from flowtop.tracker.redact import redact
+
+    print(f"flowtop: {redact(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from flowtop.tui.cli.options import at_least, positive_float
+from flowtop.tui.cli.options import SOURCE_HELP, at_least, positive_float, source_from
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                    ".avi: MJPG) at the source's frame rate. Files run as fast "
                                    "as possible with a progress bar; cameras and streams run "
                                    "until --frames or Ctrl-C, which finishes the file.")
-    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="the video to write (.mp4, .m4v, .mov, .mkv: mp4v; .avi: MJPG)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.core.engine import Tracker
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.output.video import VideoRecorder, check_video_path
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.render.annotate import annotate
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.cli.options import params_from
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     params = params_from(args)
     check_video_path(args.out, args.force)  # before opening a camera, not after
     err = Console(stderr=True)
-    source = open_source(args.source, paced=False, fps=args.fps)
+    spec = source_from(args)
+    source = open_source(spec, paced=False, fps=args.fps)
     log_source_events(source, err)
     tracker = Tracker(params)
     recorder = VideoRecorder(args.out, source.nominal_fps, args.force)
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     path = recorder.close()
     seconds = time.perf_counter() - started
     if path is None:
-        raise SourceError(f"{args.source} gave no frame; {args.out} was not written")
+        raise SourceError(f"{redact(spec)} gave no frame; {args.out} was not written")
     w, h = recorder.size or (0, 0)
     summary = {"out": str(path), "frames": recorder.frames, "width": w, "height": h,
                "fps": round(recorder.fps, 3), "seconds": round(seconds, 2),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowtop.tracker.config.modes import COLOR_MODES
-from flowtop.tui.cli.options import at_least, parse_size, positive_float
+from flowtop.tui.cli.options import SOURCE_HELP, at_least, parse_size, positive_float
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                    "possible), then print that frame with its tracks on stdout "
                                    "(half blocks; works in a pipe or a log) and/or write an "
                                    "annotated PNG.")
-    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--frame", type=at_least(0), default=DEFAULT_FRAME, metavar="N",
                    help=f"show frame N, counted from 0 (default {DEFAULT_FRAME})")
     p.add_argument("--size", type=parse_size, default=None, metavar="COLSxROWS",
@@ -55,16 +55,18 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.core.engine import Tracker
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.output.rows import check_output
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.render.palette import resolve_mode
     from flowtop.tracker.sources.open import open_source
-    from flowtop.tui.cli.options import params_from
+    from flowtop.tui.cli.options import params_from, source_from
 
     params = params_from(args)
     mode = resolve_mode(args.color or params.preview.color)
     if args.png:
         check_output(args.png, args.force, "--png")  # before the work, not after it
     cols, rows = picture_size(args.size, sys.stdout.isatty())
-    source = open_source(args.source, paced=False, fps=args.fps)
+    spec = source_from(args)
+    source = open_source(spec, paced=False, fps=args.fps)
     try:
         tracker = Tracker(params)
         state, frames = None, 0
@@ -76,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         source.close()
     if state is None:
-        raise SourceError(f"{args.source} gave no frame")
+        raise SourceError(f"{redact(spec)} gave no frame")
     if frames <= args.frame:
-        print(f"flowtop: {args.source} ended before frame {args.frame}; showing frame "
+        print(f"flowtop: {redact(spec)} ended before frame {args.frame}; showing frame "
               f"{state.index}", file=sys.stderr)
     if not args.quiet:
         from flowtop.tracker.render.ansi import cells_to_ansi

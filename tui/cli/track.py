@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError
-from flowtop.tui.cli.options import at_least, params_from, positive_float
+from flowtop.tui.cli.options import (
+    SOURCE_HELP,
+    at_least,
+    params_from,
+    positive_float,
+    source_from,
+)
 
 if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it runs
     from rich.console import Console
@@ -25,7 +31,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("track", parents=[common], help="track headless, write tracks to a file",
                        description="Track a source without a UI. Files run as fast as "
                                    "possible; cameras and streams run until Ctrl-C.")
-    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write one row per live track per frame (.csv or .jsonl)")
     p.add_argument("--objects-out", type=Path, metavar="FILE",
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if path:
             check_output(path, args.force, flag)
     err = Console(stderr=True)
-    source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
+    source = open_source(source_from(args), paced=False, loop=args.loop, fps=args.fps)
     if source.auto_choice:
         err.print(f"source: {source.auto_choice}")
     # objects cost a quarter of the tracking time: group them only when they are reported

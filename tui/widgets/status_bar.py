@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from flowtop.tracker.contracts import LoopStatus, RunState
+from flowtop.tracker.redact import redact
 from flowtop.tui.widgets.panel import LivePanel
 
 STATE_STYLES = {
@@ -28,7 +29,8 @@ class PreviewFigures:
 
 
 def status_text(status: LoopStatus, live_points: int, preview: PreviewFigures) -> Text:
-    """The status line. Rates show only while LIVE: a paused or ended run has none."""
+    """The status line. Rates show only while LIVE: a paused or ended run has none. The
+    source and the message never show credentials."""
     running = status.state == RunState.LIVE
     w, h = status.size
 
@@ -37,7 +39,7 @@ def status_text(status: LoopStatus, live_points: int, preview: PreviewFigures) -
 
     budget = f"/{preview.budget_kbps:.0f}" if preview.budget_kbps else ""
     parts = [
-        f"{status.source} {w}x{h}",
+        f"{redact(status.source)} {w}x{h}",
         f"src {rate(status.source_fps)} fps",
         f"trk {rate(status.track_fps)} fps",
         f"prev {rate(preview.fps)} fps",
@@ -48,7 +50,8 @@ def status_text(status: LoopStatus, live_points: int, preview: PreviewFigures) -
     text = Text(" │ ".join(parts) + " ", no_wrap=True, overflow="ellipsis")
     text.append(f" {status.state.value} ", style=STATE_STYLES[status.state])
     if status.message:
-        text.append(f" {status.message}", style="red" if status.state != RunState.LIVE else "")
+        style = "red" if status.state != RunState.LIVE else ""
+        text.append(f" {redact(status.message)}", style=style)
     return text
 
 
