@@ -35,8 +35,9 @@ def camera() -> Iterator[MjpegServer]:
 
 
 def flowtop(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "XDG_CONFIG_HOME": str(cwd / "no-config"), **env}
-    full_env.pop("FLOWTOP_SOURCE", None) if "FLOWTOP_SOURCE" not in env else None
+    """`flowtop ARGS` in `cwd`, with no config and no $FLOWTOP_SOURCE but those in `env`."""
+    full_env = {k: v for k, v in os.environ.items() if k != "FLOWTOP_SOURCE"}
+    full_env.update(XDG_CONFIG_HOME=str(cwd / "no-config"), **env)
     return subprocess.run([*FLOWTOP, *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL, check=False)
 
