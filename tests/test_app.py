@@ -180,9 +180,9 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
 
 
 async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path, frames=40)  # every frame tracked: speeds as settled as they get
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: index_of(app) > 20)
+        await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await pilot.pause(0.3)
         panel = app.query_one(SpeedsPanel)
         console = Console(width=panel.size.width, file=io.StringIO())

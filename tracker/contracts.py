@@ -65,6 +65,7 @@ class Source(Protocol):
 
     name: str
     live: bool
+    paced: bool  # played in real time (cameras, the live demo, files in the UI)
     nominal_fps: float
     size: tuple[int, int]
 
@@ -84,11 +85,20 @@ class Source(Protocol):
         ...
 
     @property
+    def duration_s(self) -> float:
+        """Seconds of media in a finite source (a file); 0 when unknown or endless."""
+        ...
+
+    @property
     def auto_choice(self) -> str:
         """Why `auto` chose this source ('' when it was named)."""
         ...
 
     def read(self) -> Frame | None: ...
+
+    def rewind(self) -> bool:
+        """Play a finite source again from its start, time going on; False if it cannot."""
+        ...
 
     def close(self) -> None: ...
 
@@ -246,6 +256,9 @@ class LoopStatus:
     dropped: int = 0
     skipped: int = 0  # empty or corrupt frames a live source dropped
     message: str = ""
+    position_s: float = 0.0  # media time since the source (re)started
+    duration_s: float = 0.0  # media length of a finite source; 0 = unknown or endless
+    pace: float = 1.0  # media seconds per wall-clock second of a paced file (1 = real time)
 
 
 @dataclass(frozen=True)

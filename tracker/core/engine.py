@@ -102,6 +102,7 @@ class Tracker:
         self._frames_since_seed = 0
         self._pending: list[tuple[float, float]] = []
         self._reseed = False
+        self._seeded_between = 0  # seeded by a command since the last frame
         self._head = 0
         self._last_frame: Frame | None = None
         self._notice, self._notice_until = "", -np.inf
@@ -143,7 +144,7 @@ class Tracker:
         """The state after the last frame, reflecting commands given since (clear, add)."""
         if self._last_frame is None:
             return None
-        return self._state(self._last_frame, 0, 0, {}, self._speeds())
+        return self._state(self._last_frame, 0, self._seeded_between, {}, self._speeds())
 
     def clear(self) -> None:
         """Drop every track now; automatic seeding goes on by its rules."""
@@ -153,9 +154,12 @@ class Tracker:
         self._objects = ()
 
     def reseed(self) -> None:
-        """Drop every track and seed fresh corners at the next update."""
+        """Drop every track and seed fresh corners at once, on the last frame (before the
+        first frame: on the first)."""
         self.clear()
         self._reseed = True
+        if self._prev_gray is not None:
+            self._seeded_between += self._maybe_seed(self._prev_gray)
 
     def reset(self) -> None:
         """Forget the previous frame (after a discontinuity): tracks restart from the next one,
@@ -190,7 +194,8 @@ class Tracker:
             lost = self._step(prev, gray, frame.t, timed)
         self._insert_pending(gray)
         t1 = time.perf_counter()
-        seeded = self._maybe_seed(gray)
+        seeded = self._maybe_seed(gray) + self._seeded_between
+        self._seeded_between = 0
         self._update_notice(gray, frame.t, lost, seeded)
         timed["seed"] = time.perf_counter() - t1
         speeds = self._speeds()

@@ -27,6 +27,7 @@ TRAIL_MAX_STEPS = 32  # samples per trail segment at most (segments are a few pi
 OVERLAY_BGR = (0, 255, 255)
 CURSOR_BGR = (255, 0, 255)
 CURSOR_ARM = 2  # canvas pixels each side of the cursor's centre
+RING_RADIUS = 3  # canvas pixels from a ring's centre to its square
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Overlay:
     lines: tuple[tuple[float, float, float, float], ...] = ()
     labels: tuple[tuple[float, float, str], ...] = ()
     cursor: tuple[float, float] | None = None
+    rings: tuple[tuple[float, float], ...] = ()  # a square around each (a selected track)
     color: tuple[int, int, int] = OVERLAY_BGR
 
 
@@ -310,6 +312,11 @@ def draw_overlay(canvas: _Canvas, overlay: Overlay) -> None:
         cv2.line(canvas.marks, p1, p2, MARK_OVERLAY, 1)
     if overlay.points:
         canvas.fill_cells(np.asarray(overlay.points, np.float32), color, MARK_OVERLAY)
+    for ring in overlay.rings:
+        u, v = np.floor(layout.to_canvas([ring])[0]).astype(int)
+        r = RING_RADIUS
+        cv2.rectangle(canvas.bgr, (u - r, v - r), (u + r, v + r), CURSOR_BGR, 1)
+        cv2.rectangle(canvas.marks, (u - r, v - r), (u + r, v + r), MARK_OVERLAY, 1)
     if overlay.cursor is not None:
         u, v = np.floor(layout.to_canvas([overlay.cursor])[0]).astype(int)
         arm = CURSOR_ARM

@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Generic, TypeVar
@@ -27,6 +28,7 @@ from flowtop.tracker.runtime.rates import RateWindow
 T = TypeVar("T")
 RATE_WINDOW_S = 1.0
 PAUSE_POLL_S = 0.05
+PACE_WINDOW_S = 2.0
 
 
 class Latest(Generic[T]):
@@ -71,8 +73,11 @@ class TrackingLoop:
         self._paused = False
         self._resumed = False
         self._steps = 0
+        self._rewind = False
         self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
+        self._pass_start: float | None = None  # media time of the first frame of this pass
+        self._pace: deque[tuple[float, float]] = deque()  # (wall, media) of recent frames
         self._status = LoopStatus(source=source.name, size=source.size)
         self._state: TrackState | None = None
         self._health = HealthMonitor()
@@ -114,6 +119,12 @@ class TrackingLoop:
             if self._status.state in (RunState.LIVE, RunState.PAUSED):
                 self._set_state(RunState.PAUSED if paused else RunState.LIVE,
                                 self._status.message)
+        self._wake.set()
+
+    def rewind(self) -> None:
+        """After the source ended: play it again from its start, if it can."""
+        with self._lock:
+            self._rewind = True
         self._wake.set()
 
     def step(self) -> None:
@@ -172,14 +183,28 @@ class TrackingLoop:
                 self._set_state(RunState.PAUSED)
                 self._idle()
                 continue
-            if resync:
+            if resync:  # a pause is no lag: pacing and its measure start again
                 self.source.resync()
+                self._pace.clear()
             if not self._advance():
                 self._set_state(RunState.ENDED)
-                while not cancelled():  # keep serving commands on the last frame
-                    self._idle()
-                    self._drain(holding=True)
-                return
+                if not self._hold_end(cancelled):
+                    return
+
+    def _hold_end(self, cancelled: Callable[[], bool]) -> bool:
+        """Keep serving commands on the last frame until cancelled (False) or asked to play
+        the source again (True, once it has rewound)."""
+        while not cancelled():
+            self._idle()
+            self._drain(holding=True)
+            with self._lock:
+                again, self._rewind = self._rewind, False
+            if again:
+                if self.source.rewind():
+                    self._set_state(RunState.LIVE)
+                    return True
+                self._set_state(RunState.ENDED, "this source cannot play again")
+        return False
 
     def _idle(self) -> None:
         """Wait a little, or until a command or control call arrives."""
@@ -199,10 +224,14 @@ class TrackingLoop:
             return False
         read_s = time.perf_counter() - t0
         state = self._tracker.update(frame, {"read": read_s})
-        if frame.restart:  # a loop wrap or a reconnect: rates start again
-            self._src_rate.reset()
+        now = time.monotonic()
+        if frame.restart or self._pass_start is None:  # a loop wrap or a reconnect: rates
+            self._src_rate.reset()  # start again
+            self._pace.clear()
+            self._pass_start = frame.t
         self._src_rate.add(frame.t)
-        self._trk_rate.add(time.monotonic())
+        self._trk_rate.add(now)
+        pace = self._pace_of(now, frame.t)
         with self._lock:
             self._state = state
             self._health.add(state)
@@ -211,9 +240,23 @@ class TrackingLoop:
                 self._status, state=RunState.PAUSED if self._paused else RunState.LIVE,
                 size=(frame.image.shape[1], frame.image.shape[0]),
                 source_fps=self._src_rate.per_second(), track_fps=self._trk_rate.per_second(),
-                dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice)
+                dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice,
+                position_s=frame.t - self._pass_start, duration_s=self.source.duration_s,
+                pace=pace)
             self._publish()
         return True
+
+    def _pace_of(self, now: float, t: float) -> float:
+        """Media seconds per wall second over the last PACE_WINDOW_S, for a paced file (1.0
+        otherwise, and while the window fills): below 1, tracking cannot keep up."""
+        if self.source.live or not self.source.paced:
+            return 1.0
+        window = self._pace
+        window.append((now, t))
+        while len(window) > 2 and now - window[0][0] > PACE_WINDOW_S:
+            window.popleft()
+        wall, media = now - window[0][0], t - window[0][1]
+        return media / wall if wall >= PACE_WINDOW_S / 2 and media > 0 else 1.0
 
     def _drain(self, holding: bool = False) -> None:
         """Run the queued commands; while the loop holds a frame (paused, ended) publish

@@ -249,6 +249,13 @@ class DemoSource(SourceBase):
         super().resync()
         self._start = None
 
+    def rewind(self) -> bool:
+        """A finite demo plays as many frames again (the scene goes on in time)."""
+        if not self.frame_count:
+            return False
+        self.frames = self._index + self.frame_count
+        return True
+
     def read(self) -> Frame | None:
         if self.paced:  # like a camera: a reader more than its queue behind loses frames
             now = time.monotonic()

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
@@ -148,6 +149,7 @@ class Preview(Widget, can_focus=True):
         self._timer: Timer | None = None
         self._image_size: tuple[int, int] | None = None
         self.on_drawn: Callable[[float], None] | None = None  # seconds each drawn frame took
+        self.highlight: int | None = None  # a track id marked on the picture
         self.set_params(params or PreviewParams())
 
     # -- public API ------------------------------------------------------------------------
@@ -171,6 +173,11 @@ class Preview(Widget, can_focus=True):
         self._next_draw = 0.0
         if self.is_mounted:
             self._draw()
+
+    def mark_track(self, track_id: int | None) -> None:
+        """Mark track `track_id` on the picture (None: no mark)."""
+        self.highlight = track_id
+        self._redraw_now()
 
     def set_overlay(self, overlay: Overlay | None) -> None:
         """Extra marks in image pixels (calibration points, lines, labels), or None."""
@@ -337,6 +344,11 @@ class Preview(Widget, can_focus=True):
         overlay = self._overlay
         if self.has_focus:
             overlay = replace(overlay or Overlay(), cursor=self._cursor)
+        if self.highlight is not None:
+            where = np.flatnonzero(state.ids == self.highlight)
+            if len(where):
+                x, y = state.pts[where[0]]
+                overlay = replace(overlay or Overlay(), rings=((float(x), float(y)),))
         if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
         cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
