@@ -172,7 +172,7 @@ async def test_same_state_object_is_free_and_trails_toggle_redraws():
         preview.show(state)
         await pilot.pause()
         assert preview.frames_drawn == frames
-        preview.gray = True
+        preview.trails = False
         await pilot.pause()
         assert preview.frames_drawn == frames + 1
         assert preview.stats.mode == "truecolor"

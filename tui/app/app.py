@@ -35,6 +35,7 @@ from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
 from flowtop.tracker.errors import ParamError
 from flowtop.tracker.redact import redact
+from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tui.app import views
 from flowtop.tui.app.export import start_export
@@ -66,7 +67,7 @@ class FlowtopApp(App[int]):
         Binding("r", "reseed", "reseed now (at the end of a file: play it again)"),
         Binding("c", "clear", "clear all tracks"),
         Binding("t", "toggle_trails", "trails on / off"),
-        Binding("m", "toggle_gray", "colour / gray"),
+        Binding("m", "cycle_colour", "next colour mode (auto, truecolor, 256, 16, gray, ascii)"),
         Binding("o", "cycle_sort", "sort the speeds table (speed, id, age)"),
         Binding("s", "save", "save the parameters to the config file"),
         Binding("u", "undo", "undo the last parameter change"),
@@ -339,9 +340,15 @@ class FlowtopApp(App[int]):
         preview = self.query_one(Preview)
         preview.trails = not preview.trails
 
-    def action_toggle_gray(self) -> None:
-        preview = self.query_one(Preview)
-        preview.gray = not preview.gray
+    def action_cycle_colour(self) -> None:
+        """The preview's next colour mode (auto, truecolor, 256, 16, gray, ascii); `s` saves
+        it as preview.color."""
+        self.apply_params(self.params.with_value("preview.color",
+                                                 next_mode(self.params.preview.color)))
+        self.query_one(ParamsPanel).set_params(self.params)
+        color = self.params.preview.color
+        shown = resolve_mode(color)
+        self.notify(f"colour: {shown}" + (" (auto)" if color == "auto" else ""), timeout=3)
 
     def action_cycle_sort(self) -> None:
         self.show_panel("speeds")

@@ -57,9 +57,16 @@ def build_parser() -> Parser:
 
 def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.app.colour_probe import (
+        colour_environment,
+        drop_late_answers,
+        terminal_truecolor,
+    )
 
     params = params_from(args)
     spec = source_from(args, default="auto")
+    color = params.preview.color
+    colour_environment(os.environ, terminal_truecolor() if color == "auto" else None, color)
     source = open_source(spec, paced=True, loop=args.loop, fps=args.fps)
     if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
         source.close()
@@ -72,6 +79,7 @@ def run_ui(args: argparse.Namespace) -> int:
     app = FlowtopApp(source=source, params=params, config_path=args.config)
     exit_app_on_signals(app)
     with hangup_safe_terminal():
+        drop_late_answers()
         app.run()
     return app.return_code or 0
 

@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--force", action="store_true", help="overwrite an existing --png")
     p.add_argument("--color", choices=("auto", *COLOR_MODES), default=None,
                    help="colour mode of the ANSI picture (default: preview.color; auto "
-                        "follows TERM, COLORTERM and NO_COLOR)")
+                        "follows NO_COLOR, TERM and COLORTERM, and asks the terminal "
+                        "when COLORTERM is absent)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print no ANSI picture (with --png)")
     p.add_argument("--fps", type=positive_float, default=None,
@@ -58,10 +59,12 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.redact import redact
     from flowtop.tracker.render.palette import resolve_mode
     from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.app.colour_probe import drop_late_answers, terminal_truecolor
     from flowtop.tui.cli.options import params_from, source_from
 
     params = params_from(args)
-    mode = resolve_mode(args.color or params.preview.color)
+    color = args.color or params.preview.color
+    mode = resolve_mode(color, truecolor=terminal_truecolor() if color == "auto" else None)
     if args.png:
         check_output(args.png, args.force, "--png")  # before the work, not after it
     cols, rows = picture_size(args.size, sys.stdout.isatty())
@@ -89,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         cells = render_cells(state.image, state, cols, rows)
         sys.stdout.write(cells_to_ansi(cells, mode))
         sys.stdout.flush()
+    if color == "auto":
+        drop_late_answers()  # a terminal answer after the timeout is not for the shell
     if args.png:
         from flowtop.tracker.output.video import write_png
         from flowtop.tracker.render.annotate import annotate

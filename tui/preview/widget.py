@@ -31,6 +31,7 @@ from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.budget import BudgetController
 from flowtop.tracker.render.cells import Layout, Overlay, render_cells
+from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
 from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
@@ -124,7 +125,6 @@ class Preview(Widget, can_focus=True):
             self.x, self.y = x, y
 
     trails: reactive[bool] = reactive(True, layout=False, repaint=False)
-    gray: reactive[bool] = reactive(False, layout=False, repaint=False)
 
     def __init__(self, params: PreviewParams | None = None, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
@@ -168,6 +168,7 @@ class Preview(Widget, can_focus=True):
         self._params = preview
         self._mode = resolve_mode(preview.color)
         self._stabilizer = Stabilizer(preview.quantize_bits, preview.hysteresis)
+        self._diffuser = BlockDiffuser()
         self._budget.configure(preview.max_kbps, preview.fps, self._mode)
         self._styled = None
         self._next_draw = 0.0
@@ -234,9 +235,6 @@ class Preview(Widget, can_focus=True):
         self._redraw_now()
 
     def watch_trails(self) -> None:
-        self._redraw_now()
-
-    def watch_gray(self) -> None:
         self._redraw_now()
 
     def on_focus(self) -> None:
@@ -351,10 +349,10 @@ class Preview(Widget, can_focus=True):
                 overlay = replace(overlay or Overlay(), rings=((float(x), float(y)),))
         if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
-        cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
+        cells = render_cells(state.image, state, cols, rows, trails=self.trails,
                              overlay=overlay, scale=level.scale,
                              picture_filter=self._stabilizer)
-        styled = style_cells(cells, level.mode)
+        styled = style_cells(cells, level.mode, self._diffuser)
         self._layout = cells.layout
         changes = changed_cells(styled, self._styled, self._edges)
         self._styled = styled
