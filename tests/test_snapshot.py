@@ -88,15 +88,20 @@ def test_png_is_full_size_and_marked_where_the_tracks_are(tmp_path: Path, capsys
     members = np.isin(state.ids, [t for o in state.objects for t in o.track_ids])
     x, y = np.round(state.pts).astype(int).T
     x, y = np.clip(x, 0, scene.width - 1), np.clip(y, 0, scene.height - 1)
+    # the picture is left alone away from the tracks: far from every point, trail and box
+    near = np.zeros(image.shape[:2], np.uint8)
+    for trail, n in zip(state.trails, state.trail_len.tolist()):
+        cv2.polylines(near, [np.round(trail[:max(n, 1)]).astype(np.int32)], False, 1, 25)
+    far = near == 0
+    far[:40, :] = False  # the caption
+    for o in state.objects:  # object boxes, their tabs above them
+        x0, y0, x1, y1 = (round(v) for v in (o.x - o.w / 2, o.y - o.h / 2, o.x + o.w / 2,
+                                             o.y + o.h / 2))
+        far[max(0, y0 - 28):y1 + 5, max(0, x0 - 5):x1 + 5] = False
+    assert far.sum() > 1000
     for drawn, marked in ((image, ~members), (all_tracks, np.ones_like(members))):
         changed = np.any(drawn != raw, axis=2)
         assert changed[y[marked], x[marked]].mean() > 0.95  # a dot over (nearly) every point
-        # and the picture is left alone away from the tracks: pixels far from every point
-        far = np.ones(changed.shape, bool)
-        for px, py in zip(x.tolist(), y.tolist()):
-            far[max(0, py - 12):py + 13, max(0, px - 12):px + 13] = False
-        far[:40, :] = False  # the caption
-        assert far.sum() > 1000
         assert changed[far].mean() < 0.05
     assert np.any(image != all_tracks)
 

@@ -1,4 +1,11 @@
-"""Reading, overriding and saving the TOML config that holds `Params`."""
+"""Reading, overriding and saving the TOML config that holds `Params`, and its `[source]`.
+
+`[source] url = "..."` names what to open when the command line names nothing; it is how a
+camera's password stays out of `ps`. It is not a parameter (never shown, never set with
+`--set`): this module reads it apart, refuses a file that holds credentials there while
+other users may read it, and keeps it when `s` rewrites the file, owner-only whenever it
+holds credentials.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from flowtop.tracker.config.params import Params, show
 from flowtop.tracker.errors import ConfigError, OutputError, ParamError
 from flowtop.tracker.files.atomic import write_file
 from flowtop.tracker.files.paths import reason
+from flowtop.tracker.redact import has_secret
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,6 +31,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 MAX_CONFIG_BYTES = 1 << 20
+SOURCE_SECTION = "source"
+PRIVATE_MODE = 0o600
 
 
 def default_config_path() -> Path:
@@ -44,7 +54,8 @@ def load_params(path: Path | None = None, overrides: Iterable[str] = ()) -> Para
     return apply_overrides(params, overrides)
 
 
-def read_toml(path: Path) -> Params:
+def _read_data(path: Path) -> dict:
+    """The TOML of `path`, read with bounds; ConfigError saying why it cannot be."""
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
@@ -62,10 +73,46 @@ def read_toml(path: Path) -> Params:
     except (ValueError, RecursionError):  # a number beyond Python's digit limit; deep nesting
         raise ConfigError(f"malformed TOML in {path}: a value too long or too deeply nested "
                           f"to read") from None
+    return data
+
+
+def read_toml(path: Path) -> Params:
+    data = _read_data(path)
+    _check_private(path, _source_table(data, path))
+    data.pop(SOURCE_SECTION, None)  # not a parameter: `load_source` reads it
     try:
         return Params.from_dict(data)
     except ParamError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _source_table(data: dict, path: Path) -> dict[str, str] | None:
+    table = data.get(SOURCE_SECTION)
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) != {"url"} or not isinstance(table["url"], str):
+        raise ConfigError(f'{path}: [source] takes one key: url = "..."')
+    return table
+
+
+def load_source(path: Path | None = None) -> str | None:
+    """The config's `[source] url` (None without one)."""
+    target = path if path is not None else default_config_path()
+    if not target.exists():
+        return None
+    table = _source_table(_read_data(target), target)
+    _check_private(target, table)
+    url = table["url"].strip() if table else ""
+    return url or None
+
+
+def _check_private(path: Path, source: dict[str, str] | None) -> None:
+    """Refuse a config whose `[source]` holds credentials while others may read the file."""
+    if source and has_secret(source["url"]):
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise ConfigError(f"{path} holds a camera password but other users may read it "
+                              f"(mode {mode:o}): chmod 600 {path}")
 
 
 def apply_overrides(params: Params, overrides: Iterable[str]) -> Params:
@@ -108,7 +155,8 @@ class Saved:
 def save_params(params: Params, path: Path | None = None) -> Saved:
     """Write atomically (`tracker.files.atomic`): the old file stays whole until the new one
     is on the disk, a symbolic link stays a link, the file keeps its mode, and its comments
-    stay (`dumps`). OutputError (or its WriteError) says why it could not be saved."""
+    stay (`dumps`), its `[source]` with them; a file whose `[source]` holds credentials is
+    made owner-only. OutputError (or its WriteError) says why it could not be saved."""
     path = path or default_config_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,4 +170,14 @@ def save_params(params: Params, path: Path | None = None) -> Saved:
         text, rewritten = dumps(params, previous), False
     except tomlkit.exceptions.TOMLKitError:
         text, rewritten = dumps(params), True
-    return Saved(write_file(path, text.encode("utf-8"), force=True, flag="config"), rewritten)
+    saved = write_file(path, text.encode("utf-8"), force=True, flag="config")
+    try:
+        source = _source_table(tomllib.loads(text), path)
+    except (tomllib.TOMLDecodeError, ConfigError):
+        source = None
+    if source and has_secret(source["url"]) and saved.is_file():
+        try:  # the file (through a link) keeps its mode unless it holds a password
+            saved.chmod(PRIVATE_MODE)
+        except OSError as exc:
+            raise OutputError(f"cannot make {saved} private: {reason(exc)}") from None
+    return Saved(saved, rewritten)

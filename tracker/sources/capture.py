@@ -16,6 +16,7 @@ import numpy as np
 
 from flowtop.tracker.contracts import Frame
 from flowtop.tracker.errors import SourceError, SourceLost
+from flowtop.tracker.redact import redact
 from flowtop.tracker.sources.base import SourceBase
 
 NETWORK_TIMEOUT_MS = 5000
@@ -242,13 +243,19 @@ def open_file(path: str, paced: bool = False, loop: bool = False) -> CaptureSour
     return source
 
 
-def open_url(url: str) -> CaptureSource:
+def stream_capture(url: str) -> cv2.VideoCapture:
+    """A network stream opened through FFmpeg, with open and read timeouts."""
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS,
               cv2.CAP_PROP_READ_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS]
-    cap = _open_capture(url, cv2.CAP_FFMPEG, params)
+    return _open_capture(url, cv2.CAP_FFMPEG, params)
+
+
+def open_url(url: str) -> CaptureSource:
+    """A network stream; it is named, and errors show it, without its credentials."""
+    cap = stream_capture(url)
     if not cap.isOpened():
-        raise SourceError(f"cannot open stream {url}")
-    return CaptureSource(cap, url, live=True)
+        raise SourceError(f"cannot open stream {redact(url)}")
+    return CaptureSource(cap, redact(url), live=True)
 
 
 def camera_delivers(device: int, timeout: float) -> cv2.VideoCapture | None:

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -33,6 +34,7 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
 from flowtop.tracker.errors import OutputError, ParamError
+from flowtop.tracker.redact import redact
 from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tui.app import views
@@ -120,7 +122,7 @@ class FlowtopApp(App[int]):
         self.query_one("#health").border_title = "health"
         self.query_one("#params").border_title = "parameters"
         preview = self.query_one(Preview)
-        preview.border_title = self.source.name
+        preview.border_title = redact(self.source.name)
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
         preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
@@ -137,6 +139,12 @@ class FlowtopApp(App[int]):
     def run_loop(self) -> None:
         worker = get_current_worker()
         self.loop.run(lambda: worker.is_cancelled)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, with camera credentials masked."""
+        super().notify(redact(message), title=redact(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "tracking":

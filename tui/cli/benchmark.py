@@ -32,6 +32,7 @@ from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceError
 from flowtop.tracker.output.video import pad, padded_size
+from flowtop.tracker.redact import redact
 from flowtop.tracker.render.cells import render_cells
 from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.fidelity import colour_error
@@ -199,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
     params = params_from(args)
     cols, rows = args.size or terminal_preview_size()
     spec = args.source
-    result: dict = {"source_spec": spec}
+    result: dict = {"source_spec": redact(spec)}
     with video_file(spec, args.frames, result) as path:
         fps = result["source_fps"] or 30.0
         # at least two frames kept, so a typical (changed) frame follows the first

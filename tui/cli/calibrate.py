@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError, SourceError
+from flowtop.tracker.redact import redact
 from flowtop.tui.cli.options import (
     at_least,
     number_in,
     params_from,
     parse_pattern,
     refuse_input_as_output,
+    source_from,
 )
 from flowtop.tui.cli.stop import EXIT_INTERRUPTED
 
@@ -39,7 +41,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                        description="Find a chessboard in a video, image glob or camera, fit "
                                    "the camera matrix and lens distortion, and write them for "
                                    "speed.intrinsics.")
-    p.add_argument("source", help="video file, image glob ('shots/*.png') or camera")
+    p.add_argument("source", nargs="?", default=None,
+                   help="video file, image glob ('shots/*.png') or camera (default: "
+                        "$FLOWTOP_SOURCE, else the config's [source] url)")
     p.add_argument("--chessboard", required=True, type=pattern_arg, metavar="COLSxROWS",
                    help="inner corners per row and per column, e.g. 9x6")
     p.add_argument("--square", required=True, type=number_in(0, MAX_SQUARE_M, lo_open=True),
@@ -98,7 +102,7 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
                     try:
                         finder.add(frame.index, frame.image)
                     except ValueError as exc:
-                        raise SourceError(f"{args.source}: {exc}") from None
+                        raise SourceError(f"{redact(args.source)}: {exc}") from None
                 progress.update(task, completed=read, views=len(finder.views))
     finally:
         source.close()
@@ -116,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
     stop: StopSignals = args.stop
     params_from(args)  # a broken config is reported here as by every command
+    args.source = source_from(args)  # the command line, $FLOWTOP_SOURCE or [source]
     suffix = args.out.suffix.lower()
     if suffix not in SUFFIXES:
         raise OutputError(f"--out {args.out}: the name must end in {', '.join(SUFFIXES)}")
@@ -127,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 fit = fit_camera(finder, args.square, args.max_views)
             except ValueError as exc:
-                raise SourceError(f"{args.source}: {exc}") from None
+                raise SourceError(f"{redact(args.source)}: {exc}") from None
             out.write(encode_intrinsics(fit.intrinsics, suffix, {
                 "rms_reprojection_error_px": fit.rms, "views": len(fit.view_frames),
                 "board_cols": args.chessboard[0], "board_rows": args.chessboard[1],

@@ -67,9 +67,10 @@ def build_parser() -> Parser:
                     epilog="Exit codes: 0 done, 1 a run-time failure (an output could not be "
                            "written, a source lost for good), 2 bad input, 130 stopped by "
                            "Ctrl-C, SIGTERM or SIGHUP.")
-    parser.add_argument("--source", default="auto",
+    parser.add_argument("--source", default=None,
                         help="demo, a camera index or /dev/videoN, a file, a URL, a glob, "
-                             "or auto (camera 0, else demo)")
+                             "or auto (camera 0, else demo); default: $FLOWTOP_SOURCE, else "
+                             "the config's [source] url, else auto")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
     parser.add_argument("--fps", type=fps_arg, default=None,
                         help="rate of the demo and of image sequences; requested camera rate")
@@ -87,12 +88,13 @@ def run_ui(args: argparse.Namespace) -> int:
         drop_late_answers,
         terminal_truecolor,
     )
-    from flowtop.tui.cli.options import check_roi, params_from
+    from flowtop.tui.cli.options import check_roi, params_from, source_from
 
     params = params_from(args)
+    spec = source_from(args, default="auto")
     color = params.preview.color
     colour_environment(os.environ, terminal_truecolor() if color == "auto" else None, color)
-    source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
+    source = open_source(spec, paced=True, loop=args.loop, fps=args.fps)
     check_roi(params, source)
     if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
         source.close()
@@ -178,9 +180,11 @@ def open_std_streams() -> None:
 
 
 def say(message: str) -> None:
-    """One line on stderr, if stderr can still take it."""
+    """One line on stderr, if stderr can still take it; a camera's password never shows."""
+    from flowtop.tracker.redact import redact
+
     with contextlib.suppress(OSError, ValueError):  # stderr gone (a hung-up terminal)
-        print(f"flowtop: {message}", file=sys.stderr, flush=True)
+        print(f"flowtop: {redact(message)}", file=sys.stderr, flush=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +59,43 @@ def _number_text(text: str, what: str) -> str:
     if len(text.strip()) > NUMBER_CHARS:
         raise argparse.ArgumentTypeError(f"expected {what}, got {quoted(text)}")
     return text
+
+
+SOURCE_ENV = "FLOWTOP_SOURCE"
+SOURCE_HELP = ("demo, camera index or /dev/videoN, file, URL or glob (default: $FLOWTOP_SOURCE, "
+               "else the config's [source] url)")
+
+
+def warn_if_secret(given: str) -> None:
+    """One line on stderr when a source on the command line holds credentials: every user of
+    the machine can read a command line with `ps`."""
+    from flowtop.tracker.redact import has_secret
+
+    if has_secret(given):
+        print(f"flowtop: warning: other users can see this password (ps); use {SOURCE_ENV} or "
+              f"the config's [source] url instead", file=sys.stderr)
+
+
+def configured_source(args: argparse.Namespace) -> str | None:
+    """$FLOWTOP_SOURCE, else the config's `[source] url`, else None."""
+    from flowtop.tracker.config.files import load_source
+
+    return os.environ.get(SOURCE_ENV, "").strip() or load_source(getattr(args, "config", None))
+
+
+def source_from(args: argparse.Namespace, default: str | None = None) -> str:
+    """The source to open: the command line's, else `configured_source`, else `default`."""
+    from flowtop.tracker.errors import SourceError
+
+    given = (args.source or "").strip()
+    if given:
+        warn_if_secret(given)
+        return given
+    source = configured_source(args) or default
+    if not source:
+        raise SourceError(f"no source: name one, or set {SOURCE_ENV} or [source] url in the "
+                          f"config")
+    return source
 
 
 def at_least(minimum: int) -> Callable[[str], int]:

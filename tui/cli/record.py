@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from flowtop.tui.cli.options import at_least, fps_arg
+from flowtop.tui.cli.options import SOURCE_HELP, at_least, fps_arg, source_from
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                    ".avi: MJPG) at the source's frame rate. Files run as fast "
                                    "as possible with a progress bar; cameras and streams run "
                                    "until --frames or Ctrl-C, which finishes the file.")
-    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="the video to write (.mp4, .m4v, .mov, .mkv: mp4v; .avi: MJPG, frames "
                         "padded to at least 16x16)")
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.core.engine import Tracker
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.output.video import VideoRecorder, check_video_path
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.render.annotate import annotate
     from flowtop.tracker.render.scheme import SchemeStream
     from flowtop.tracker.sources.open import open_source
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     stop: StopSignals = args.stop
     params = params_from(args)
+    args.source = source_from(args)  # the command line, $FLOWTOP_SOURCE or [source]
     check_video_path(args.out, args.force)  # before opening a camera, not after
     refuse_input_as_output(args.source, args.out)
     err = StderrConsole()
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if path is None:
         if stop.received:
             raise KeyboardInterrupt
-        raise SourceError(f"{args.source} gave no frame; {args.out} was not written")
+        raise SourceError(f"{redact(args.source)} gave no frame; {args.out} was not written")
     w, h = recorder.size or (0, 0)
     summary = {"out": str(path), "frames": recorder.frames, "width": w, "height": h,
                "fps": round(recorder.fps, 3), "seconds": round(seconds, 2),

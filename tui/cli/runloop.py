@@ -19,6 +19,7 @@ from rich.text import Text
 
 from flowtop.tracker.contracts import Frame, Source
 from flowtop.tracker.errors import SourceLost
+from flowtop.tracker.redact import redact
 from flowtop.tracker.sources.resilient import ResilientSource, SourceEvent
 from flowtop.tui.cli.stop import StopSignals
 
@@ -81,13 +82,14 @@ def frame_progress(err: Console, *columns: TextColumn) -> Progress:
 
 
 def log_source_events(source: Source, err: Console) -> None:
-    """Log each loss, failed reconnect and recovery of a live source as a timestamped line."""
+    """Log each loss, failed reconnect and recovery of a live source as a timestamped line,
+    credentials masked."""
     if not isinstance(source, ResilientSource):
         return
 
     def log(event: SourceEvent) -> None:
         with contextlib.suppress(OSError):  # stderr gone (SIGHUP): the run goes on
-            err.print(f"{time.strftime('%H:%M:%S')} {event}", markup=False, highlight=False,
-                      soft_wrap=True)
+            err.print(f"{time.strftime('%H:%M:%S')} {redact(str(event))}", markup=False,
+                      highlight=False, soft_wrap=True)
 
     source.on_event = log

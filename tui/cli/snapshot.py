@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowtop.tracker.config.modes import COLOR_MODES
-from flowtop.tui.cli.options import at_least, fps_arg, parse_size
+from flowtop.tui.cli.options import SOURCE_HELP, at_least, fps_arg, parse_size
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                    "possible), then print that frame with its tracks on stdout "
                                    "(half blocks; works in a pipe or a log) and/or write an "
                                    "annotated PNG.")
-    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--frame", type=at_least(0), default=DEFAULT_FRAME, metavar="N",
                    help=f"show frame N, counted from 0 (default {DEFAULT_FRAME})")
     p.add_argument("--size", type=parse_size, default=None, metavar="COLSxROWS",
@@ -59,22 +59,29 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.core.engine import Tracker
     from flowtop.tracker.errors import OutputError, SourceError
     from flowtop.tracker.files.paths import check_output, is_special
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.render.palette import resolve_mode
     from flowtop.tracker.render.scheme import SchemeStream
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.app.colour_probe import drop_late_answers, terminal_truecolor
-    from flowtop.tui.cli.options import check_roi, params_from, refuse_input_as_output
+    from flowtop.tui.cli.options import (
+        check_roi,
+        params_from,
+        refuse_input_as_output,
+        source_from,
+    )
 
     params = params_from(args)
     color = args.color or params.preview.color
     mode = resolve_mode(color, truecolor=terminal_truecolor() if color == "auto" else None)
+    spec = source_from(args)
     if args.png:  # before the work, not after it
         if args.png.suffix.lower() != ".png" and not is_special(args.png):
             raise OutputError(f"--png {args.png}: the name must end in .png")
         check_output(args.png, args.force, "--png")
-        refuse_input_as_output(args.source, args.png, "--png")
+        refuse_input_as_output(spec, args.png, "--png")
     cols, rows = picture_size(args.size, sys.stdout.isatty())
-    source = open_source(args.source, paced=False, fps=args.fps)
+    source = open_source(spec, paced=False, fps=args.fps)
     try:
         check_roi(params, source)
         tracker = Tracker(params)
@@ -87,9 +94,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         source.close()
     if state is None:
-        raise SourceError(f"{args.source} gave no frame")
+        raise SourceError(f"{redact(spec)} gave no frame")
     if frames <= args.frame:
-        print(f"flowtop: {args.source} ended before frame {args.frame}; showing frame "
+        print(f"flowtop: {redact(spec)} ended before frame {args.frame}; showing frame "
               f"{state.index}", file=sys.stderr)
     scheme = SchemeStream(params.preview, args.all_tracks)(state)
     if not args.quiet:

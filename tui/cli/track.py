@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError, WriteError
 from flowtop.tui.cli.options import (
+    SOURCE_HELP,
     at_least,
     check_roi,
     fps_arg,
     params_from,
     refuse_input_as_output,
+    source_from,
 )
 from flowtop.tui.cli.stop import EXIT_INTERRUPTED
 
@@ -39,7 +41,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("track", parents=[common], help="track headless, write tracks to a file",
                        description="Track a source without a UI. Files run as fast as "
                                    "possible; cameras and streams run until Ctrl-C.")
-    p.add_argument("source", help="demo, camera index or /dev/videoN, file, URL or glob")
+    p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write one row per live track per frame (.csv or .jsonl; a FIFO or "
                         "device takes CSV)")
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
     stop: StopSignals = args.stop
     params = params_from(args)
+    args.source = source_from(args)  # the command line, $FLOWTOP_SOURCE or [source]
     check_outputs(args)
     err = StderrConsole()
     source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
