@@ -15,6 +15,7 @@ from flowtop.tracker.render.palette import (
     resolve_mode,
     style_cells,
 )
+from flowtop.tracker.render.scheme import Scheme
 
 RED, BLACK, WHITE = (0, 0, 255), (0, 0, 0), (255, 255, 255)  # BGR
 
@@ -55,9 +56,13 @@ def test_ascii_mode_ramp_and_marks():
 
 
 def test_ascii_marks_points_with_a_letter():
-    state = track_state([[0.0, 0.0]])
-    styled = style_cells(render_cells(tiny(), state, 2, 1), "ascii")
+    moving = track_state([[0.0, 0.0]], speed=np.array([40.0], np.float32))
+    styled = style_cells(render_cells(tiny(), moving, 2, 1), "ascii")
     assert chr(styled.glyph[0, 0]) == "O"
+    still = track_state([[0.0, 0.0]])  # static: hidden unless every track is shown
+    assert chr(style_cells(render_cells(tiny(), still, 2, 1), "ascii").glyph[0, 0]) != "O"
+    every = render_cells(tiny(), still, 2, 1, scheme=Scheme(all_tracks=True))
+    assert chr(style_cells(every, "ascii").glyph[0, 0]) == "O"
 
 
 def test_letterbox_cells_have_no_colour():

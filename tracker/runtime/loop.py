@@ -99,6 +99,7 @@ class TrackingLoop:
         self._ring = FrameRing(params.replay)
         self._replay: ReplaySession | None = None  # the loop's thread alone touches it
         self._tuning: TuningReport | None = None
+        self._new_params: Params | None = None
         self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
@@ -118,8 +119,15 @@ class TrackingLoop:
         self._wake.set()
 
     def set_params(self, params: Params) -> None:
-        self._commands.put((lambda _tr: self._apply_params(params), False))
-        self._wake.set()
+        """Use `params` from the next frame. A burst of changes (a key held down) is applied
+        once: only the newest set waits, never a queue of them (nor a replay started again
+        for each)."""
+        with self._lock:
+            first = self._new_params is None
+            self._new_params = params
+        if first:
+            self._commands.put((self._apply_params, False))
+            self._wake.set()
 
     def reseed(self) -> None:
         self.command(Tracker.reseed)
@@ -341,9 +349,13 @@ class TrackingLoop:
                 self._state = tracker.current_state() or self._state
                 self._publish()
 
-    def _apply_params(self, params: Params) -> None:
-        """New parameters for the live tracker, the buffer and a replay (which starts its
-        pass again when tracking changed)."""
+    def _apply_params(self, _tracker: Tracker) -> None:
+        """The newest parameters for the live tracker, the buffer and a replay (which starts
+        its pass again when tracking changed)."""
+        with self._lock:
+            params, self._new_params = self._new_params, None
+        if params is None:
+            return
         self._tracker.params = params
         self._ring.configure(params.replay)
         if self._replay is not None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
+import signal
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,33 +116,33 @@ _WORKER: dict[str, Clip] = {}  # a worker process's copy of the clip, from `_wor
 def _worker_start(clip: Clip) -> None:
     _WORKER["clip"] = clip
     cv2.setNumThreads(1)  # one core per process: the processes share them out
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers
 
 
-def _worker_trial(params: Params) -> TuningFigures:
-    return track_clip(_WORKER["clip"], params)
+def _worker_trial(job: tuple[int, Params]) -> tuple[int, TuningFigures]:
+    index, params = job
+    return index, track_clip(_WORKER["clip"], params)
 
 
 def run_trials(clip: Clip, trials: Sequence[Trial], jobs: int = 1
                ) -> Iterator[TrialResult]:
     """Each trial's figures, as trials finish; `jobs` > 1 runs them in that many processes,
-    started fresh rather than forked from a process that runs threads."""
+    started fresh rather than forked from a process that runs threads. Leaving early (an
+    exception, a stop signal, the caller closing the iterator) ends the workers at once."""
     if jobs <= 1 or len(trials) <= 1:
         for trial in trials:
             yield TrialResult(trial, track_clip(clip, trial.params))
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(jobs, len(trials)), mp_context=context,
-                             initializer=_worker_start, initargs=(clip,)) as pool:
-        running: dict[Future[TuningFigures], Trial] = {
-            pool.submit(_worker_trial, t.params): t for t in trials}
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield TrialResult(running.pop(future), future.result())
-        finally:
-            for future in running:
-                future.cancel()
+    pool = context.Pool(min(jobs, len(trials)), _worker_start, (clip,))
+    try:
+        work = [(i, t.params) for i, t in enumerate(trials)]
+        for index, figures in pool.imap_unordered(_worker_trial, work):
+            yield TrialResult(trials[index], figures)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def ranked(results: Sequence[TrialResult], objective: Objective) -> list[TrialResult]:

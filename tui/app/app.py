@@ -24,15 +24,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from flowtop.tracker.config.files import default_config_path, save_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
-from flowtop.tracker.errors import ParamError
+from flowtop.tracker.errors import OutputError, ParamError
+from flowtop.tracker.redact import redact
 from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tui.app import replaying, views
@@ -45,6 +46,7 @@ from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.health import HealthPanel
 from flowtop.tui.widgets.key_bar import KeyBar
 from flowtop.tui.widgets.objects import ObjectsPanel
+from flowtop.tui.widgets.panel import on_screen
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar
@@ -71,6 +73,7 @@ class FlowtopApp(App[int]):
         Binding("c", "clear", "clear all tracks"),
         Binding("t", "toggle_trails", "trails on / off"),
         Binding("m", "cycle_colour", "next colour mode (auto, truecolor, 256, 16, gray, ascii)"),
+        Binding("v", "toggle_all_tracks", "all tracks (colours by id) / moving ones by speed"),
         Binding("o", "cycle_sort", "sort the speeds table (speed, id, age)"),
         Binding("s", "save", "save the parameters to the config file"),
         Binding("u", "undo", "undo the last parameter change"),
@@ -128,7 +131,7 @@ class FlowtopApp(App[int]):
         self.query_one("#tuning").border_title = "tuning: A/B on the replay"
         self.query_one("#params").border_title = "parameters"
         preview = self.query_one(Preview)
-        preview.border_title = self.source.name
+        preview.border_title = redact(self.source.name)
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
         preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
@@ -145,6 +148,12 @@ class FlowtopApp(App[int]):
     def run_loop(self) -> None:
         worker = get_current_worker()
         self.loop.run(lambda: worker.is_cancelled)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, with camera credentials masked."""
+        super().notify(redact(message), title=redact(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "tracking":
@@ -205,24 +214,24 @@ class FlowtopApp(App[int]):
         self.query_one("#side").display = shown.side
         for name in views.PANELS:
             self.query_one(f"#{name}").display = name in shown.panels
-        self._keep_focus_on_screen()
+        self._keep_focuson_screen()
         self.refresh_panels()
 
-    def _keep_focus_on_screen(self) -> None:
+    def _keep_focuson_screen(self) -> None:
         """Move the focus off a widget that is not shown (its keys would act unseen)."""
         focused = self.screen.focused
-        if focused is not None and _on_screen(focused):
+        if focused is not None and on_screen(focused):
             return
         for candidate in ("#params", "#calibration", "#preview", "#speeds"):
             widget = self.query_one(candidate)
-            if _on_screen(widget) and widget.focusable:
+            if on_screen(widget) and widget.focusable:
                 widget.focus()
                 return
         self.screen.set_focus(None)
 
     def show_panel(self, name: str) -> None:
         """Bring panel `name` into view (a narrow screen switches to it)."""
-        if not _on_screen(self.query_one(f"#{name}")):
+        if not on_screen(self.query_one(f"#{name}")):
             wide = self.wide
             self.view = views.DEFAULT if wide and name != "health" else name
             self.apply_layout()
@@ -361,6 +370,10 @@ class FlowtopApp(App[int]):
         shown = resolve_mode(color)
         self.notify(f"colour: {shown}" + (" (auto)" if color == "auto" else ""), timeout=3)
 
+    def action_toggle_all_tracks(self) -> None:
+        preview = self.query_one(Preview)
+        preview.all_tracks = not preview.all_tracks
+
     def action_cycle_sort(self) -> None:
         self.show_panel("speeds")
         self.query_one(SpeedsPanel).cycle_sort()
@@ -382,16 +395,17 @@ class FlowtopApp(App[int]):
         else:
             self.view = views.DEFAULT if name == self.view else name
         self.apply_layout()
-        if name in ("params", "tuning") and _on_screen(self.query_one(ParamsPanel)):
+        if name in ("params", "tuning") and on_screen(self.query_one(ParamsPanel)):
             self.query_one(ParamsPanel).focus()
 
     def action_save(self) -> None:
         try:
-            path = save_params(self.params, self.config_path)
-        except OSError as exc:
+            saved = save_params(self.params, self.config_path)
+        except (OSError, OutputError) as exc:
             self.notify(f"cannot save: {exc}", severity="error")
             return
-        self.notify(f"saved parameters to {path}")
+        how = " (its old text was not TOML: written anew)" if saved.rewritten else ""
+        self.notify(f"saved parameters to {saved.path}{how}")
 
     def action_calibrate(self) -> None:
         """Calibration mode (k): the frame holds still while points are picked on it."""
@@ -412,7 +426,8 @@ class FlowtopApp(App[int]):
     def action_export(self) -> None:
         """The shown frame as an annotated PNG and the recent tracks as CSV, written into
         the working directory; a notification says where."""
-        start_export(self, self.snapshot.state, self.snapshot.history)
+        start_export(self, self.snapshot.state, self.snapshot.history,
+                     scheme=self.query_one(Preview).scheme)
 
     def action_toggle_health(self) -> None:
         """Show the Health view (beside the picture in place of the speeds and objects panels,
@@ -443,13 +458,3 @@ class FlowtopApp(App[int]):
         w, h = self.snapshot.status.size
         return (w, h) if w > 0 and h > 0 else None
 
-
-def _on_screen(widget: Widget) -> bool:
-    """Whether `widget` and every container above it are displayed."""
-    node: Widget | None = widget
-    while node is not None and not isinstance(node, Screen):
-        if not node.display:
-            return False
-        parent = node.parent
-        node = parent if isinstance(parent, Widget) else None
-    return True

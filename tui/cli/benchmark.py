@@ -31,6 +31,8 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceError
+from flowtop.tracker.output.video import pad, padded_size
+from flowtop.tracker.redact import redact
 from flowtop.tracker.render.cells import render_cells
 from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.fidelity import colour_error
@@ -78,9 +80,9 @@ def video_file(spec: str, frames: int, stats: dict) -> Iterator[str]:
                 break
             if path != spec:
                 if writer is None:
-                    h, w = frame.image.shape[:2]
-                    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (w, h))
-                writer.write(frame.image)
+                    size = padded_size(frame.image.shape[1::-1], "MJPG")
+                    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, size)
+                writer.write(pad(frame.image, size))
             n += 1
         stats["source_fps"] = round(source.nominal_fps or 0.0, 2)
     finally:
@@ -198,10 +200,11 @@ def run(args: argparse.Namespace) -> int:
     params = params_from(args)
     cols, rows = args.size or terminal_preview_size()
     spec = args.source
-    result: dict = {"source_spec": spec}
+    result: dict = {"source_spec": redact(spec)}
     with video_file(spec, args.frames, result) as path:
         fps = result["source_fps"] or 30.0
-        keep_every = max(1, round(fps / params.preview.fps))
+        # at least two frames kept, so a typical (changed) frame follows the first
+        keep_every = max(1, min(round(fps / params.preview.fps), result["frames"] - 1))
         tracked, states = track_pass(path, params, result["frames"], keep_every)
         result.update(tracked)
         n, bare_s = bare_loop(path, params, result["frames"])

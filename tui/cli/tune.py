@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import ParamError, SourceError
-from flowtop.tui.cli.options import at_least, params_from, positive_float
+from flowtop.tui.cli.options import (
+    SOURCE_HELP,
+    at_least,
+    check_roi,
+    fps_arg,
+    params_from,
+    refuse_input_as_output,
+    source_from,
+)
 
 if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it runs
     from rich.console import Console
@@ -25,6 +33,7 @@ if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it r
     from flowtop.tracker.runtime.rewind import Clip
     from flowtop.tracker.runtime.search import TrialResult
     from flowtop.tracker.runtime.tuning import Objective
+    from flowtop.tui.cli.stop import StopSignals
 
 OBJECTIVE_NAMES = ("lifetime", "noise", "objects", "coverage")  # tracker.runtime.tuning's
 DEFAULT_FRAMES = 300
@@ -37,7 +46,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                     "Objectives: lifetime (longest median track lifetime), noise (lowest "
                     "speed noise on still points), objects (longest median time an object "
                     "keeps its id), coverage (largest share of the frame holding tracks).")
-    p.add_argument("source", help="a file, an image glob, demo, or a camera (its next frames)")
+    p.add_argument("source", nargs="?", default=None,
+                   help=SOURCE_HELP + "; a camera or stream gives its next frames")
     p.add_argument("--objective", required=True, choices=OBJECTIVE_NAMES,
                    help="the figure that ranks the trials")
     p.add_argument("--search", action="append", default=[], metavar="SECTION.KEY=V1,V2,...",
@@ -49,7 +59,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help=f"frames tracked per trial, from the start (default {DEFAULT_FRAMES})")
     p.add_argument("--jobs", type=at_least(1), default=0, metavar="J",
                    help="trials run at once, each in its own process (default: one per core)")
-    p.add_argument("--fps", type=positive_float, default=None,
+    p.add_argument("--fps", type=fps_arg, default=None,
                    help="rate of the demo / image sequences")
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write the best parameters as a config file (for --config)")
@@ -63,13 +73,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import TextColumn
 
     from flowtop.tracker.config.files import save_params
-    from flowtop.tracker.output.rows import check_output
+    from flowtop.tracker.files.paths import check_output
     from flowtop.tracker.runtime.search import Axis, make_trials, ranked, run_trials
     from flowtop.tracker.runtime.tuning import OBJECTIVES
     from flowtop.tracker.sources.open import open_source
-    from flowtop.tui.cli.runloop import frame_progress
+    from flowtop.tui.cli.runloop import StderrConsole, frame_progress
 
     params = params_from(args)
+    args.source = source_from(args)  # the command line, $FLOWTOP_SOURCE or [source]
     objective = OBJECTIVES[args.objective]
     axes = [Axis.parse(text) for text in args.search]
     keys = [a.key for a in axes]
@@ -77,10 +88,17 @@ def run(args: argparse.Namespace) -> int:
         raise ParamError(f"--search names a key twice: {', '.join(keys)}")
     if args.out:
         check_output(args.out, args.force, "--out")
+        refuse_input_as_output(args.source, args.out)
     trials = make_trials(params, axes, args.trials, args.seed)
-    err = Console(stderr=True)
+    err = StderrConsole()
     source = open_source(args.source, paced=False, fps=args.fps)
-    clip = read_clip(source, args.frames, params.replay.quality, err)
+    try:
+        check_roi(params, source)
+        if source.auto_choice:
+            err.print(f"source: {source.auto_choice}")
+        clip = read_clip(source, args.frames, params.replay.quality, args.stop, err)
+    finally:
+        source.close()
     if len(clip) < 2:
         raise SourceError(f"{args.source} gave {len(clip)} frame(s): too few to tune on")
     jobs = args.jobs or min(os.cpu_count() or 1, len(trials))
@@ -94,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
             progress.update(task, advance=1, best=f"best so far: #{best.trial.number}")
     order = ranked(results, objective)
     if args.out:
-        save_params(order[0].trial.params, args.out)
+        with args.stop.deferred():  # the config is written whole, or not at all
+            save_params(order[0].trial.params, args.out)
     if args.json:
         sys.stdout.write(json.dumps(as_json(order, objective, clip.seconds)) + "\n")
         return 0
@@ -114,25 +133,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_clip(source: Source, frames: int, quality: int, err: Console) -> Clip:
+def read_clip(source: Source, frames: int, quality: int, stop: StopSignals, err: Console
+              ) -> Clip:
     """The first `frames` frames of `source`, kept as the rewind buffer keeps them (JPEG at
-    `quality`), with a progress bar; the source is closed after. A stop signal ends the
-    command as Ctrl-C does."""
+    `quality`), with a progress bar. A stop signal ends the command (exit code 130), and so
+    does one during the trials after."""
     from flowtop.tracker.runtime.rewind import record_clip
-    from flowtop.tui.cli.runloop import StopSignals, frame_progress, frames_until_stopped
+    from flowtop.tui.cli.runloop import frame_progress, frames_until_stopped
 
-    signals = StopSignals()
-    signals.install()
     read: list[Frame] = []
-    try:
-        with frame_progress(err) as progress:
-            task = progress.add_task(f"reading {source.name}", total=frames)
-            for frame in frames_until_stopped(source, signals, lambda: len(read) < frames):
-                read.append(frame)
-                progress.advance(task)
-    finally:
-        source.close()
-    if signals.received:
+    with frame_progress(err) as progress:
+        task = progress.add_task(f"reading {source.name}", total=frames)
+        for frame in frames_until_stopped(source, stop, lambda: len(read) < frames):
+            read.append(frame)
+            progress.advance(task)
+    stop.armed = True  # the trials keep nothing half-done: a stop ends them at once
+    if stop.received:
         raise KeyboardInterrupt
     return record_clip(read, quality)
 
