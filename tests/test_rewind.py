@@ -43,7 +43,7 @@ def test_the_ring_keeps_the_last_seconds_of_source_time() -> None:
 
 
 def test_the_ring_stays_within_its_memory_budget_over_a_long_run() -> None:
-    """3000 incompressible frames (100 s, about 300 MB as JPEG) through a 4 MB budget: the
+    """3000 incompressible frames (100 s, about 200 MB as JPEG) through a 4 MB budget: the
     ring's own count never exceeds it, and neither does the memory Python really holds for
     it (tracemalloc), so the count is honest."""
     budget_mb = 4.0
