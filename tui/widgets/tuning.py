@@ -41,7 +41,7 @@ def change_line(report: TuningReport | None, params: Params) -> Text:
     """Which tracking parameters the set before differs by, or what to do for an A/B."""
     before = report.previous if report is not None else None
     if before is None:
-        return Text("A/B: let a pass finish, then change a parameter", style="dim",
+        return Text("A/B: after a whole pass, change a parameter", style="dim",
                     no_wrap=True, overflow="ellipsis")
     changes = changed_keys(before.params, params)
     if not changes:
