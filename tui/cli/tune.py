@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     from flowtop.tracker.config.files import save_params
     from flowtop.tracker.files.paths import check_output
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.runtime.search import Axis, make_trials, ranked, run_trials
     from flowtop.tracker.runtime.tuning import OBJECTIVES
     from flowtop.tracker.sources.open import open_source
@@ -100,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         source.close()
     if len(clip) < 2:
-        raise SourceError(f"{args.source} gave {len(clip)} frame(s): too few to tune on")
+        raise SourceError(f"{redact(args.source)} gave {len(clip)} frame(s): too few to tune "
+                          f"on")
     jobs = args.jobs or min(os.cpu_count() or 1, len(trials))
     results = []
     with frame_progress(err, TextColumn("{task.fields[best]}")) as progress:
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         for result in run_trials(clip, trials, jobs):
             results.append(result)
             best = ranked(results, objective)[0]
-            progress.update(task, advance=1, best=f"best so far: #{best.trial.number}")
+            progress.update(task, advance=1, best=f"best so far: {name_of(best)}")
     order = ranked(results, objective)
     if args.out:
         with args.stop.deferred():  # the config is written whole, or not at all
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     out = Console()
     out.print(f"objective: [bold]{objective.name}[/] — {objective.help}", highlight=False)
     plural = "s" if len(trials) > 1 else ""
-    out.print(f"{len(clip)} frames ({clip.seconds:.1f} s) of {source.name}, "
+    out.print(f"{len(clip)} frames ({clip.seconds:.1f} s) of {redact(source.name)}, "
               f"{len(trials)} trial{plural}, {jobs} at once", highlight=False)
     ranking, left_out = table(order, objective, keys, out.width)
     out.print(ranking)
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"[dim]left out for want of width: {', '.join(left_out)} (--json has every "
                   f"figure)[/]", highlight=False)
     if args.out:
-        out.print(f"wrote the best parameters (#{order[0].trial.number}) to {args.out}; "
+        out.print(f"wrote the best parameters ({name_of(order[0])}) to {args.out}; "
                   f"use them with --config {args.out}", highlight=False)
     return 0
 
@@ -138,12 +140,13 @@ def read_clip(source: Source, frames: int, quality: int, stop: StopSignals, err:
     """The first `frames` frames of `source`, kept as the rewind buffer keeps them (JPEG at
     `quality`), with a progress bar. A stop signal ends the command (exit code 130), and so
     does one during the trials after."""
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.runtime.rewind import record_clip
     from flowtop.tui.cli.runloop import frame_progress, frames_until_stopped
 
     read: list[Frame] = []
     with frame_progress(err) as progress:
-        task = progress.add_task(f"reading {source.name}", total=frames)
+        task = progress.add_task(f"reading {redact(source.name)}", total=frames)
         for frame in frames_until_stopped(source, stop, lambda: len(read) < frames):
             read.append(frame)
             progress.advance(task)
@@ -165,7 +168,7 @@ def table(order: list[TrialResult], objective: Objective, keys: list[str], width
     figures = sorted(FIGURES, key=lambda f: f.name != objective.figure)
     heads = ["#", *(key.split(".")[1].replace("_", "\n") for key in keys),  # a word a line
              *(f.short for f in figures)]
-    rows = [[str(r.trial.number) if r.trial.number else "base",
+    rows = [[name_of(r).lstrip("#"),
              *(str(v) for _, v in r.trial.values),
              *(shown(r.figures, f.name) for f in figures)] for r in order]
     sizes = [max(len(line) for cell in (head, *(row[i] for row in rows))
@@ -182,6 +185,11 @@ def table(order: list[TrialResult], objective: Objective, keys: list[str], width
     for row in rows:
         t.add_row(*row[:columns])
     return t, [f.short for f in figures[shown_figures:]]
+
+
+def name_of(result: TrialResult) -> str:
+    """'#3', or 'base' for the parameters given."""
+    return f"#{result.trial.number}" if result.trial.number else "base"
 
 def as_json(order: list[TrialResult], objective: Objective, seconds: float) -> dict:
     from dataclasses import asdict
