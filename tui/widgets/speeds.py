@@ -70,8 +70,13 @@ class SpeedHistory:
     def __init__(self, length: int = SPARK_LEN) -> None:
         self.length = length
         self._hist: dict[int, deque[float]] = {}
+        self._last: tuple[int, float] | None = None
 
     def add(self, state: TrackState) -> None:
+        """One sample per track of a new frame (a frame published again adds none)."""
+        if (state.index, state.t) == self._last:
+            return
+        self._last = (state.index, state.t)
         live = set(state.ids.tolist())
         for dead in self._hist.keys() - live:
             del self._hist[dead]
@@ -124,7 +129,7 @@ class SpeedsPanel(LivePanel, can_focus=True):
     def reset_history(self) -> None:
         """Forget the sparklines' samples; the next state shown starts them afresh."""
         self.history = SpeedHistory(self.history.length)
-        self._state = None
+        self._state = self._drawn = None
 
     def show(self, state: TrackState | None) -> None:
         if state is None:
