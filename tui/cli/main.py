@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -94,7 +95,6 @@ def run_ui(args: argparse.Namespace) -> int:
     spec = source_from(args, default="auto")
     color = params.preview.color
     colour_environment(os.environ, terminal_truecolor() if color == "auto" else None, color)
-    warm_palette(color)
     source = open_source(spec, paced=True, loop=args.loop, fps=args.fps)
     check_roi(params, source)
     if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
@@ -107,26 +107,30 @@ def run_ui(args: argparse.Namespace) -> int:
 
     app = FlowtopApp(source=source, params=params, config_path=args.config)
     exit_app_on_signals(app, args.stop)
+    warming = warm_palette(color)
     with hangup_safe_terminal():
         drop_late_answers()
         app.run()
+    if warming is not None:  # OpenCV aborts if a thread of its own still runs at exit
+        warming.join()
     if args.stop.received:
         say(f"interrupted by {args.stop.name}")
         return EXIT_INTERRUPTED
     return app.return_code or 0
 
 
-def warm_palette(color: str) -> None:
+def warm_palette(color: str) -> threading.Thread | None:
     """Build the 256- or 16-colour palette's lookup table (about a second of CPU) in the
-    background while Textual starts, not when the first frame is drawn."""
-    import threading
-
+    background while Textual starts, not when the first frame is drawn; the thread, to join
+    before exiting."""
     from flowtop.tracker.render.palette import resolve_mode, xterm_palette
 
     mode = resolve_mode(color)
-    if mode in ("256", "16"):
-        threading.Thread(target=xterm_palette, args=(mode,), daemon=True,
-                         name="palette").start()
+    if mode not in ("256", "16"):
+        return None
+    thread = threading.Thread(target=xterm_palette, args=(mode,), daemon=True, name="palette")
+    thread.start()
+    return thread
 
 
 def exit_app_on_signals(app: App, stop: StopSignals) -> None:
