@@ -214,10 +214,10 @@ class FlowtopApp(App[int]):
         self.query_one("#side").display = shown.side
         for name in views.PANELS:
             self.query_one(f"#{name}").display = name in shown.panels
-        self._keep_focuson_screen()
+        self._keep_focus_on_screen()
         self.refresh_panels()
 
-    def _keep_focuson_screen(self) -> None:
+    def _keep_focus_on_screen(self) -> None:
         """Move the focus off a widget that is not shown (its keys would act unseen)."""
         focused = self.screen.focused
         if focused is not None and on_screen(focused):
