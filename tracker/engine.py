@@ -15,59 +15,19 @@ import numpy.typing as npt
 
 from tracker.calibration import Calibration, calibration_from_params, from_mps
 from tracker.faces import FaceSeeder, load_cascade
-from tracker.lk import Points, detect_corners, seed_mask, track_fb
+from tracker.lk import Points, detect_corners, lk_reach, seed_mask, track_fb
+from tracker.motion import Foreground
 from tracker.objects import ObjectGrouper, ObjectState, TrackView
 from tracker.params import Params
+from tracker.seeding import detect_split, plan_seeds
 from tracker.sources import Frame
+from tracker.tracks import Tracks
 from tracker.trap import TrapResult
 
 F32 = npt.NDArray[np.float32]
 MIN_SIDE_PX = 8  # smaller frames hold no trackable corner
 FLAT_STD = 1.0  # grey-level spread below which a frame counts as flat
 NOTICE_HOLD_S = 1.0
-
-
-@dataclass
-class Tracks:
-    """Live tracks as one record of arrays, row i being track i.
-
-    ids (N,) int64; pts, vel (N, 2) px and px/s; age (N,) frames since seeding; measured (N,)
-    whether vel holds a measurement yet; trail (N, L, 2) ring buffer written at `head`;
-    trail_len (N,); world, world_vel (N, 2) metres and m/s (NaN when uncalibrated);
-    fb_error (N,) px of the last step.
-    """
-
-    ids: npt.NDArray[np.int64]
-    pts: F32
-    vel: F32
-    age: npt.NDArray[np.int32]
-    measured: npt.NDArray[np.bool_]
-    trail: F32
-    trail_len: npt.NDArray[np.int32]
-    world: npt.NDArray[np.float64]
-    world_vel: npt.NDArray[np.float64]
-    fb_error: F32
-
-    @classmethod
-    def empty(cls, trail_length: int) -> Tracks:
-        return cls(np.zeros(0, np.int64), np.zeros((0, 2), np.float32),
-                   np.zeros((0, 2), np.float32), np.zeros(0, np.int32), np.zeros(0, bool),
-                   np.zeros((0, trail_length, 2), np.float32), np.zeros(0, np.int32),
-                   np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0, np.float32))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def select(self, keep: npt.NDArray[np.bool_]) -> Tracks:
-        """The rows where `keep` is true, as new arrays (one index, taken from each array:
-        4x faster than masking each array)."""
-        rows = np.flatnonzero(keep)
-        return Tracks(*(getattr(self, name).take(rows, axis=0)
-                        for name in self.__dataclass_fields__))
-
-    def extend(self, other: Tracks) -> Tracks:
-        return Tracks(*(np.concatenate([getattr(self, n), getattr(other, n)])
-                        for n in self.__dataclass_fields__))
 
 
 @dataclass(frozen=True)
@@ -143,7 +103,10 @@ class Tracker:
         self._faces: FaceSeeder | None = None  # made when features.mode is first 'faces'
         if self._params.features.mode == "faces":
             self._face_seeder()
-        self.tracks = Tracks.empty(self._params.tracking.trail_length)
+        tp = self._params.tracking
+        self._foreground = Foreground(tp.foreground_threshold, tp.background_memory)
+        self._too_fast = 0  # tracks whose last step was beyond LK's reach
+        self.tracks = Tracks.empty(tp.trail_length)
 
     @property
     def params(self) -> Params:
@@ -161,6 +124,8 @@ class Tracker:
             self._forget_world()
         self._params = params
         self._grouper.params, self._grouper.trap = params.objects, params.trap
+        self._foreground.threshold = params.tracking.foreground_threshold
+        self._foreground.memory_s = params.tracking.background_memory
         if params.tracking.trail_length != old.tracking.trail_length:
             self._resize_trails(params.tracking.trail_length)
 
@@ -197,6 +162,7 @@ class Tracker:
         seeded at once."""
         self.clear()
         self._prev_gray = None
+        self._foreground.reset()
         self._reseed = True
 
     # -- per frame -------------------------------------------------------------------------
@@ -219,6 +185,9 @@ class Tracker:
             self._pending[:] = pending
             prev = None
         lost = 0
+        t1 = time.perf_counter()
+        self._foreground.update(gray, frame.t - self._prev_t if prev is not None else 0.0)
+        timings["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
             lost = self._step(prev, gray, frame.t, timings)
@@ -238,6 +207,7 @@ class Tracker:
               timings: dict[str, float]) -> int:
         """Move every track from `prev` to `gray`; drop those that fail a check."""
         tr, p = self.tracks, self._params
+        self._too_fast = 0
         if not len(tr):
             return 0
         t0 = time.perf_counter()
@@ -247,6 +217,8 @@ class Tracker:
         keep = flow.keep
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
+        reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
+        self._too_fast = int((~reliable).sum())
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
         if dt > 0:
             a = p.tracking.smoothing
@@ -265,7 +237,13 @@ class Tracker:
         old.trail[:, self._head] = pts  # `old.trail` is select's copy, owned here
         self.tracks = Tracks(old.ids, pts, vel.astype(np.float32, copy=False), old.age + 1,
                              measured, old.trail, np.minimum(old.trail_len + 1, length),
-                             world, world_vel, flow.fb_error[keep])
+                             world, world_vel, flow.fb_error[keep], old.anchor, old.rest,
+                             reliable, old.manual)
+        tp = p.tracking
+        woken = self.tracks.woken(tp.still_life, tp.still_radius)
+        if woken.any():  # background dragged along by something passing: never a speed
+            self.tracks = self.tracks.select(~woken)
+        self.tracks.settle(max(dt, 0.0), tp.still_radius)
         timings["fb"] = time.perf_counter() - t0 - timings["lk"]
         return int((~keep).sum())
 
@@ -277,15 +255,23 @@ class Tracker:
         if not due:
             return 0
         forced, self._reseed, self._frames_since_seed = self._reseed, False, 0
-        room = tp.max_points - len(self.tracks)
-        if room <= 0:
-            return 0
         roi = tuple(int(v) for v in fp.roi) if fp.roi else None
-        mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
-        if fp.mode == "faces" and self._face_seeder().restrict(
-                mask, gray, tp.detect_interval, forced) is None:
-            return 0  # no face in view: nothing to seed
-        corners = detect_corners(gray, mask, fp, room)
+        if fp.mode == "faces":
+            room = tp.max_points - len(self.tracks)
+            mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
+            if room <= 0 or self._face_seeder().restrict(
+                    mask, gray, tp.detect_interval, forced) is None:
+                return 0  # no room, or no face in view: nothing to seed
+            corners = detect_corners(gray, mask, fp, room)
+        else:
+            plan = plan_seeds(self.tracks, self._foreground.on(self.tracks.pts), tp)
+            if plan.retire.any():
+                self.tracks = self.tracks.select(~plan.retire)
+            if plan.moving_room <= 0:
+                return 0
+            mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
+            corners = detect_split(gray, mask, self._foreground.seed_mask(gray.shape[:2]), fp,
+                                   plan)
         self._append(corners)
         return len(corners)
 
@@ -305,21 +291,16 @@ class Tracker:
         room = self._params.tracking.max_points - len(self.tracks)
         if room < inside.sum():  # manual points win over the oldest automatic ones
             self.tracks = self.tracks.select(np.arange(len(self.tracks)) >= inside.sum() - room)
-        self._append(pts[inside])
+        self._append(pts[inside], manual=True)
 
-    def _append(self, pts: Points) -> None:
+    def _append(self, pts: Points, manual: bool = False) -> None:
         n = len(pts)
         if not n:
             return
-        length = self.tracks.trail.shape[1]
-        trail = np.zeros((n, length, 2), np.float32)
-        trail[:, self._head] = pts
         world = (self._calibration.to_world(pts) if self._calibration is not None
                  else np.full((n, 2), np.nan))
-        new = Tracks(np.arange(self._next_id, self._next_id + n, dtype=np.int64),
-                     pts.astype(np.float32), np.zeros((n, 2), np.float32),
-                     np.zeros(n, np.int32), np.zeros(n, bool), trail, np.ones(n, np.int32),
-                     world, np.full((n, 2), np.nan), np.zeros(n, np.float32))
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
+        new = Tracks.new(pts, ids, self.tracks.trail.shape[1], self._head, world, manual)
         self._next_id += n
         self.tracks = self.tracks.extend(new)
 
@@ -402,7 +383,7 @@ class Tracker:
         world = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
         if unit:
             world = from_mps(world, unit)
-        eligible = (tr.measured & (tr.age >= p.objects.min_track_age)
+        eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
                     & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible)
         return self._grouper.update(t, view, unit, p.speed.unit)

@@ -38,6 +38,12 @@ def lk_kwargs(p: LKParams) -> dict:
     }
 
 
+def lk_reach(p: LKParams) -> float:
+    """Pixels per frame pyramidal LK can follow: about half a window at the coarsest level,
+    doubling with each level below it (7.5 * 4 = 30 px for win_size 15, max_level 2)."""
+    return p.win_size / 2 * 2 ** p.max_level
+
+
 def forward(prev: Gray, cur: Gray, p0: Points, kwargs: dict
             ) -> tuple[Points, npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
     """One LK pass: new points, status and LK error per point."""

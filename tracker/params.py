@@ -154,6 +154,18 @@ class TrackingParams(Section):
                              0.01, 1.0, 0.05)
     min_speed: float = param(0.0, "hide points slower than this (0 = show all)", 0.0, 10000.0,
                              1.0, "px/s")
+    still_radius: float = param(2.0, "a track that stays within this distance of where it came "
+                                     "to rest is still", 0.1, 50.0, 0.5, "px")
+    still_life: float = param(1.0, "a track still this long is background: dropped if something "
+                                   "drags it away, retired first when points run short",
+                              0.1, 600.0, 0.5, "s")
+    motion_share: float = param(0.4, "share of max_points kept for moving things: still tracks "
+                                     "beyond the rest are retired", 0.0, 1.0, 0.05)
+    foreground_threshold: float = param(20.0, "grey-level difference from the background that "
+                                              "counts as something moving (where to seed)",
+                                        1.0, 255.0, 2.0)
+    background_memory: float = param(2.0, "how long the background model of a fixed camera "
+                                          "remembers", 0.1, 600.0, 0.5, "s")
 
 
 def _check_points(key: str, value: list, count: int | None = None, least: int = 0) -> None:

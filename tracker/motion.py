@@ -1,0 +1,87 @@
+"""What moves in a fixed camera's picture: a running background and the foreground against it.
+
+The background is an exponential average of half-resolution grey frames, in seconds of source
+time (`tracking.background_memory`); foreground is where a frame differs from it by more than
+`tracking.foreground_threshold` grey levels. Pixels under the foreground learn four times more
+slowly, so a vehicle is not absorbed while it passes. The engine seeds moving things inside the
+foreground and tells moving vehicles apart by its connected regions (`regions`).
+
+On a moving camera everything is foreground: seeding then works as it would without the model.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Gray = npt.NDArray[np.uint8]
+SCALE = 2  # the model runs at 1/SCALE of the frame's size
+FOREGROUND_SLOWDOWN = 4.0
+CLOSE = np.ones((3, 3), np.uint8)
+
+
+class Foreground:
+    """`update(gray, dt)` with each frame; then `mask` (half size, 0/1), `seed_mask(shape)`,
+    `on(pts)` and `regions()`. `reset()` forgets the background (after a cut)."""
+
+    def __init__(self, threshold: float = 20.0, memory_s: float = 2.0) -> None:
+        self.threshold, self.memory_s = threshold, memory_s
+        self._bg: npt.NDArray[np.float32] | None = None
+        self.mask: Gray = np.zeros((0, 0), np.uint8)
+        self._labels: npt.NDArray[np.int32] | None = None
+
+    def reset(self) -> None:
+        self._bg = None
+        self.mask = np.zeros((0, 0), np.uint8)
+        self._labels = None
+
+    def update(self, gray: Gray, dt: float) -> None:
+        """Compare `gray` with the background, then let the background learn from it."""
+        h, w = gray.shape[:2]
+        small = cv2.resize(gray, (max(1, w // SCALE), max(1, h // SCALE)),
+                           interpolation=cv2.INTER_AREA)
+        self._labels = None
+        if self._bg is None or self._bg.shape != small.shape:
+            self._bg = small.astype(np.float32)
+            self.mask = np.zeros(small.shape, np.uint8)
+            return
+        diff = cv2.absdiff(small.astype(np.float32), self._bg)
+        fg = (diff > self.threshold).astype(np.uint8)
+        self.mask = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, CLOSE)
+        rate = min(1.0, max(0.0, dt) / self.memory_s) if self.memory_s > 0 else 1.0
+        if rate > 0:
+            cv2.accumulateWeighted(small, self._bg, rate, mask=1 - self.mask)
+            cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=self.mask)
+
+    def seed_mask(self, shape: tuple[int, int]) -> Gray:
+        """The foreground at full size `shape` (h, w) as 0/255, for corner seeding."""
+        h, w = shape
+        if not self.mask.size:
+            return np.zeros((h, w), np.uint8)
+        return cv2.resize(self.mask * np.uint8(255), (w, h), interpolation=cv2.INTER_NEAREST)
+
+    def _cells(self, pts: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        p = np.asarray(pts, np.float32).reshape(-1, 2) / SCALE
+        mh, mw = self.mask.shape
+        col = np.clip(p[:, 0].astype(np.intp), 0, mw - 1)
+        row = np.clip(p[:, 1].astype(np.intp), 0, mh - 1)
+        return row, col
+
+    def on(self, pts: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Which (N, 2) full-size points lie on the foreground."""
+        n = len(np.asarray(pts).reshape(-1, 2))
+        if not self.mask.size:
+            return np.zeros(n, bool)
+        row, col = self._cells(pts)
+        return self.mask[row, col] > 0
+
+    def regions(self, pts: npt.ArrayLike) -> npt.NDArray[np.int32]:
+        """The connected foreground region (1, 2, ...) under each (N, 2) point; 0 = none."""
+        n = len(np.asarray(pts).reshape(-1, 2))
+        if not self.mask.size:
+            return np.zeros(n, np.int32)
+        if self._labels is None:
+            self._labels = cv2.connectedComponents(self.mask, connectivity=8)[1]
+        row, col = self._cells(pts)
+        return self._labels[row, col]
