@@ -15,10 +15,11 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.worker import get_current_worker
 
-from tracker.config import load_params
-from tracker.loop import Latest, Snapshot, TrackingLoop
-from tracker.sources import open_source
-from tui.preview import Preview
+from flowtop.tracker.config.files import load_params
+from flowtop.tracker.contracts import Snapshot
+from flowtop.tracker.runtime.loop import Latest, TrackingLoop
+from flowtop.tracker.sources.open import open_source
+from flowtop.tui.preview.widget import Preview
 
 
 class PreviewOnly(App):

@@ -4,12 +4,12 @@
     python benchmarks/soak.py --minutes 2 --every 20  # a quick check
     python benchmarks/soak.py --minutes 5 --app       # the whole Textual app, headless
     python benchmarks/soak.py --minutes 5 --faults 7  # the source drops every 7 s
-    python benchmarks/soak.py --color 256 --no-tui    # engine + tracker.render only
+    python benchmarks/soak.py --color 256 --no-tui    # engine + tracker.render.cells only
 
 Default mode: a `TrackingLoop` over the paced demo in its worker thread (as in the app),
 while the main thread renders the newest snapshot at the preview rate through
 `render_cells` (with the preview's `Stabilizer`), `style_cells` and the preview's rows
-(`tui.rows`, unless `--no-tui`: changed tile rows remade and written, the others kept, as in
+(`tui.preview.rows`, unless `--no-tui`: changed tile rows remade and written, the others kept, as in
 the Preview, for a truecolor terminal), by default in truecolor (the mode with
 the most distinct colours, so the fullest caches), feeds `RunStats` and writes the tracks to
 a CSV in a temporary folder. `--app` runs `FlowtopApp` instead, headless, keys untouched.
@@ -30,14 +30,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tracker.loop import TrackingLoop
-from tracker.palette import Stabilizer, style_cells
-from tracker.params import Params
-from tracker.render import render_cells
-from tracker.resilient import ResilientSource
-from tracker.sources import DemoSource, Frame, Source, SourceLost
-from tracker.summary import RunStats
-from tracker.writers import TrackWriter
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import Frame, Source
+from flowtop.tracker.errors import SourceLost
+from flowtop.tracker.output.rows import TrackWriter
+from flowtop.tracker.render.cells import render_cells
+from flowtop.tracker.render.palette import Stabilizer, style_cells
+from flowtop.tracker.runtime.loop import TrackingLoop
+from flowtop.tracker.runtime.stats import RunStats
+from flowtop.tracker.sources.base import SourceBase
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.resilient import ResilientSource
 
 GOAL_MB_PER_30_MIN = 10.0
 WARMUP_S = 20.0
@@ -55,7 +58,7 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class DroppingDemo(Source):
+class DroppingDemo(SourceBase):
     """The demo, paced, whose 'connection' fails every `period` seconds."""
 
     live = True
@@ -132,7 +135,7 @@ class PreviewRows:
         from rich.console import Console
         from rich.style import Style
 
-        from tui.rows import RowBuilder, tile_edges
+        from flowtop.tui.preview.rows import RowBuilder, tile_edges
 
         self.builder, self.edges, self.base = RowBuilder(), tile_edges(cols), Style()
         self.console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
@@ -140,7 +143,7 @@ class PreviewRows:
         self.previous = None
 
     def draw(self, styled) -> None:
-        from tui.rows import changed_cells
+        from flowtop.tui.preview.rows import changed_cells
 
         changes = changed_cells(styled, self.previous, self.edges)
         if changes is None:
@@ -197,7 +200,7 @@ def soak_engine(args: argparse.Namespace) -> int:
 
 
 def soak_app(args: argparse.Namespace) -> int:
-    from tui.app import FlowtopApp
+    from flowtop.tui.app.app import FlowtopApp
 
     async def run() -> int:
         app = FlowtopApp(source=make_source(args.faults), params=Params(),

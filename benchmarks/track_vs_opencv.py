@@ -19,7 +19,7 @@ from pathlib import Path
 
 BARE = (
     "import sys, time; t0 = time.perf_counter()\n"
-    "from tracker.baseline import bare_loop; from tracker.params import Params\n"
+    "from flowtop.tracker.runtime.baseline import bare_loop; from tracker.params import Params\n"
     "n, s = bare_loop(sys.argv[1], Params())\n"
     "print(n, time.perf_counter() - t0)\n"
 )
@@ -42,7 +42,7 @@ def main() -> None:
                                 capture_output=True, text=True).stdout.split()[0])
     bare, ours = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        flowtop = [sys.executable, "-m", "tui.cli", "track", args.video]
+        flowtop = [sys.executable, "-m", "flowtop.tui.cli", "track", args.video]
         if args.out:
             flowtop += ["--out", str(Path(tmp) / "t.csv"), "--force"]
         for _ in range(args.runs):

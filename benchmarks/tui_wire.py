@@ -58,7 +58,7 @@ def flowtop_pid(pane_pid: int, timeout: float = 10.0) -> int:
                 todo += children(pid)
             except OSError:
                 continue
-            is_ui = b"tui.cli" in cmd or b"preview_app.py" in cmd
+            is_ui = b"flowtop.tui.cli" in cmd or b"preview_app.py" in cmd
             if is_ui and b"python" in cmd.split(b" ")[0]:
                 return pid
         time.sleep(0.2)
@@ -100,7 +100,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "typescript"
         frames_log = Path(tmp) / "frames"
-        flowtop = [sys.executable, "-m", "tui.cli", "--source", args.source, "--loop"]
+        flowtop = [sys.executable, "-m", "flowtop.tui.cli", "--source", args.source, "--loop"]
         if args.preview_only:
             flowtop = [sys.executable, str(ROOT / "benchmarks" / "preview_app.py"), args.source,
                        "--stats", str(frames_log)]

@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from tracker.demo import DemoScene
-from tracker.sources import Frame, Source, SourceError, SourceLost
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.errors import SourceError, SourceLost
+from flowtop.tracker.sources.base import SourceBase
+from flowtop.tracker.sources.demo import DemoScene
 
 FPS = 30.0
 
@@ -100,7 +102,7 @@ class FlakyCamera:
         return image if image.shape[:2] == (h, w) else cv2.resize(image, (w, h))
 
 
-class FaultySource(Source):
+class FaultySource(SourceBase):
     """One connection to a `FlakyCamera`; see the module docstring."""
 
     live = True

@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from roadsim import Clip, Seen
-from tracker.engine import Tracker, TrackState
-from tracker.objects import ObjectState
-from tracker.params import Params
-from tracker.sources import open_source
+
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import ObjectState, TrackState
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.sources.open import open_source
 
 EDGE_PX = 2  # a track this close outside a silhouette still counts as on it
 SETTLED_AGE = 5  # frames before a track's velocity counts

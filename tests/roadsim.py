@@ -241,8 +241,8 @@ def random_scene(seed: int, frames: int = 150, fps: float = 30.0
     return cam, tuple(out)
 
 
-def _draw(frame: npt.NDArray[np.float32], cam: Camera, parts: Parts, car: Vehicle, t: float, shift: F64,
-          ) -> Seen | None:
+def _draw(frame: npt.NDArray[np.float32], cam: Camera, parts: Parts, car: Vehicle, t: float,
+          shift: F64) -> Seen | None:
     """Paint `car` into `frame` (float BGR) and say where it is, or None when out of view."""
     corners = car.footprint(t)
     hom = cam.matrix()

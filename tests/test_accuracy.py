@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tracker.engine import Tracker
-from tracker.params import Params
-from tracker.sources import DemoSource, open_source
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.open import open_source
 
 WARMUP = 30  # frames before velocities have settled
 

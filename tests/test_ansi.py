@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tracker.ansi import cells_to_ansi, row_to_ansi
-from tracker.palette import style_cells
-from tracker.render import Overlay, render_cells
+from flowtop.tracker.render.ansi import cells_to_ansi, row_to_ansi
+from flowtop.tracker.render.cells import Overlay, render_cells
+from flowtop.tracker.render.palette import style_cells
 
 
 def tiny() -> np.ndarray:

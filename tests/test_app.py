@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tracker.config import load_params
-from tracker.loop import RunState
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tui.app import FlowtopApp
-from tui.help_screen import HelpScreen
-from tui.params_panel import ParamsPanel
-from tui.preview import Preview
-from tui.speeds_panel import SpeedsPanel
+from flowtop.tracker.config.files import load_params
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import RunState
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.app.app import FlowtopApp
+from flowtop.tui.app.help import HelpScreen
+from flowtop.tui.preview.widget import Preview
+from flowtop.tui.widgets.params import ParamsPanel
+from flowtop.tui.widgets.speeds import SpeedsPanel
 
 SIZE = (140, 44)
 
@@ -192,7 +192,7 @@ async def test_ended_file_shows_ended(tmp_path: Path) -> None:
 
 
 async def test_parameter_panel_shows_every_parameter(tmp_path: Path) -> None:
-    from tracker.params import iter_specs
+    from flowtop.tracker.config.params import iter_specs
 
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -207,7 +207,7 @@ async def test_parameter_panel_shows_every_parameter(tmp_path: Path) -> None:
 
 async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypatch) -> None:
     """Choosing `faces` when the cascade does not load: a notice, the old mode, no ERROR."""
-    from tracker import faces
+    from flowtop.tracker.core import faces
 
     monkeypatch.setattr(faces, "default_cascade_path", lambda: str(tmp_path / "absent.xml"))
     app = make_app(tmp_path)
@@ -252,7 +252,7 @@ async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> Non
 async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path) -> None:
     """Under load a frame can be drawn at a new size before the resize event recut the
     tiles; it used to crash the app (np.pad with a negative width)."""
-    from tui.rows import tile_edges
+    from flowtop.tui.preview.rows import tile_edges
 
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:

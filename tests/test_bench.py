@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tracker.palette import MODES
-from tui.cli import main
+from flowtop.tracker.render.palette import MODES
+from flowtop.tui.cli.main import main
 
 MODE_KEYS = {"render_ms", "rows_ms", "write_ms", "full_rows_ms", "full_frame_bytes",
              "typical_frame_bytes", "link_fps"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.app import App
 
-from tracker.budget import SCALES, BudgetController, BudgetLevel
-from tui.bytemeter import ByteMeter, byte_meter_of, install_byte_meter
+from flowtop.tracker.render.budget import SCALES, BudgetController, BudgetLevel
+from flowtop.tui.preview.internals import ByteMeter, byte_meter_of, install_byte_meter
 
 
 class Link:

@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.calibration import PinholeCalibration, calibration_from_params
-from tracker.chessboard import BoardFinder, board_points, parse_pattern, spread
-from tracker.intrinsics import load_intrinsics
-from tracker.params import SpeedParams
-from tui.cli import main
+from flowtop.tracker.calibration.chessboard import BoardFinder, board_points, parse_pattern, spread
+from flowtop.tracker.calibration.intrinsics import load_intrinsics
+from flowtop.tracker.calibration.models import PinholeCalibration, calibration_from_params
+from flowtop.tracker.config.params import SpeedParams
+from flowtop.tui.cli.main import main
 
 W, H = 640, 360
 K = np.array([[820.0, 0, 331.0], [0, 790.0, 174.0], [0, 0, 1]])

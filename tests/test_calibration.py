@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.calibration import (
+from flowtop.tracker.calibration.intrinsics import Intrinsics, load_intrinsics, save_intrinsics
+from flowtop.tracker.calibration.models import (
     HomographyCalibration,
     PinholeCalibration,
     ScaleCalibration,
@@ -26,11 +27,11 @@ from tracker.calibration import (
     from_mps,
     ground_distance,
 )
-from tracker.demo import DemoScene, MovingObject
-from tracker.engine import Tracker
-from tracker.intrinsics import Intrinsics, load_intrinsics, save_intrinsics
-from tracker.params import ParamError, Params, SpeedParams
-from tracker.sources import Frame
+from flowtop.tracker.config.params import Params, SpeedParams
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.errors import ParamError
+from flowtop.tracker.sources.demo import DemoScene, MovingObject
 
 W, H = 640, 360
 FRAMES = 75
@@ -258,7 +259,7 @@ def test_field_checks_name_the_key() -> None:
 
 def test_bad_calibration_on_the_command_line_is_one_line(tmp_path: Path) -> None:
     bad = write(tmp_path / "cam.yaml", "garbage: [\n")
-    run = subprocess.run([sys.executable, "-m", "tui.cli", "track", "demo", "--frames", "2",
+    run = subprocess.run([sys.executable, "-m", "flowtop.tui.cli", "track", "demo", "--frames", "2",
                           "--set", f"speed.intrinsics={bad}", "--set", "speed.distance=5"],
                          capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 2

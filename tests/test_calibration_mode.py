@@ -12,14 +12,18 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
-from tracker.calibration import HomographyCalibration, ScaleCalibration, calibration_from_params
-from tracker.calibration_session import CalibrationSession, parse_metres, parse_xy
-from tracker.config import load_params
-from tracker.engine import Tracker
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tui.calibration_mode import CalibrationPanel
-from tui.preview import Preview
+from flowtop.tracker.calibration.models import (
+    HomographyCalibration,
+    ScaleCalibration,
+    calibration_from_params,
+)
+from flowtop.tracker.config.files import load_params
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.calibration.panel import CalibrationPanel
+from flowtop.tui.calibration.session import CalibrationSession, parse_metres, parse_xy
+from flowtop.tui.preview.widget import Preview
 
 SIZE = (100, 24)
 
@@ -211,10 +215,10 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
 
 
 async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
-    from tracker.loop import RunState
-    from tui.app import FlowtopApp
-    from tui.objects_panel import ObjectsPanel
-    from tui.params_panel import ParamsPanel
+    from flowtop.tracker.contracts import RunState
+    from flowtop.tui.app.app import FlowtopApp
+    from flowtop.tui.widgets.objects import ObjectsPanel
+    from flowtop.tui.widgets.params import ParamsPanel
 
     config = tmp_path / "flowtop.toml"
     app = FlowtopApp(source=DemoSource(fps=30), params=Params(), config_path=config)
@@ -249,7 +253,7 @@ async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
 
 
 async def test_app_refuses_a_calibration_it_cannot_build(tmp_path: Path) -> None:
-    from tui.app import FlowtopApp
+    from flowtop.tui.app.app import FlowtopApp
 
     app = FlowtopApp(source=DemoSource(fps=30), params=Params(),
                      config_path=tmp_path / "flowtop.toml")
@@ -262,8 +266,8 @@ async def test_app_refuses_a_calibration_it_cannot_build(tmp_path: Path) -> None
 
 
 def test_trap_overlay() -> None:
-    from tracker.calibration_session import trap_overlay
-    from tracker.params import TrapParams
+    from flowtop.tracker.config.params import TrapParams
+    from flowtop.tui.calibration.session import trap_overlay
 
     assert trap_overlay(TrapParams()) is None
     overlay = trap_overlay(TrapParams(line_a=[[1, 2], [3, 4]], line_b=[[5, 6], [7, 8]],

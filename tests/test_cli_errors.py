@@ -1,6 +1,6 @@
 """Bad input ends with one line on stderr and exit code 2, never a traceback, before any UI.
 
-Every case runs `python -m tui.cli` in a subprocess, as `flowtop track ...` and, where it
+Every case runs `python -m flowtop.tui.cli` in a subprocess, as `flowtop track ...` and, where it
 applies, as the UI entry `flowtop --source ...` (which must fail before Textual starts).
 """
 
@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import main
+from flowtop.tui.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
 HANG_GUARD_S = 60  # a run that takes this long has hung; the open timeout is 5 s
 
 
@@ -96,10 +95,10 @@ CASES = [
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_CONFIG_HOME": str(cwd / "config-home"), "HOME": str(cwd),
-           "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
+           "TERM": "xterm-256color"}
     env.pop("OPENCV_LOG_LEVEL", None)
     env.pop("OPENCV_FFMPEG_LOGLEVEL", None)
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], check=False, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "flowtop.tui.cli", *args], check=False, cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=HANG_GUARD_S,
                           stdin=subprocess.DEVNULL)
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tracker.config import ConfigError, apply_overrides, dumps, load_params, save_params
-from tracker.params import ParamError, Params, iter_specs, stepped
+from flowtop.tracker.config.files import apply_overrides, dumps, load_params, save_params
+from flowtop.tracker.config.params import Params, iter_specs, stepped
+from flowtop.tracker.errors import ConfigError, ParamError
 
 
 def test_every_field_has_help_and_a_valid_default() -> None:

@@ -12,14 +12,14 @@ import numpy.typing as npt
 import pytest
 from fakes import FlakyCamera
 
-from tracker.demo import DemoScene
-from tracker.engine import Tracker, TrackState
-from tracker.loop import RunState, TrackingLoop
-from tracker.palette import MODES, style_cells
-from tracker.params import Params
-from tracker.render import render_cells
-from tracker.resilient import ResilientSource
-from tracker.sources import Frame
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import Frame, RunState, TrackState
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.render.cells import render_cells
+from flowtop.tracker.render.palette import MODES, style_cells
+from flowtop.tracker.runtime.loop import TrackingLoop
+from flowtop.tracker.sources.demo import DemoScene
+from flowtop.tracker.sources.resilient import ResilientSource
 
 Image = npt.NDArray[np.uint8]
 RNG = np.random.default_rng(3)

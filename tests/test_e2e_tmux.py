@@ -39,7 +39,7 @@ def wait_screen(session: str, pattern: str, timeout: float = 20.0) -> str:
 def session(tmp_path: Path):
     name = f"flowtop-e2e-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
-    flowtop = shutil.which("flowtop") or f"{sys.executable} -m tui.cli"
+    flowtop = shutil.which("flowtop") or f"{sys.executable} -m flowtop.tui.cli"
     # pytest exports COLUMNS/LINES, which Textual would take over the pane's real size
     cmd = (f"env -u COLUMNS -u LINES TERM=xterm-256color COLORTERM=truecolor {flowtop} "
            f"--source demo --config {tmp_path / 'c.toml'}; echo $? > {exit_file}; sleep 30")

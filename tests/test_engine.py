@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.engine import Tracker
-from tracker.lk import detect_corners, seed_mask, track_fb
-from tracker.params import FeatureParams, LKParams, Params
-from tracker.sources import Frame
+from flowtop.tracker.config.params import FeatureParams, LKParams, Params
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.core.lk import detect_corners, seed_mask, track_fb
 
 
 def texture(h: int = 240, w: int = 320, seed: int = 1) -> np.ndarray:
@@ -184,7 +184,7 @@ def test_still_tracks_never_make_objects_even_with_no_speed_floor() -> None:
 
 
 def test_an_image_sequence_whose_files_vanish_ends(tmp_path) -> None:
-    from tracker.sources import ImageSequenceSource
+    from flowtop.tracker.sources.capture import ImageSequenceSource
 
     path = tmp_path / "a.png"
     cv2.imwrite(str(path), texture(32, 32))
@@ -198,7 +198,7 @@ def test_an_image_sequence_whose_files_vanish_ends(tmp_path) -> None:
 def test_live_frames_keep_their_capture_time_not_their_read_time() -> None:
     """Four queued frames, taken 1/30 s apart, read 1 ms apart: their times stay 1/30 s
     apart; a backend without timestamps falls back to arrival time."""
-    from tracker.sources import CaptureClock
+    from flowtop.tracker.sources.capture import CaptureClock
 
     clock = CaptureClock()
     arrivals = [10.000, 10.27, 10.271, 10.272, 10.273]  # a stall, then the queue drains

@@ -12,12 +12,13 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.engine import Tracker
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tracker.writers import TRACK_COLUMNS, OutputError
-from tui.app import FlowtopApp
-from tui.export import TrackHistory, export_files
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.errors import OutputError
+from flowtop.tracker.output.rows import TRACK_COLUMNS
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.app.app import FlowtopApp
+from flowtop.tui.app.export import TrackHistory, export_files
 
 NOW = datetime(2024, 5, 17, 9, 30, 15)
 

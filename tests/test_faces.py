@@ -13,12 +13,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from tracker import faces
-from tracker.engine import Tracker
-from tracker.faces import CascadeError, FaceSeeder, detect_faces, load_cascade
-from tracker.params import ParamError, Params, stepped
-from tracker.sources import Frame
-from tui.cli import main
+from flowtop.tracker.config.params import Params, stepped
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.core import faces
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.core.faces import CascadeError, FaceSeeder, detect_faces, load_cascade
+from flowtop.tracker.errors import ParamError
+from flowtop.tui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 Gray = npt.NDArray[np.uint8]
@@ -167,8 +168,9 @@ def test_importing_creates_no_classifier() -> None:
             "def boom(*a, **k):\n"
             "    raise SystemExit('CascadeClassifier made at import')\n"
             "cv2.CascadeClassifier = boom\n"
-            "import tracker.faces, tracker.engine, tracker.loop\n"
-            "tracker.engine.Tracker()\n"
+            "import flowtop.tracker.core.faces, flowtop.tracker.core.engine\n"
+            "import flowtop.tracker.runtime.loop\n"
+            "flowtop.tracker.core.engine.Tracker()\n"
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=False)

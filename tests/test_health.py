@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from textual.app import App, ComposeResult
 
-from tracker.engine import Tracker, TrackState
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tui.app import FlowtopApp
-from tui.health import (
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import TrackState
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.app.app import FlowtopApp
+from flowtop.tui.widgets.health import (
     AGE_EDGES,
     WAITING,
     HealthMonitor,
@@ -26,8 +27,8 @@ from tui.health import (
     fb_histogram,
     health_lines,
 )
-from tui.objects_panel import ObjectsPanel
-from tui.speeds_panel import SpeedsPanel
+from flowtop.tui.widgets.objects import ObjectsPanel
+from flowtop.tui.widgets.speeds import SpeedsPanel
 
 
 def demo_states(n: int) -> list[TrackState]:

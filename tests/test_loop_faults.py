@@ -13,14 +13,14 @@ import pytest
 from fakes import FaultySource, FlakyCamera
 from textual.pilot import Pilot
 
-from tracker.engine import Tracker, TrackState
-from tracker.loop import RunState, Snapshot, TrackingLoop
-from tracker.params import Params
-from tracker.resilient import ResilientSource
-from tracker.sources import Frame, Source
-from tui.app import FlowtopApp
-from tui.preview import Preview
-from tui.status_bar import StatusBar
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import Frame, RunState, Snapshot, Source, TrackState
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.runtime.loop import TrackingLoop
+from flowtop.tracker.sources.resilient import ResilientSource
+from flowtop.tui.app.app import FlowtopApp
+from flowtop.tui.preview.widget import Preview
+from flowtop.tui.widgets.status_bar import StatusBar
 
 WAIT_S = 20.0  # a hang guard, not a timing assertion
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracker.demo import DemoScene, MovingObject
-from tracker.engine import Tracker
-from tracker.objects import (
+from flowtop.tracker.config.params import ObjectParams, Params
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.core.objects import (
     ObjectGrouper,
     TrackView,
     absorb_edges,
@@ -20,10 +20,9 @@ from tracker.objects import (
     link_groups,
     near_pairs,
 )
-from tracker.params import ObjectParams, Params
-from tracker.sources import DemoSource
-from tracker.writers import OBJECT_COLUMNS, ObjectWriter
-from tui.cli import main
+from flowtop.tracker.output.rows import OBJECT_COLUMNS, ObjectWriter
+from flowtop.tracker.sources.demo import DemoScene, DemoSource, MovingObject
+from flowtop.tui.cli.main import main
 
 MARGIN = 5  # px: an object's box centre may sit this far outside its true box
 

@@ -10,12 +10,11 @@ import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 
-from tracker.engine import Tracker
-from tracker.objects import ObjectState
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tracker.trap import TrapResult
-from tui.objects_panel import ObjectsPanel, objects_table
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import ObjectState, TrapResult
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.widgets.objects import ObjectsPanel, objects_table
 
 
 def text_of(renderable, width: int = 60) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tracker.palette import (
+from flowtop.tracker.render.cells import render_cells
+from flowtop.tracker.render.palette import (
     ASCII_RAMP,
     SPACE,
     UPPER_HALF,
@@ -15,7 +16,6 @@ from tracker.palette import (
     style_cells,
     xterm_256,
 )
-from tracker.render import render_cells
 
 RED, BLACK, WHITE = (0, 0, 255), (0, 0, 0), (255, 255, 255)  # BGR
 

@@ -10,11 +10,12 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
 
-from tracker.engine import Tracker
-from tracker.params import PreviewParams
-from tracker.sources import DemoSource, Frame
-from tui.preview import WAITING, Preview, PreviewTile
-from tui.strips import AnsiStrip
+from flowtop.tracker.config.params import PreviewParams
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.preview.internals import AnsiStrip
+from flowtop.tui.preview.widget import WAITING, Preview, PreviewTile
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

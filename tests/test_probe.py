@@ -15,11 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker import probe
-from tracker.probe import DeviceReport, fourcc_text, list_devices, probe_device
-from tui.cli import main
+from flowtop.tracker.sources import probe
+from flowtop.tracker.sources.probe import DeviceReport, fourcc_text, list_devices, probe_device
+from flowtop.tui.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
 Mode = tuple[int, int, str]
 
 
@@ -208,10 +207,10 @@ def test_no_devices_says_so_and_exits_0(monkeypatch: pytest.MonkeyPatch,
 
 @pytest.mark.skipif(bool(glob.glob(probe.DEVICE_GLOB)), reason="this machine has a camera")
 def test_no_devices_on_this_machine_in_a_subprocess(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+    env = {**os.environ, "HOME": str(tmp_path),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    result = subprocess.run([sys.executable, "-m", "tui.cli", "probe"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run([sys.executable, "-m", "flowtop.tui.cli", "probe"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "no video devices found" in result.stdout
     assert "Traceback" not in result.stderr

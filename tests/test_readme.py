@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracker.params import iter_specs
-from tui.cli import COMMANDS
+from flowtop.tracker.config.params import iter_specs
+from flowtop.tui.cli.main import COMMANDS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.demo import DemoScene
-from tracker.record import VideoRecorder
-from tracker.writers import OutputError
-from tui.cli import main
+from flowtop.tracker.errors import OutputError
+from flowtop.tracker.output.video import VideoRecorder
+from flowtop.tracker.sources.demo import DemoScene
+from flowtop.tui.cli.main import main
 
-FLOWTOP = [sys.executable, "-m", "tui.cli"]
+FLOWTOP = [sys.executable, "-m", "flowtop.tui.cli"]
 
 
 def read_video(path: Path) -> tuple[list[np.ndarray], float]:

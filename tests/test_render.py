@@ -7,8 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tracker.colors import object_colors, track_color, track_colors
-from tracker.render import (
+from flowtop.tracker.render.cells import (
     MARK_BOX,
     MARK_NONE,
     MARK_OVERLAY,
@@ -18,6 +17,7 @@ from tracker.render import (
     fit,
     render_cells,
 )
+from flowtop.tracker.render.colors import object_colors, track_color, track_colors
 
 
 def gradient(w: int, h: int) -> np.ndarray:

@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 from fakes import FlakyCamera, MjpegServer
 
-from tracker.resilient import (
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.errors import SourceLost
+from flowtop.tracker.sources.open import open_source
+from flowtop.tracker.sources.resilient import (
     ResilientSource,
     SourceEvent,
     as_bgr,
     backoff_delay,
     frame_problem,
 )
-from tracker.sources import Frame, SourceLost, open_source
 
 START, CAP = 0.01, 0.04  # a fast backoff for tests: 0.01, 0.02, 0.04, 0.04 ...
 STALL = 0.4

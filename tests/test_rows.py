@@ -20,11 +20,11 @@ from textual.color import Color
 from textual.filter import Monochrome
 from textual.strip import Strip
 
-from tracker.palette import SPACE, UPPER_HALF, StyledCells
-from tui import rows
-from tui.rows import RowBuilder, changed_cells, tile_edges
-from tui.run_styles import color_sgr, prerenders
-from tui.strips import AnsiStrip, LazyStrip, make_strips, strips_fit
+from flowtop.tracker.render.palette import SPACE, UPPER_HALF, StyledCells
+from flowtop.tui.preview import rows
+from flowtop.tui.preview.internals import AnsiStrip, LazyStrip, make_strips, strips_fit
+from flowtop.tui.preview.rows import RowBuilder, changed_cells, tile_edges
+from flowtop.tui.preview.run_styles import color_sgr, prerenders
 
 BASE = Style(color="#999999", bgcolor="#000000")
 CODES = {"truecolor": 1 << 24, "256": 256, "gray": 256, "16": 16}

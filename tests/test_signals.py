@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from fakes import MjpegServer
 
-from tracker import config as config_module
-from tracker import writers
-from tracker.config import load_params, save_params
-from tracker.params import Params
-from tracker.writers import TRACK_COLUMNS, OutputError, RowWriter, open_output
+from flowtop.tracker.config import files as config_module
+from flowtop.tracker.config.files import load_params, save_params
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.errors import OutputError
+from flowtop.tracker.output import rows as writers
+from flowtop.tracker.output.rows import TRACK_COLUMNS, RowWriter, open_output
 
-ROOT = Path(__file__).resolve().parents[1]
 HANG_GUARD_S = 60.0
 
 
@@ -37,10 +37,10 @@ class Track:
     def __init__(self, tmp: Path, source: str, out: str) -> None:
         self.out = tmp / out
         self.stdout, self.stderr = tmp / "stdout.txt", tmp / "stderr.txt"
-        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "cfg"), "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "cfg")}
         with self.stdout.open("w") as so, self.stderr.open("w") as se:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tui.cli", "track", source, "--out", str(self.out)],
+                [sys.executable, "-m", "flowtop.tui.cli", "track", source, "--out", str(self.out)],
                 cwd=tmp, env=env, stdout=so, stderr=se, stdin=subprocess.DEVNULL)
 
     def wait_until(self, done: Callable[[], bool], what: str) -> None:
@@ -218,9 +218,9 @@ class Terminal:
 
     def __init__(self, tmp: Path, term: str, extra_env: dict[str, str]) -> None:
         env = {**os.environ, "TERM": term, "XDG_CONFIG_HOME": str(tmp / "cfg"),
-               "PYTHONPATH": str(ROOT), **extra_env}
+               **extra_env}
         env.pop("COLORTERM", None)
-        argv = [sys.executable, "-m", "tui.cli", "--source", "demo"]
+        argv = [sys.executable, "-m", "flowtop.tui.cli", "--source", "demo"]
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: become flowtop at once, never return into pytest
             try:
@@ -307,8 +307,8 @@ def test_a_signal_while_a_frame_is_handled_stops_after_it() -> None:
     (possibly blocking) read ends the run at once."""
     import signal as signal_module
 
-    from tracker.sources import DemoSource
-    from tui.runloop import StopSignals, frames_until_stopped
+    from flowtop.tracker.sources.demo import DemoSource
+    from flowtop.tui.cli.runloop import StopSignals, frames_until_stopped
 
     signals = StopSignals()
     handled = []

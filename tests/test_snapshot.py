@@ -12,15 +12,14 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.annotate import Style, annotate, label_box
-from tracker.demo import DemoScene
-from tracker.engine import Tracker
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tui.cli import main
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.render.annotate import Style, annotate, label_box
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
+from flowtop.tui.cli.main import main
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
-FLOWTOP = [sys.executable, "-m", "tui.cli"]
+FLOWTOP = [sys.executable, "-m", "flowtop.tui.cli"]
 
 
 def visible(line: str) -> str:
@@ -124,7 +123,7 @@ def test_bad_size_is_a_usage_error(size: str, capsys) -> None:
 def test_annotate_draws_fading_trails_dots_boxes_and_labels() -> None:
     from types import SimpleNamespace
 
-    from tracker.colors import object_color, track_color
+    from flowtop.tracker.render.colors import object_color, track_color
 
     gray = np.full((200, 300, 3), 90, np.uint8)
     length = 9  # trail of track 1: 8 segments of 10 px, moving right at 300 px/s

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracker.loop import RunState
-from tracker.params import Params
-from tracker.sources import DemoSource
-from tui.app import FlowtopApp
-from tui.preview import Preview
-from tui.speeds_panel import SpeedsPanel
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import RunState
+from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tui.app.app import FlowtopApp
+from flowtop.tui.preview.widget import Preview
+from flowtop.tui.widgets.speeds import SpeedsPanel
 
 
 def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:

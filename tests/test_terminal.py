@@ -8,7 +8,7 @@ import threading
 
 from textual.drivers._writer_thread import WriterThread
 
-from tui.terminal import HangupSafeStream, hangup_safe_terminal
+from flowtop.tui.preview.internals import HangupSafeStream, hangup_safe_terminal
 
 
 class HungUpTerminal(io.StringIO):

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import main
+from flowtop.tui.cli.main import main
 
-FLOWTOP = [sys.executable, "-m", "tui.cli"]
+FLOWTOP = [sys.executable, "-m", "flowtop.tui.cli"]
 
 
 def test_track_demo_writes_csv_and_summary(tmp_path: Path, capsys) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tracker.calibration import from_mps
-from tracker.demo import DemoScene, MovingObject
-from tracker.engine import Tracker
-from tracker.params import Params, TrapParams
-from tracker.sources import Frame
-from tracker.trap import TrapTimer, crossing
-from tracker.writers import ObjectWriter
+from flowtop.tracker.calibration.models import from_mps
+from flowtop.tracker.config.params import Params, TrapParams
+from flowtop.tracker.contracts import Frame
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.core.trap import TrapTimer, crossing
+from flowtop.tracker.output.rows import ObjectWriter
+from flowtop.tracker.sources.demo import DemoScene, MovingObject
 
 W, H = 640, 360
 LINE_A = [[200, 20], [200, 340]]

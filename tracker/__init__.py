@@ -1,0 +1,1 @@
+"""The engine: plain Python, numpy and OpenCV, no UI. Installed as `flowtop.tracker`."""

@@ -1,0 +1,1 @@
+"""Pixels to metres: calibration models, camera intrinsics, chessboard fitting."""

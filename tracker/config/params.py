@@ -1,0 +1,416 @@
+"""Engine parameters: one dataclass per TOML section, each field with bounds and a description.
+
+The CLI flags (`--set section.key=value`), the TOML config, the live parameter panel and the
+saved file all read these definitions; nothing else lists parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowtop.tracker.errors import ParamError
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a parameter may hold: bounds or choices, the step of one key press, unit, help."""
+
+    help: str
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+
+
+def param(default: Any, help: str, lo: float | None = None, hi: float | None = None,
+          step: float | None = None, unit: str = "", choices: tuple[str, ...] = ()) -> Any:
+    """A dataclass field carrying its `Spec` in the metadata."""
+    spec = Spec(help=help, lo=lo, hi=hi, step=step, unit=unit, choices=choices)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
+MODELS = ("auto", "off", "scale", "pinhole", "homography")
+
+
+def spec_of(f: dataclasses.Field) -> Spec:
+    return f.metadata["spec"]
+
+
+def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
+    """Validate and coerce one value for field `f`; raise ParamError naming the key."""
+    spec = spec_of(f)
+    key = f"{section}.{f.name}"
+    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ParamError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if kind in (int, float) and isinstance(value, float) and not math.isfinite(value):
+        raise ParamError(f"{key}: expected a finite number, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise ParamError(f"{key}: expected a whole number, got {value!r}")
+        value = int(value)
+    elif kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"{key}: expected a number, got {value!r}")
+        value = float(value)
+    elif kind is str:
+        if not isinstance(value, str):
+            raise ParamError(f"{key}: expected a string, got {value!r}")
+        if spec.choices and value not in spec.choices:
+            raise ParamError(f"{key}: {value!r} is not one of {', '.join(spec.choices)}")
+        return value
+    elif kind is list:
+        if not isinstance(value, list):
+            raise ParamError(f"{key}: expected a list, got {value!r}")
+        if not _all_finite(value):
+            raise ParamError(f"{key}: numbers must be finite, got {value!r}")
+        return value
+    if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+        raise ParamError(f"{key}: {value} is out of range [{_num(spec.lo)}, {_num(spec.hi)}]")
+    return value
+
+
+def _all_finite(value: object) -> bool:
+    """Whether every number in a (nested) list is finite: no NaN or infinity."""
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "-inf"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+class Section:
+    """Mixin for a section dataclass: validation on construction, iteration over fields."""
+
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            object.__setattr__(self, f.name, _check(self.name, f, getattr(self, f.name)))
+
+
+@dataclass(frozen=True)
+class FeatureParams(Section):
+    name = "features"
+    max_corners: int = param(300, "corners asked of goodFeaturesToTrack per detection",
+                             1, 5000, 25)
+    quality_level: float = param(0.01, "corner quality relative to the best corner",
+                                 0.0001, 1.0, 0.005)
+    min_distance: float = param(7.0, "minimum distance between seeded corners", 1, 200, 1, "px")
+    block_size: int = param(7, "neighbourhood for the corner measure", 3, 31, 2, "px")
+    mode: str = param("corners", "how new points are seeded", choices=("corners", "faces"))
+    roi: list = param([], "seed only inside [x, y, w, h] (pixels); empty = whole frame")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.roi and (len(self.roi) != 4 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.roi)
+                or self.roi[2] <= 0 or self.roi[3] <= 0):
+            raise ParamError(f"features.roi: expected [x, y, w, h] with w, h > 0, "
+                             f"got {self.roi!r}")
+
+
+@dataclass(frozen=True)
+class LKParams(Section):
+    name = "lk"
+    win_size: int = param(15, "Lucas-Kanade search window per pyramid level", 5, 61, 2, "px")
+    max_level: int = param(2, "pyramid levels above the full image", 0, 6, 1)
+    max_iter: int = param(10, "iterations per level at most", 1, 100, 1)
+    epsilon: float = param(0.03, "stop iterating when a step is smaller than this",
+                           0.001, 1.0, 0.01, "px")
+    min_eig_threshold: float = param(1e-4, "drop points whose gradient matrix is this weak",
+                                     1e-6, 0.1, 1e-4)
+    max_error: float = param(30.0, "drop points whose LK patch error exceeds this",
+                             1.0, 255.0, 1.0)
+
+
+@dataclass(frozen=True)
+class TrackingParams(Section):
+    name = "tracking"
+    fb_threshold: float = param(1.0, "forward-backward distance above which a point is dropped",
+                                0.05, 20.0, 0.1, "px")
+    detect_interval: int = param(5, "seed new corners every this many frames", 1, 300, 1,
+                                 "frames")
+    min_points: int = param(20, "seed at once when fewer points are live", 0, 5000, 5)
+    max_points: int = param(500, "hard cap on live tracks", 1, 10000, 25)
+    trail_length: int = param(20, "positions kept per trail", 1, 500, 2, "frames")
+    smoothing: float = param(0.3, "velocity EMA factor: 1 = raw, smaller = smoother",
+                             0.01, 1.0, 0.05)
+    min_speed: float = param(0.0, "hide points slower than this (0 = show all)", 0.0, 10000.0,
+                             1.0, "px/s")
+    still_radius: float = param(2.0, "a track that stays within this distance of where it came "
+                                     "to rest is still", 0.1, 50.0, 0.5, "px")
+    still_life: float = param(1.0, "a track still this long is background: dropped if something "
+                                   "drags it away, retired first when points run short",
+                              0.1, 600.0, 0.5, "s")
+    motion_share: float = param(0.4, "share of max_points kept for moving things: still tracks "
+                                     "beyond the rest are retired", 0.0, 1.0, 0.05)
+    foreground_threshold: float = param(20.0, "grey-level difference from the background that "
+                                              "counts as something moving (where to seed)",
+                                        1.0, 255.0, 2.0)
+    background_memory: float = param(2.0, "how long the background model of a fixed camera "
+                                          "remembers", 0.1, 600.0, 0.5, "s")
+
+
+def _check_points(key: str, value: list, count: int | None = None, least: int = 0) -> None:
+    """`value` must be a list of [x, y] number pairs: exactly `count`, or at least `least`."""
+    ok = all(isinstance(p, list) and len(p) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)
+        for p in value)
+    if not ok:
+        raise ParamError(f"{key}: expected a list of [x, y] number pairs, got {value!r}")
+    if value and count is not None and len(value) != count:
+        raise ParamError(f"{key}: expected {count} points, got {len(value)}")
+    if value and len(value) < least:
+        raise ParamError(f"{key}: expected at least {least} points, got {len(value)}")
+
+
+@dataclass(frozen=True)
+class SpeedParams(Section):
+    """How image motion becomes world speed; `calibration.calibration_from_params` builds it.
+
+    `model = auto` picks homography when image_points are set, else pinhole when a distance is
+    set, else scale when meters_per_pixel or a known length is set, else none. Each field is
+    checked here; whether they fit together (a model's required keys, matching point counts)
+    is checked when the calibration is built, so `--set` may give them one at a time.
+    """
+
+    name = "speed"
+    model: str = param("auto", "calibration model", choices=MODELS)
+    meters_per_pixel: float = param(0.0, "scale model: ground scale; 0 = use the known length",
+                                    0.0, 1000.0, 0.001, "m/px")
+    length_points: list = param([], "scale model: two image points [[x, y], [x, y]] a known "
+                                    "length apart (px)")
+    length_m: float = param(0.0, "scale model: metres between length_points", 0.0, 1e6, 0.1,
+                            "m")
+    fx: float = param(0.0, "pinhole: focal length along x; 0 = from intrinsics or hfov",
+                      0.0, 1e6, 10.0, "px")
+    fy: float = param(0.0, "pinhole: focal length along y; 0 = same as fx", 0.0, 1e6, 10.0,
+                      "px")
+    hfov: float = param(0.0, "pinhole: horizontal field of view, gives fx from the frame "
+                             "width; 0 = unused", 0.0, 179.0, 1.0, "deg")
+    distance: float = param(0.0, "pinhole: camera to plane of motion; 0 = unused", 0.0, 1e6,
+                            0.5, "m")
+    intrinsics: str = param("", "OpenCV FileStorage file with camera_matrix and "
+                                "distortion_coefficients (flowtop calibrate); '' = none")
+    image_points: list = param([], "homography: >= 4 image points [[x, y], ...] (px)")
+    world_points: list = param([], "homography: the same points on the ground [[X, Y], ...] "
+                                   "(m)")
+    unit: str = param("m/s", "unit of world speeds", choices=("m/s", "km/h", "mph"))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_points("speed.length_points", self.length_points, count=2)
+        _check_points("speed.image_points", self.image_points, least=4)
+        _check_points("speed.world_points", self.world_points)
+        if self.length_points and self.length_points[0] == self.length_points[1]:
+            raise ParamError("speed.length_points: the two points are the same pixel")
+
+    @property
+    def active_model(self) -> str:
+        """The model in use: scale, pinhole, homography, or '' when uncalibrated."""
+        if self.model != "auto":
+            return "" if self.model == "off" else self.model
+        if self.image_points:
+            return "homography"
+        if self.distance > 0 and (self.fx > 0 or self.hfov > 0 or self.intrinsics):
+            return "pinhole"
+        if self.meters_per_pixel > 0 or (self.length_points and self.length_m > 0):
+            return "scale"
+        return ""
+
+
+@dataclass(frozen=True)
+class ObjectParams(Section):
+    name = "objects"
+    enabled: bool = param(True, "group moving tracks into objects")
+    min_speed: float = param(5.0, "tracks slower than this are static, not part of an object",
+                             0.0, 10000.0, 1.0, "px/s")
+    link_distance: float = param(40.0, "tracks closer than this may belong to one object",
+                                 1.0, 2000.0, 5.0, "px")
+    velocity_tolerance: float = param(0.25, "velocity difference allowed within an object, "
+                                            "as a fraction of its speed", 0.0, 2.0, 0.05)
+    velocity_floor: float = param(12.0, "velocity difference always allowed within an object",
+                                  0.0, 1000.0, 1.0, "px/s")
+    speed_band: float = param(0.04, "an object's speed is the median of its tracks within this "
+                                   "fraction of their densest speed (edge tracks that slide "
+                                   "are left out)", 0.01, 1.0, 0.01)
+    min_tracks: int = param(3, "tracks an object needs", 1, 1000, 1)
+    min_frames: int = param(3, "frames an object must be seen before it is shown", 1, 1000, 1,
+                            "frames")
+    min_track_age: int = param(2, "frames a track must be followed before it joins an object",
+                               1, 1000, 1, "frames")
+    keep_s: float = param(0.5, "how long an unseen object keeps its id", 0.0, 60.0, 0.1, "s")
+
+
+@dataclass(frozen=True)
+class TrapParams(Section):
+    """A speed trap: two lines a known distance apart; off while a line or distance is unset."""
+
+    name = "trap"
+    line_a: list = param([], "first line: two image points [[x, y], [x, y]] (px)")
+    line_b: list = param([], "second line: two image points [[x, y], [x, y]] (px)")
+    distance: float = param(0.0, "metres between the two lines; 0 = trap off", 0.0, 1e5, 0.5,
+                            "m")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for key in ("line_a", "line_b"):
+            line = getattr(self, key)
+            _check_points(f"trap.{key}", line, count=2)
+            if line and line[0] == line[1]:
+                raise ParamError(f"trap.{key}: the two points are the same pixel")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.line_a and self.line_b and self.distance > 0)
+
+
+@dataclass(frozen=True)
+class PreviewParams(Section):
+    name = "preview"
+    fps: float = param(15.0, "preview redraws per second at most", 1.0, 60.0, 1.0, "fps")
+    max_kbps: float = param(0.0, "bytes-per-second budget for the preview; 0 = none",
+                            0.0, 100000.0, 50.0, "KB/s")
+    color: str = param("auto", "colour mode of the preview",
+                       choices=("auto", "truecolor", "256", "16", "gray", "ascii"))
+    quantize_bits: int = param(8, "bits kept per colour channel (8 = all); fewer = fewer "
+                               "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
+    hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "
+                            "than this (0 = off): sensor noise stops repainting", 0, 128, 2)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    s.name: s for s in (FeatureParams, LKParams, TrackingParams, SpeedParams, ObjectParams,
+                        TrapParams, PreviewParams)
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters; sections are frozen, so a change makes a new Params (`with_value`)."""
+
+    features: FeatureParams = field(default_factory=FeatureParams)
+    lk: LKParams = field(default_factory=LKParams)
+    tracking: TrackingParams = field(default_factory=TrackingParams)
+    speed: SpeedParams = field(default_factory=SpeedParams)
+    objects: ObjectParams = field(default_factory=ObjectParams)
+    trap: TrapParams = field(default_factory=TrapParams)
+    preview: PreviewParams = field(default_factory=PreviewParams)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Params:
+        """Build from nested dicts (TOML); unknown sections or keys raise ParamError."""
+        sections: dict[str, Section] = {}
+        for sname, values in data.items():
+            if sname not in SECTIONS:
+                raise ParamError(f"unknown section [{sname}] (known: {', '.join(SECTIONS)})")
+            if not isinstance(values, dict):
+                raise ParamError(f"[{sname}] must be a table of keys")
+            known = {f.name for f in dataclasses.fields(SECTIONS[sname])}
+            for key in values:
+                if key not in known:
+                    raise ParamError(f"unknown key {sname}.{key} (known: {', '.join(known)})")
+            sections[sname] = SECTIONS[sname](**values)
+        return cls(**sections)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
+
+    def get(self, key: str) -> Any:
+        section, name = split_key(key)
+        return getattr(getattr(self, section), name)
+
+    def with_value(self, key: str, value: Any) -> Params:
+        """A copy with `section.name` set to `value` (validated)."""
+        section, name = split_key(key)
+        old = getattr(self, section)
+        return dataclasses.replace(self, **{section: dataclasses.replace(old, **{name: value})})
+
+    def with_text(self, key: str, text: str) -> Params:
+        """A copy with `key` set from a command-line string, parsed by the field's type."""
+        return self.with_value(key, parse_text(key, text))
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """'lk.win_size' -> ('lk', 'win_size'), or ParamError for an unknown key."""
+    section, _, name = key.partition(".")
+    if section not in SECTIONS:
+        raise ParamError(f"unknown section in {key!r} (known: {', '.join(SECTIONS)})")
+    if name not in {f.name for f in dataclasses.fields(SECTIONS[section])}:
+        raise ParamError(f"unknown key {key!r}")
+    return section, name
+
+
+def field_of(key: str) -> dataclasses.Field:
+    section, name = split_key(key)
+    return next(f for f in dataclasses.fields(SECTIONS[section]) if f.name == name)
+
+
+def parse_text(key: str, text: str) -> Any:
+    """Parse a command-line value for `key` into the field's type (validation comes later)."""
+    f = field_of(key)
+    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    text = text.strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ("true", "yes", "on", "1"):
+                return True
+            if lowered in ("false", "no", "off", "0"):
+                return False
+            raise ValueError
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is list:
+            value = json.loads(text)
+            if not isinstance(value, list):
+                raise ValueError
+            return value
+    except ValueError:
+        raise ParamError(f"{key}: cannot read {text!r} as {kind.__name__}") from None
+    return text
+
+
+def iter_specs() -> Iterator[tuple[str, dataclasses.Field, Spec]]:
+    """Every parameter as (key, field, spec), in section and field order."""
+    for sname, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            yield f"{sname}.{f.name}", f, spec_of(f)
+
+
+def stepped(params: Params, key: str, direction: int) -> Params:
+    """A copy with `key` moved one step up (+1) or down (-1), clamped to its bounds."""
+    f = field_of(key)
+    spec = spec_of(f)
+    value = params.get(key)
+    if spec.choices:
+        i = (spec.choices.index(value) + direction) % len(spec.choices)
+        return params.with_value(key, spec.choices[i])
+    if isinstance(value, bool):
+        return params.with_value(key, not value)
+    if spec.step is None:
+        return params
+    new = value + direction * spec.step
+    if spec.lo is not None:
+        new = max(spec.lo, new)
+    if spec.hi is not None:
+        new = min(spec.hi, new)
+    new = round(new) if isinstance(value, int) else round(new, 10)
+    return params.with_value(key, new)

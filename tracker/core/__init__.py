@@ -1,0 +1,1 @@
+"""Tracking itself: LK with the forward-backward check, the tracker, objects, trap, faces."""

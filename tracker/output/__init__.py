@@ -1,0 +1,1 @@
+"""Files the engine writes: per-frame track and object rows, annotated video and PNG."""

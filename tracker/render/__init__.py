@@ -1,0 +1,1 @@
+"""Frames to pictures: half-block cells, terminal colour modes and ANSI text, annotated images."""

@@ -1,0 +1,247 @@
+"""Terminal colour modes: half-block cells to per-cell colour codes and glyphs.
+
+`style_cells(cells, mode)` gives three (rows, cols) arrays, the same shape for every mode:
+`fg`, `bg` colour codes (-1 = the terminal's or widget's default) and `glyph` code points.
+Codes are 0xRRGGBB in truecolor, xterm palette indices in 256/16/gray, all -1 in ascii.
+A cell whose two halves get the same code is a space on that background: half the bytes.
+Nearest palette colours come from lookup tables, so a frame costs a few array operations.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from flowtop.tracker.render.cells import MARK_BOX, MARK_OVERLAY, MARK_POINT, MARK_TRAIL, Cells
+
+T = TypeVar("T", int, npt.NDArray[np.int64])
+U8 = npt.NDArray[np.uint8]
+I32 = npt.NDArray[np.int32]
+MODES = ("truecolor", "256", "16", "gray", "ascii")
+UPPER_HALF = 0x2580  # ▀
+SPACE = 0x20
+ASCII_RAMP = " .:-=+*#%@"
+ASCII_MARKS = {MARK_TRAIL: "o", MARK_BOX: "x", MARK_OVERLAY: "X", MARK_POINT: "O"}
+LUT_BITS = 6  # the 256/16-colour tables index colours by their top 6 bits per channel
+CUBE_LEVELS = (0, 95, 135, 175, 215, 255)
+XTERM_16 = ((0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
+            (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
+            (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255))
+KEY_SHIFT = 26  # style key = (fg + 1) << KEY_SHIFT | (bg + 1); codes are < 2**25
+
+
+def xterm_256() -> npt.NDArray[np.int32]:
+    """(256, 3) RGB of the xterm palette: 16 system colours, the 6x6x6 cube, 24 grays."""
+    cube = [(r, g, b) for r in CUBE_LEVELS for g in CUBE_LEVELS for b in CUBE_LEVELS]
+    grays = [(8 + 10 * i,) * 3 for i in range(24)]
+    return np.array(list(XTERM_16) + cube + grays, np.int32)
+
+
+def _lut_grid() -> npt.NDArray[np.int32]:
+    """(2**(3*LUT_BITS), 3) RGB: the centre of each table bucket, in table order."""
+    n = 1 << LUT_BITS
+    levels = (np.arange(n) << (8 - LUT_BITS)) + (1 << (7 - LUT_BITS))
+    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
+    return np.stack([r.ravel(), g.ravel(), b.ravel()], axis=1).astype(np.int32)
+
+
+def _nearest_table(palette_rgb: npt.NDArray[np.int32], indices: npt.NDArray[np.int64]
+                   ) -> U8:
+    """For each bucket of the table grid, the nearest colour of `indices` (brute force)."""
+    grid = _lut_grid()
+    best = np.zeros(len(grid), np.int64)
+    best_d = np.full(len(grid), np.iinfo(np.int64).max)
+    for i in indices:
+        d = ((grid - palette_rgb[i]) ** 2).sum(axis=1)
+        better = d < best_d
+        best[better], best_d[better] = i, d[better]
+    return best.astype(np.uint8)
+
+
+@functools.cache
+def cube_tables() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Per channel value 0..255: index (0..5) and value of the nearest xterm cube level."""
+    levels = np.array(CUBE_LEVELS)
+    index = np.abs(np.arange(256)[:, None] - levels[None, :]).argmin(axis=1)
+    return index.astype(np.int32), levels[index].astype(np.int32)
+
+
+def nearest_256(rgb: U8) -> I32:
+    """(..., 3) RGB -> nearest xterm colour among 16..255 (0..15 follow the theme).
+
+    Exact: the cube is a product of levels, so its nearest colour is the nearest level per
+    channel (table lookups); the nearest of the 24 grays is the one nearest the mean.
+    """
+    index, value = cube_tables()
+    c = rgb.astype(np.int32)
+    ci, cv = index[c], value[c]
+    d_cube = ((c - cv) ** 2).sum(axis=-1)
+    gi = np.clip((c.sum(axis=-1) - 24 + 15) // 30, 0, 23)  # round((mean - 8) / 10)
+    d_gray = ((c - (8 + 10 * gi)[..., None]) ** 2).sum(axis=-1)
+    cube = 16 + 36 * ci[..., 0] + 6 * ci[..., 1] + ci[..., 2]
+    return np.where(d_gray < d_cube, 232 + gi, cube).astype(np.int32)
+
+
+@functools.cache
+def table_256() -> U8:
+    """Nearest xterm colour (16..255) per table bucket: one lookup per pixel at draw time."""
+    return nearest_256(_lut_grid().astype(np.uint8)).astype(np.uint8)
+
+
+@functools.cache
+def table_16() -> U8:
+    return _nearest_table(np.array(XTERM_16, np.int32), np.arange(16))
+
+
+@functools.cache
+def table_gray() -> U8:
+    """Nearest xterm gray (16 = black, 232..255, 231 = white) per luma value 0..255."""
+    values = np.array([0, *(8 + 10 * i for i in range(24)), 255])
+    codes = np.array([16, *range(232, 256), 231])
+    luma = np.arange(256)[:, None]
+    return codes[np.abs(luma - values[None, :]).argmin(axis=1)].astype(np.uint8)
+
+
+def luma(rgb: U8) -> U8:
+    """Rec. 601 luma of (..., 3) RGB."""
+    weights = np.array([0.299, 0.587, 0.114], np.float32)
+    return (rgb.astype(np.float32) @ weights + 0.5).astype(np.uint8)
+
+
+def color_codes(rgb: U8, mode: str) -> I32:
+    """(..., 3) RGB -> (...) colour codes of `mode`."""
+    if mode == "truecolor":
+        c = rgb.astype(np.int32)
+        return (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
+    if mode in ("256", "16"):
+        s = 8 - LUT_BITS
+        idx = ((rgb[..., 0].astype(np.int32) >> s) << (2 * LUT_BITS)
+               | (rgb[..., 1].astype(np.int32) >> s) << LUT_BITS
+               | rgb[..., 2].astype(np.int32) >> s)
+        table = table_256() if mode == "256" else table_16()
+        return table[idx].astype(np.int32)
+    if mode == "gray":
+        return table_gray()[luma(rgb)].astype(np.int32)
+    raise ValueError(f"no colour codes in mode {mode!r}")
+
+
+@dataclass(frozen=True)
+class StyledCells:
+    """What each cell shows in one colour mode: fg, bg codes (-1 = default), glyph."""
+
+    fg: I32
+    bg: I32
+    glyph: npt.NDArray[np.uint32]
+    mode: str
+
+    def keys(self) -> npt.NDArray[np.int64]:
+        """(rows, cols) int64: equal for cells of identical colours (runs share a style)."""
+        return ((self.fg.astype(np.int64) + 1) << KEY_SHIFT) | (self.bg.astype(np.int64) + 1)
+
+    @staticmethod
+    def split_key(key: T) -> tuple[T, T]:
+        """The fg and bg colour codes of a style key (an int, or an int64 array of them)."""
+        return (key >> KEY_SHIFT) - 1, (key & ((1 << KEY_SHIFT) - 1)) - 1
+
+    def same_as(self, other: StyledCells | None) -> npt.NDArray[np.bool_] | None:
+        """(rows, cols) True where nothing changed since `other`; None if not comparable."""
+        if other is None or other.mode != self.mode or other.fg.shape != self.fg.shape:
+            return None
+        return (self.fg == other.fg) & (self.bg == other.bg) & (self.glyph == other.glyph)
+
+
+def style_cells(cells: Cells, mode: str) -> StyledCells:
+    """Colour codes and glyphs of `cells` in `mode` (one of MODES; resolve `auto` first)."""
+    rows, cols = cells.shape
+    texted = cells.text != 0
+    if mode == "ascii":
+        mean = ((cells.upper.astype(np.uint16) + cells.lower) // 2).astype(np.uint8)
+        ramp = np.frombuffer(ASCII_RAMP.encode("utf-32-le"), np.uint32)
+        glyph = ramp[(luma(mean).astype(np.int32) * len(ramp)) >> 8]
+        for mark, char in ASCII_MARKS.items():
+            glyph = np.where(cells.marks == mark, np.uint32(ord(char)), glyph)
+        glyph = np.where(texted, cells.text, np.where(cells.blank, SPACE, glyph))
+        none = np.full((rows, cols), -1, np.int32)
+        return StyledCells(none, none.copy(), glyph.astype(np.uint32), mode)
+    if mode not in MODES:
+        raise ValueError(f"unknown colour mode {mode!r} (known: {', '.join(MODES)})")
+    codes = color_codes(cells.pixels, mode)
+    up, low = codes[0::2], codes[1::2]
+    same = up == low
+    glyph = np.where(same, np.uint32(SPACE), np.uint32(UPPER_HALF))
+    fg = np.where(same, -1, up)
+    bg = low
+    if texted.any():
+        black = int(color_codes(np.zeros((1, 3), np.uint8), mode)[0])
+        glyph = np.where(texted, cells.text, glyph)
+        fg = np.where(texted, color_codes(cells.text_rgb, mode), fg)
+        bg = np.where(texted, black, bg)
+    blank = cells.blank
+    return StyledCells(np.where(blank, -1, fg).astype(np.int32),
+                       np.where(blank, -1, bg).astype(np.int32),
+                       np.where(blank, np.uint32(SPACE), glyph).astype(np.uint32), mode)
+
+
+def resolve_mode(mode: str, environ: Mapping[str, str] | None = None) -> str:
+    """`mode`, or for `auto` the richest mode the terminal announces.
+
+    NO_COLOR (set, non-empty) or TERM=dumb/unset -> ascii; COLORTERM truecolor/24bit or a
+    TERM ending in -direct -> truecolor; TERM with 256color -> 256; any other TERM -> 16.
+    """
+    if mode != "auto":
+        if mode not in MODES:
+            raise ValueError(f"unknown colour mode {mode!r} (known: auto, {', '.join(MODES)})")
+        return mode
+    env = os.environ if environ is None else environ
+    term = env.get("TERM", "")
+    if env.get("NO_COLOR") or term in ("", "dumb"):
+        return "ascii"
+    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit") or term.endswith("-direct"):
+        return "truecolor"
+    if "256color" in term:
+        return "256"
+    return "16"
+
+
+class Stabilizer:
+    """Quantisation and temporal hysteresis of a picture, so sensor noise repaints nothing.
+
+    `bits` per channel are kept (8 = no quantisation); a pixel keeps its previous colour
+    unless one channel moved by more than `threshold` (0 = off). Call it on each new picture
+    of the same size; a new size starts afresh.
+    """
+
+    def __init__(self, bits: int = 8, threshold: int = 0) -> None:
+        if not 1 <= bits <= 8:
+            raise ValueError(f"bits: {bits} is out of range [1, 8]")
+        if not 0 <= threshold <= 255:
+            raise ValueError(f"threshold: {threshold} is out of range [0, 255]")
+        self.bits, self.threshold = bits, threshold
+        levels = (1 << bits) - 1
+        self._lut = np.round((np.arange(256) >> (8 - bits)) * 255.0 / levels).astype(np.uint8)
+        self._previous: U8 | None = None
+
+    def reset(self) -> None:
+        self._previous = None
+
+    def __call__(self, picture: U8) -> U8:
+        if self.bits < 8:
+            picture = cv2.LUT(picture, self._lut)
+        if self.threshold <= 0:
+            return picture
+        prev = self._previous
+        if prev is None or prev.shape != picture.shape:
+            self._previous = picture.copy()
+            return picture
+        diff = cv2.absdiff(picture, prev)
+        moved = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2]) > self.threshold
+        prev[moved] = picture[moved]
+        return prev.copy()
+

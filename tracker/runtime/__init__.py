@@ -1,0 +1,1 @@
+"""Running the engine over time: the threaded loop, statistics, accumulators, the baseline."""

@@ -1,0 +1,1 @@
+"""The live UI: the Textual app, its layout (`flowtop.tcss`), help screen and export."""

@@ -1,0 +1,1 @@
+"""Calibration mode: the picking session (no UI) and the panel that shows it."""

@@ -1,0 +1,1 @@
+"""The `flowtop` command line: the parser, shared options, one module per subcommand."""

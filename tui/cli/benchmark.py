@@ -1,0 +1,250 @@
+"""What decoding, tracking and the preview cost on this machine.
+
+Decodes and tracks N frames (the engine, then a bare OpenCV decode + LK + FB loop with the
+same parameters on the same frames), then draws a sample of the tracked frames in every
+colour mode the way the preview does for a truecolor terminal, timing the rows and their
+writing and counting the bytes Textual would write for them: a full repaint, and a typical
+frame with change detection. This is how a user sizes a camera box and a link.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rich.console import Console
+from rich.style import Style
+from textual.strip import Strip
+
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.contracts import TrackState
+from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.errors import SourceError
+from flowtop.tracker.render.cells import render_cells
+from flowtop.tracker.render.palette import MODES, Stabilizer, style_cells
+from flowtop.tracker.runtime.baseline import bare_loop
+from flowtop.tracker.sources.open import open_source
+from flowtop.tui.cli.options import params_from
+from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
+
+PREVIEW_SAMPLES = 30  # tracked frames drawn per colour mode
+MAX_KEPT_BYTES = 150_000_000  # images held for the preview sample at most
+DEFAULT_SIZE = (160, 48)
+SIDE_COLS, CHROME_ROWS = 48, 4  # the UI's side panels and borders; status bar and footer
+BLANK_STYLE = Style(color="#999999", bgcolor="#000000")
+
+
+def terminal_preview_size() -> tuple[int, int]:
+    """The preview panel this terminal would give the UI (DEFAULT_SIZE when not a terminal)."""
+    try:
+        cols, rows = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        return DEFAULT_SIZE
+    return max(10, cols - SIDE_COLS), max(5, rows - CHROME_ROWS)
+
+
+@contextmanager
+def video_file(spec: str, frames: int, stats: dict) -> Iterator[str]:
+    """A video file of the source's first `frames` frames, timing the decode into `stats`.
+
+    A file is used as it is; anything else (demo, camera, stream, images) is recorded into a
+    temporary MJPG file, so that the engine and the bare loop read the same frames.
+    """
+    source = open_source(spec, paced=False)
+    stats.update(source=source.name, resolution=list(source.size))
+    tmp = tempfile.TemporaryDirectory(prefix="flowtop-bench-")
+    path = spec if Path(spec).is_file() else str(Path(tmp.name) / "frames.avi")
+    writer = None
+    n, decode_s = 0, 0.0
+    try:
+        while n < frames:
+            t0 = time.perf_counter()
+            frame = source.read()
+            decode_s += time.perf_counter() - t0
+            if frame is None:
+                break
+            if path != spec:
+                if writer is None:
+                    h, w = frame.image.shape[:2]
+                    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (w, h))
+                writer.write(frame.image)
+            n += 1
+        stats["source_fps"] = round(source.nominal_fps or 0.0, 2)
+    finally:
+        source.close()
+        if writer is not None:
+            writer.release()
+    if n < 2:
+        tmp.cleanup()
+        raise SourceError(f"{spec}: fewer than 2 frames to measure")
+    stats.update(frames=n, decode_fps=round(n / decode_s, 1))
+    try:
+        yield path
+    finally:
+        tmp.cleanup()
+
+
+def track_pass(path: str, params: Params, frames: int, keep_every: int
+               ) -> tuple[dict, list[TrackState]]:
+    """Decode and track `frames` frames; keep every `keep_every`-th state for the preview."""
+    source = open_source(path, paced=False)
+    tracker = Tracker(params)
+    size = source.size[0] * source.size[1] * 3
+    room = max(2, min(PREVIEW_SAMPLES, MAX_KEPT_BYTES // max(1, size)))
+    kept: list[TrackState] = []
+    n, track_s, objects_s = 0, 0.0, 0.0
+    start = time.perf_counter()
+    try:
+        while n < frames:
+            frame = source.read()
+            if frame is None:
+                break
+            t0 = time.perf_counter()
+            state = tracker.update(frame)
+            grouping = state.timings.get("objects", 0.0)  # the bare loop has no objects
+            track_s += time.perf_counter() - t0 - grouping
+            objects_s += grouping
+            if n % keep_every == 0:
+                kept = [*kept[-(room - 1):], state]
+            n += 1
+    finally:
+        source.close()
+    total = time.perf_counter() - start - objects_s
+    return {"engine_fps": round(n / track_s, 1), "pipeline_fps": round(n / total, 1),
+            "objects_ms": round(1000 * objects_s / max(n, 1), 2)}, kept
+
+
+def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: list[Change], edges: list[int],
+               console: Console) -> int:
+    """Bytes Textual writes for `changes`: per changed row of a tile, a cursor move and the
+    tile's row from its left edge to the last changed cell; a newline per row."""
+    total = len({c.row for c in changes})
+    for c in changes:
+        x0 = edges[c.tile]
+        text = strips[c.row][c.tile].crop(0, c.last - x0 + 1).render(console)
+        total += len(f"\x1b[{c.row + 1};{x0 + 1}H") + len(text.encode("utf-8"))
+    return total
+
+
+def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, params: Params,
+                 console: Console) -> dict:
+    """Rows time and bytes of drawing `states` in `mode` as the preview does.
+
+    Two passes, each with one RowBuilder as the preview has: frames drawn with change
+    detection (the typical frame), then every frame drawn whole (the full frame).
+    """
+    pp = params.preview
+    edges = tile_edges(cols)
+    ends = [*edges[1:], cols]
+    every = [Change(r, t, edges[t], ends[t] - 1) for r in range(rows) for t in range(len(edges))]
+    stabilizer = Stabilizer(pp.quantize_bits, pp.hysteresis)
+    render_s, cells = [], []
+    for state in states:
+        t0 = time.perf_counter()
+        cells.append(render_cells(state.image, state, cols, rows, picture_filter=stabilizer))
+        render_s.append(time.perf_counter() - t0)
+    builder, previous = RowBuilder(), None
+    rows_s, write_s, typical_bytes = [], [], []
+    for frame in cells:
+        t0 = time.perf_counter()
+        styled = style_cells(frame, mode)
+        changes = changed_cells(styled, previous, edges)
+        pairs = [(c.row, c.tile) for c in (every if changes is None else changes)]
+        built = builder.build_tiles(styled, pairs, BLANK_STYLE, edges, console)
+        elapsed = time.perf_counter() - t0
+        if changes is not None:
+            rows_s.append(elapsed)
+            strips: dict[int, dict[int, Strip]] = {}
+            for (row, tile), strip in zip(pairs, built):
+                strips.setdefault(row, {})[tile] = strip
+            t1 = time.perf_counter()
+            typical_bytes.append(wire_bytes(strips, changes, edges, console))
+            write_s.append(time.perf_counter() - t1)
+        previous = styled
+    builder, full_s, full_bytes = RowBuilder(), [], []
+    for frame in cells:
+        t0 = time.perf_counter()
+        full = builder.build(style_cells(frame, mode), range(rows), BLANK_STYLE, edges, console)
+        full_s.append(time.perf_counter() - t0)
+        full_bytes.append(wire_bytes({r: dict(enumerate(row)) for r, row in enumerate(full)},
+                                     every, edges, console))
+    return {"render_ms": round(1000 * float(np.median(render_s)), 3),
+            "rows_ms": round(1000 * float(np.median(rows_s)), 3),
+            "write_ms": round(1000 * float(np.median(write_s)), 3),
+            "full_rows_ms": round(1000 * float(np.median(full_s)), 3),
+            "full_frame_bytes": round(float(np.median(full_bytes))),
+            "typical_frame_bytes": round(float(np.median(typical_bytes)))}
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    params = params_from(args)
+    cols, rows = args.size or terminal_preview_size()
+    spec = args.source
+    result: dict = {"source_spec": spec}
+    with video_file(spec, args.frames, result) as path:
+        fps = result["source_fps"] or 30.0
+        keep_every = max(1, round(fps / params.preview.fps))
+        tracked, states = track_pass(path, params, result["frames"], keep_every)
+        result.update(tracked)
+        n, bare_s = bare_loop(path, params, result["frames"])
+    result["bare_fps"] = round(n / bare_s, 1)
+    result["engine_vs_bare"] = round(result["pipeline_fps"] / result["bare_fps"], 3)
+    console = Console(color_system="truecolor", force_terminal=True, width=cols,
+                      file=io.StringIO())
+    pp = params.preview
+    modes = {mode: measure_mode(states, cols, rows, mode, params, console) for mode in MODES}
+    link = args.link_kbps
+    for figures in modes.values():
+        per_frame = max(1, figures["typical_frame_bytes"])
+        figures["link_fps"] = round(min(pp.fps, link * 1000.0 / per_frame), 1)
+    result["preview"] = {"cols": cols, "rows": rows, "frames": len(states),
+                         "every_nth_frame": keep_every, "max_fps": pp.fps,
+                         "quantize_bits": pp.quantize_bits, "hysteresis": pp.hysteresis,
+                         "link_kbps": link, "modes": modes}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    if args.json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        print_table(result)
+    return 0
+
+
+def print_table(r: dict) -> None:
+    p = r["preview"]
+    w, h = r["resolution"]
+    kb = 1000.0
+    lines = [
+        f"source     {r['source']} {w}x{h}, {r['frames']} frames",
+        f"decode     {r['decode_fps']:8.1f} fps",
+        f"engine     {r['engine_fps']:8.1f} fps tracking only; grouping objects adds "
+        f"{r['objects_ms']:.2f} ms/frame",
+        f"pipeline   {r['pipeline_fps']:8.1f} fps decode + track; bare OpenCV decode + LK + FB "
+        f"{r['bare_fps']:.1f} fps; ratio {r['engine_vs_bare']:.2f}",
+        f"preview    {p['cols']}x{p['rows']} cells, {p['frames']} frames (every "
+        f"{p['every_nth_frame']}. frame for {p['max_fps']:g} fps), quantize "
+        f"{p['quantize_bits']} bits, hysteresis {p['hysteresis']}",
+        "",
+        f"{'mode':<10} {'cells ms':>8} {'rows ms':>8} {'write ms':>8} {'full rows ms':>12} "
+        f"{'full frame':>11} "
+        f"{'typical frame':>14} {'fps at ' + format(p['link_kbps'], 'g') + ' KB/s':>16}",
+    ]
+    for mode, m in p["modes"].items():
+        lines.append(f"{mode:<10} {m['render_ms']:8.2f} {m['rows_ms']:8.2f} {m['write_ms']:8.2f} "
+                     f"{m['full_rows_ms']:12.2f} {m['full_frame_bytes'] / kb:8.1f} KB "
+                     f"{m['typical_frame_bytes'] / kb:11.1f} KB {m['link_fps']:16.1f}")
+    lines += ["", "cells ms: frame to cells (scale, tracks); rows ms: cells to Textual rows for "
+              "the changed rows of a typical frame; write ms: those rows to terminal text, as "
+              "Textual's compositor does, for a truecolor terminal; bytes as Textual writes "
+              "them (KB = 1000 bytes).", f"took {r['seconds']:.1f} s"]
+    print("\n".join(lines))

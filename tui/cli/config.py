@@ -1,0 +1,23 @@
+"""`flowtop config`: print the effective parameters as TOML."""
+
+from __future__ import annotations
+
+import argparse
+
+from flowtop.tracker.config.files import default_config_path, dumps
+from flowtop.tui.cli.options import params_from
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("config", parents=[common], help="print the effective config as TOML",
+                       description="Print the effective config (file, then --set) as TOML.")
+    p.add_argument("--path", action="store_true", help="print the default config file path")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.path:
+        print(default_config_path())
+        return 0
+    print(dumps(params_from(args)), end="")
+    return 0

@@ -1,1 +1,0 @@
-"""Subcommands of the `flowtop` command line; each module has `register(subparsers)`."""

@@ -1,0 +1,4 @@
+"""The half-block preview widget, its rows and strips.
+
+Everything that relies on Textual's internals lives in `internals`.
+"""

@@ -1,0 +1,368 @@
+"""The preview widget: the newest frame in half-block cells with the tracks over it.
+
+`tracker.render.cells` and `tracker.render.palette` turn a frame into arrays of colour codes
+and glyphs; `tui.preview.rows` makes `Strip`s of them (a run of equal cells is one Segment, or
+one cached piece of terminal text when the strip is made for this app's console). The picture
+is laid out in narrow column tiles, each its own widget, and a draw refreshes in each tile
+only the rows that changed, from the tile's edge to the last changed cell: unchanged rows keep
+their Strip and cost no bytes. A bandwidth budget (`tracker.render.budget`) fed by the bytes
+the app writes lowers the rate, the size and the colour depth when the link cannot keep up.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
+
+from flowtop.tracker.config.params import PreviewParams
+from flowtop.tracker.contracts import TrackState
+from flowtop.tracker.render.budget import BudgetController
+from flowtop.tracker.render.cells import Layout, Overlay, render_cells
+from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
+from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
+from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
+
+WAITING = "waiting for the first frame"
+FPS_WINDOW_S = 2.0
+PACE_SLACK_S = 0.015  # draw this much early rather than a timer tick late (timers jitter)
+
+
+@dataclass(frozen=True)
+class PreviewStats:
+    """How the preview is doing: KB/s the app writes (measured), the budget (0 = none), frames
+    drawn per second, the colour mode and picture scale in use (the budget may lower them),
+    and the size in cells."""
+
+    kbps: float = 0.0
+    budget_kbps: float = 0.0
+    fps: float = 0.0
+    mode: str = ""
+    cols: int = 0
+    rows: int = 0
+    scale: float = 1.0
+
+
+class PreviewTile(Widget):
+    """A column slice of the preview: its own widget, so a refresh re-sends only its cells."""
+
+    DEFAULT_CSS = """
+    PreviewTile { height: 1fr; }
+    """
+
+    def __init__(self, preview: Preview, index: int) -> None:
+        super().__init__()
+        self.preview, self.index = preview, index
+
+    def render_line(self, y: int) -> Strip:
+        return self.preview.tile_line(self.index, y)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The preview's Strips as they are: a tile has no border, padding or tint, so the
+        styles cache (a new Strip per line, its render lost) is skipped."""
+        width = self.size.width
+        filters = self.app.get_line_filters()
+        background = self.background_colors[1] if filters else None
+        x1, x2 = crop.column_span
+        lines = []
+        for y in crop.line_range:
+            strip = self.preview.tile_line(self.index, y)
+            if strip.cell_length != width:  # only while a resize is under way
+                strip = strip.adjust_cell_length(width, self.preview.rich_style)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
+        return lines
+
+
+class Preview(Widget, can_focus=True):
+    """The newest frame with tracks; click (or move the cursor and press `a`) to pick a point.
+
+    The app calls `show(state)` with each new TrackState; drawing is paced by
+    `preview.fps` and the bandwidth budget, and costs nothing when nothing changed.
+    """
+
+    BINDINGS = [
+        Binding("left", "move_cursor(-1, 0)", "cursor", show=False),
+        Binding("right", "move_cursor(1, 0)", "cursor", show=False),
+        Binding("up", "move_cursor(0, -1)", "cursor", show=False),
+        Binding("down", "move_cursor(0, 1)", "cursor", show=False),
+        Binding("shift+left", "move_cursor(-8, 0)", "cursor", show=False),
+        Binding("shift+right", "move_cursor(8, 0)", "cursor", show=False),
+        Binding("shift+up", "move_cursor(0, -8)", "cursor", show=False),
+        Binding("shift+down", "move_cursor(0, 8)", "cursor", show=False),
+        Binding("a", "add_point", "add point"),
+    ]
+
+    DEFAULT_CSS = """
+    Preview {
+        layout: horizontal; width: 1fr; height: 1fr; overflow: hidden hidden;
+        background: black; color: $text-muted;
+    }
+    """
+
+    class PointPicked(Message):
+        """A point was picked on the preview, at image pixel (x, y)."""
+
+        def __init__(self, x: float, y: float) -> None:
+            super().__init__()
+            self.x, self.y = x, y
+
+    trails: reactive[bool] = reactive(True, layout=False, repaint=False)
+    gray: reactive[bool] = reactive(False, layout=False, repaint=False)
+
+    def __init__(self, params: PreviewParams | None = None, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._state: TrackState | None = None
+        self._overlay: Overlay | None = None
+        self._cursor: tuple[float, float] | None = None
+        self._layout: Layout | None = None
+        self._styled: StyledCells | None = None
+        self._strips: list[list[Strip]] = []  # per row, per tile
+        self._rows = RowBuilder()
+        self._tiles: list[PreviewTile] = []
+        self._edges: list[int] = [0]
+        self._edges_cols = -1  # the width `_edges` were cut for
+        self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
+        self._meter: ByteMeter | None = None
+        self._budget = BudgetController()
+        self._draws: deque[float] = deque()
+        self._frames = 0
+        self._next_draw = 0.0
+        self._timer: Timer | None = None
+        self._image_size: tuple[int, int] | None = None
+        self.set_params(params or PreviewParams())
+
+    # -- public API ------------------------------------------------------------------------
+
+    def show(self, state: TrackState | None) -> None:
+        """Draw `state` (the newest) when the preview rate allows; the same state is free."""
+        if state is self._state:
+            return
+        self._state = state
+        if state is not None:
+            self._image_size = (state.image.shape[1], state.image.shape[0])
+        self._schedule()
+
+    def set_params(self, preview: PreviewParams) -> None:
+        """Colour mode, rate cap, budget, quantisation and hysteresis from `preview`."""
+        self._params = preview
+        self._mode = resolve_mode(preview.color)
+        self._stabilizer = Stabilizer(preview.quantize_bits, preview.hysteresis)
+        self._budget.configure(preview.max_kbps, preview.fps, self._mode)
+        self._styled = None
+        self._next_draw = 0.0
+        if self.is_mounted:
+            self._draw()
+
+    def set_overlay(self, overlay: Overlay | None) -> None:
+        """Extra marks in image pixels (calibration points, lines, labels), or None."""
+        self._overlay = overlay
+        self._redraw_now()
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """(width, height) of the frames shown, once one arrived."""
+        return self._image_size
+
+    @property
+    def layout_info(self) -> Layout | None:
+        """Where the picture sits in the widget's cells (None before the first frame)."""
+        return self._layout
+
+    @property
+    def cursor(self) -> tuple[float, float] | None:
+        """The keyboard cursor in image pixels (shown while the preview has focus)."""
+        return self._cursor
+
+    @property
+    def stats(self) -> PreviewStats:
+        now = time.monotonic()
+        self._trim_draws(now)
+        draws = self._draws
+        fps = (len(draws) - 1) / (draws[-1] - draws[0]) if len(draws) > 1 and \
+            draws[-1] > draws[0] else 0.0
+        cols, rows = self.content_size
+        kbps = self._meter.kbps(now) if self._meter is not None else 0.0
+        level = self._budget.level
+        return PreviewStats(kbps, self._budget.budget_kbps, fps, level.mode, cols, rows,
+                            level.scale)
+
+    # -- tiles and drawing -----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        try:
+            self._meter = install_byte_meter(self.app)
+        except RuntimeError:  # no driver (not running): nothing to count
+            self._meter = None
+        self._retile()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._retile()
+        self._styled = None
+        self._redraw_now()
+
+    def watch_trails(self) -> None:
+        self._redraw_now()
+
+    def watch_gray(self) -> None:
+        self._redraw_now()
+
+    def on_focus(self) -> None:
+        self._redraw_now()
+
+    def on_blur(self) -> None:
+        self._redraw_now()
+
+    def _retile(self) -> None:
+        """One tile widget per TILE_COLS columns of the content, as wide as its columns."""
+        cols = self.content_size.width
+        self._edges = tile_edges(cols)
+        self._edges_cols = cols
+        widths = [b - a for a, b in zip(self._edges, [*self._edges[1:], max(cols, 1)])]
+        tiles = self._tiles
+        if len(tiles) > len(widths):
+            for tile in tiles[len(widths):]:
+                tile.remove()
+            del tiles[len(widths):]
+        elif len(tiles) < len(widths):
+            new = [PreviewTile(self, i) for i in range(len(tiles), len(widths))]
+            tiles.extend(new)
+            self.mount(*new)
+        for tile, width in zip(tiles, widths):
+            tile.styles.width = width
+
+    def tile_line(self, tile: int, y: int) -> Strip:
+        """Line `y` of tile `tile` (what `PreviewTile.render_line` shows)."""
+        strips = self._strips
+        if y < len(strips) and tile < len(strips[y]):
+            return strips[y][tile]
+        cols, rows = self.content_size
+        x0 = self._edges[tile] if tile < len(self._edges) else 0
+        x1 = self._edges[tile + 1] if tile + 1 < len(self._edges) else cols
+        if self._state is None and y == rows // 2:
+            text = WAITING[:cols].center(cols)
+            return Strip([Segment(text, self.rich_style)], cols).crop(x0, x1)
+        return Strip.blank(max(0, x1 - x0), self.rich_style)
+
+    def _refresh_all(self) -> None:
+        for tile in self._tiles:
+            tile.refresh()
+
+    def _refresh_changes(self, changes: list[Change]) -> None:
+        edges, tiles = self._edges, self._tiles
+        per_tile: dict[int, list[Region]] = {}
+        for c in changes:
+            per_tile.setdefault(c.tile, []).append(
+                Region(c.first - edges[c.tile], c.row, c.last - c.first + 1, 1))
+        for index, regions in per_tile.items():
+            if index < len(tiles):
+                tiles[index].refresh(*regions)
+        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
+
+    def _redraw_now(self) -> None:
+        if self.is_mounted:
+            self._draw()
+
+    def _schedule(self) -> None:
+        if not self.is_mounted:
+            return
+        wait = self._next_draw - time.monotonic()
+        if wait <= PACE_SLACK_S:
+            self._draw()
+        elif self._timer is None:
+            self._timer = self.set_timer(wait, self._draw)
+
+    def _trim_draws(self, now: float) -> None:
+        while self._draws and self._draws[0] < now - FPS_WINDOW_S:
+            self._draws.popleft()
+
+    def _draw(self) -> None:
+        """Render the current state; refresh only the cells that changed, per tile and row."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        cols, rows = self.content_size
+        state = self._state
+        if state is None or cols < 1 or rows < 1:
+            self._layout, self._styled, self._strips = None, None, []
+            self.last_refresh = None
+            self._refresh_all()
+            return
+        now = time.monotonic()
+        level = self._budget.level
+        if self._cursor is None:
+            h, w = state.image.shape[:2]
+            self._cursor = ((w - 1) / 2, (h - 1) / 2)
+        overlay = self._overlay
+        if self.has_focus:
+            overlay = replace(overlay or Overlay(), cursor=self._cursor)
+        if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
+            self._retile()
+        cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
+                             overlay=overlay, scale=level.scale,
+                             picture_filter=self._stabilizer)
+        styled = style_cells(cells, level.mode)
+        self._layout = cells.layout
+        changes = changed_cells(styled, self._styled, self._edges)
+        self._styled = styled
+        if changes is None:
+            self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges,
+                                            self.app.console)
+            self.last_refresh = None
+            self._refresh_all()
+        else:
+            pairs = [(c.row, c.tile) for c in changes]
+            built = self._rows.build_tiles(styled, pairs, self.rich_style, self._edges,
+                                           self.app.console)
+            for (row, tile), strip in zip(pairs, built):
+                self._strips[row][tile] = strip
+            self._refresh_changes(changes)
+        self._frames += 1
+        self._draws.append(now)
+        self._trim_draws(now)
+        total = self._meter.total if self._meter is not None else 0
+        level = self._budget.update(now, total, self._frames)
+        self._next_draw = now + 1.0 / max(level.fps, 0.1)
+
+    # -- picking points --------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        if self._layout is None:
+            return
+        origin = self.content_region.offset  # the click may come from a tile
+        px, py = event.pointer_screen_x - origin.x, event.pointer_screen_y - origin.y
+        within = py - math.floor(py)
+        picked = self._layout.cell_to_image(math.floor(px), math.floor(py),
+                                            within if within > 0 else 0.5)
+        if picked is None:
+            return
+        self._cursor = picked
+        self.post_message(self.PointPicked(*picked))
+        if self.has_focus:
+            self._redraw_now()
+
+    def action_move_cursor(self, dx: int, dy: int) -> None:
+        """Move the cursor by (dx, dy) preview pixels (half cells vertically)."""
+        layout = self._layout
+        if layout is None:
+            return
+        x, y = self._cursor or ((layout.image_w - 1) / 2, (layout.image_h - 1) / 2)
+        self._cursor = layout.clamp_image(x + dx / layout.sx, y + dy / layout.sy)
+        self._redraw_now()
+
+    def action_add_point(self) -> None:
+        if self._cursor is not None and self._layout is not None:
+            self.post_message(self.PointPicked(*self._cursor))

@@ -1,0 +1,1 @@
+"""Side panels and the status bar: speeds, objects, parameters, health."""
