@@ -1,6 +1,7 @@
 """Score flowtop's objects and tracks on a `roadsim` clip against the clip's truth.
 
-Per vehicle, over the frames in which it lies wholly inside the picture:
+Per vehicle, over the frames in which it lies wholly inside the picture and its box is at
+least MIN_SIDE_PX on each side:
 - object speed: the median of its object's `speed_world` (an object is the vehicle's when at
   least half its tracks lie on the vehicle's silhouette);
 - track speed: the median `speed_world` of the settled tracks on its silhouette;
@@ -25,6 +26,7 @@ from flowtop.tracker.sources.open import open_source
 EDGE_PX = 2  # a track this close outside a silhouette still counts as on it
 SETTLED_AGE = 5  # frames before a track's velocity counts
 ENTRY_FRAMES = 5
+MIN_SIDE_PX = 8  # vehicles smaller than this (box side, px) are not scored in that frame
 
 
 @dataclass
@@ -130,7 +132,7 @@ def score_state(state: TrackState, seen: list[Seen], out: ClipScore,
         score = by_name[s.name]
         if s.name in first_whole and state.index == first_whole[s.name] + ENTRY_FRAMES:
             score.entry_tracks = int(on[k].sum())
-        if not s.whole:
+        if not (s.whole and min(s.box[2] - s.box[0], s.box[3] - s.box[1]) >= MIN_SIDE_PX):
             continue
         first_whole.setdefault(s.name, state.index)
         score.whole += 1
@@ -176,9 +178,10 @@ def score_clip(clip: Clip, params: Params | None = None) -> ClipScore:
     tracker = Tracker(p)
     by_name: dict[str, VehicleScore] = {}
     for v in clip.vehicles:
-        dist = [s.distance for f in clip.frames for s in f if s.name == v.name and s.whole]
-        sizes = [min(s.box[2] - s.box[0], s.box[3] - s.box[1])
-                 for f in clip.frames for s in f if s.name == v.name and s.whole]
+        seen = [s for f in clip.frames for s in f if s.name == v.name and s.whole
+                and min(s.box[2] - s.box[0], s.box[3] - s.box[1]) >= MIN_SIDE_PX]
+        dist = [s.distance for s in seen]
+        sizes = [min(s.box[2] - s.box[0], s.box[3] - s.box[1]) for s in seen]
         by_name[v.name] = VehicleScore(
             v.name, abs(v.v), min(dist, default=math.nan), max(dist, default=math.nan),
             size_px=float(np.median(sizes)) if sizes else 0.0)

@@ -201,9 +201,9 @@ def random_scene(seed: int, frames: int = 150, fps: float = 30.0
     near and large during the clip, one pair side by side in adjacent lanes at similar speeds,
     none overlapping another in its lane."""
     rng = np.random.default_rng(seed)
-    f = rng.uniform(800, 1000)
-    height = rng.uniform(10, 16)
-    far, near_row = rng.uniform(90, 120), 180.0
+    f = rng.uniform(1000, 1300)
+    height = rng.uniform(12, 18)
+    far, near_row = rng.uniform(90, 110), 180.0
     pitch = math.degrees(math.atan(height / far) + math.atan(near_row / f))
     cam = Camera(f=f, height=height, pitch=pitch, yaw=rng.uniform(-8, 8),
                  x=rng.uniform(-3, 3))

@@ -246,6 +246,9 @@ class ObjectParams(Section):
                                             "as a fraction of its speed", 0.0, 2.0, 0.05)
     velocity_floor: float = param(12.0, "velocity difference always allowed within an object",
                                   0.0, 1000.0, 1.0, "px/s")
+    use_foreground: bool = param(True, "an object's tracks lie on one region of the foreground "
+                                       "(what differs from the background): the road between "
+                                       "two vehicles keeps them apart; off for a moving camera")
     speed_band: float = param(0.04, "an object's speed is the median of its tracks within this "
                                    "fraction of their densest speed (edge tracks that slide "
                                    "are left out)", 0.01, 1.0, 0.01)

@@ -347,5 +347,6 @@ class Tracker:
             world = from_mps(world, unit)
         eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
                     & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
-        view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible)
+        view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,
+                         self._foreground.regions(tr.pts))
         return self._grouper.update(t, view, unit, p.speed.unit)

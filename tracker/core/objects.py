@@ -172,6 +172,7 @@ class TrackView:
     speed: F32
     speed_world: npt.NDArray[np.float64]
     eligible: npt.NDArray[np.bool_]
+    region: npt.NDArray[np.int32] | None = None  # foreground region under each track, 0 = none
 
 
 class ObjectGrouper:
@@ -224,11 +225,18 @@ class ObjectGrouper:
     def _groups(self, tracks: TrackView, t: float) -> list[npt.NDArray[np.int64]]:
         """Index arrays (into the tracks) of each group large enough to be an object."""
         p = self.params
-        idx = np.flatnonzero(tracks.eligible & self._steady(tracks, t))
+        usable = tracks.eligible & self._steady(tracks, t)
+        if tracks.region is not None and p.use_foreground:
+            usable &= tracks.region > 0  # moving but on background: dragged, not a vehicle
+        idx = np.flatnonzero(usable)
         if len(idx) < p.min_tracks:
             return []
         links = near_pairs(tracks.pts[idx], tracks.vel[idx], p.link_distance,
                            p.velocity_tolerance, p.velocity_floor)
+        if tracks.region is not None and p.use_foreground:  # one vehicle, one region
+            region = tracks.region[idx]
+            same = region[links.a] == region[links.b]
+            links = Links(links.a[same], links.b[same], links.linked[same])
         labels = components(len(idx), links.a[links.linked], links.b[links.linked])
         labels = absorb_edges(labels, tracks.vel[idx], links)
         order = np.argsort(labels, kind="stable")
