@@ -152,6 +152,9 @@ class TrackingParams(Section):
                              0.01, 1.0, 0.05)
     min_speed: float = param(0.0, "hide points slower than this (0 = show all)", 0.0, 10000.0,
                              1.0, "px/s")
+    max_jump: float = param(3.0, "a point whose step misses where its velocity said it would be "
+                                 "by more than this (or half the step) jumped: it restarts "
+                                 "instead of giving a speed", 0.5, 1000.0, 0.5, "px")
     still_radius: float = param(2.0, "a track that stays within this distance of where it came "
                                      "to rest is still", 0.1, 50.0, 0.5, "px")
     still_life: float = param(1.0, "a track still this long is background: dropped if something "

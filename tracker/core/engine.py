@@ -26,6 +26,7 @@ F32 = npt.NDArray[np.float32]
 MIN_SIDE_PX = 8  # smaller frames hold no trackable corner
 FLAT_STD = 1.0  # grey-level spread below which a frame counts as flat
 NOTICE_HOLD_S = 1.0
+CUT_SHARE, CUT_MIN = 0.6, 10  # losing this share of at least this many points at once: a cut
 
 
 def check_params(params: Params, frame_size: tuple[int, int] | None = None) -> None:
@@ -146,17 +147,21 @@ class Tracker:
             self.reset()
             self._pending[:] = pending
             prev = None
-        lost = 0
+        lost, cut = 0, ""
         t1 = time.perf_counter()
         self._foreground.update(gray, frame.t - self._prev_t if prev is not None else 0.0)
         timings["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
+            before = len(self.tracks)
             lost = self._step(prev, gray, frame.t, timings)
+            if before >= CUT_MIN and lost >= CUT_SHARE * before:  # a cut: start again
+                self.reset()
+                cut = f"the picture changed at once ({lost} of {before} points lost): restarted"
         self._insert_pending(gray)
         t1 = time.perf_counter()
         seeded = self._maybe_seed(gray)
-        self._update_notice(gray, frame.t, lost, seeded)
+        self._update_notice(gray, frame.t, lost, seeded, cut)
         timings["seed"] = time.perf_counter() - t1
         if self.group_objects:
             t2 = time.perf_counter()
@@ -176,7 +181,7 @@ class Tracker:
         flow = track_fb(prev, gray, tr.pts, p.lk, p.tracking.fb_threshold)
         timings["lk"] = time.perf_counter() - t0
         dt = t - self._prev_t
-        keep = flow.keep
+        keep = flow.keep & ~tr.off_course(flow.points, dt, p.tracking.max_jump)
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
         reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
@@ -283,11 +288,14 @@ class Tracker:
         """How many tracks have been started since the tracker was made."""
         return self._next_id - 1
 
-    def _update_notice(self, gray: npt.NDArray[np.uint8], t: float, lost: int, seeded: int
-                       ) -> None:
-        """Say why nothing is tracked (flat, tiny, cornerless frame), or that every point was
-        just lost; the latter stays for NOTICE_HOLD_S of frame time so a UI can show it."""
-        if len(self.tracks) == 0:
+    def _update_notice(self, gray: npt.NDArray[np.uint8], t: float, lost: int, seeded: int,
+                       cut: str = "") -> None:
+        """Say why nothing is tracked (flat, tiny, cornerless frame), that the picture jumped
+        (`cut`), that every point was just lost, or that motion is beyond LK's reach; all but
+        the first stay for NOTICE_HOLD_S of frame time so a UI can show them."""
+        if cut:
+            self._notice, self._notice_until = cut, t + NOTICE_HOLD_S
+        elif len(self.tracks) == 0:
             h, w = gray.shape[:2]
             if min(h, w) < MIN_SIDE_PX:
                 self._notice = f"frame {w}x{h} is too small to track"
@@ -301,6 +309,12 @@ class Tracker:
             self._notice_until = t
         elif lost and len(self.tracks) == seeded:
             self._notice = f"every point was lost at once ({lost}); reseeded {seeded}"
+            self._notice_until = t + NOTICE_HOLD_S
+        elif self._too_fast:
+            reach = lk_reach(self._params.lk)
+            self._notice = (f"motion too fast for the current lk settings: {self._too_fast} "
+                            f"points moved over {reach:.0f} px in a frame (raise lk.max_level "
+                            f"or lk.win_size)")
             self._notice_until = t + NOTICE_HOLD_S
         elif t > self._notice_until or t < self._notice_until - NOTICE_HOLD_S:
             self._notice = ""

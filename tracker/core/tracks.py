@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 F32 = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
+JUMP_SHARE = 0.5  # a step may also miss its prediction by this share of the predicted step
 
 
 @dataclass
@@ -90,6 +91,16 @@ class Tracks:
         (before `settle` restarts their rest). Manual tracks are never woken."""
         away = np.abs(self.pts - self.anchor).max(axis=1) > radius
         return away & (self.rest >= still_life) & ~self.manual
+
+    def off_course(self, pts: F32, dt: float, max_jump: float) -> Mask:
+        """Tracks whose new position `pts` (N, 2) misses where their velocity said they would
+        be by more than `max_jump` px (or half the predicted step, when larger): not motion
+        but a jump in the content (a stream that wrapped, frames played twice) or a slip."""
+        predicted = self.vel * np.float32(max(dt, 0.0))
+        miss = np.abs(pts - self.pts - predicted).max(axis=1, initial=0.0)
+        allowed = np.maximum(max_jump, JUMP_SHARE * np.abs(predicted).max(axis=1, initial=0.0))
+        with np.errstate(invalid="ignore"):
+            return self.measured & (miss > allowed)
 
     def background(self, still_life: float) -> Mask:
         """Tracks still for at least `still_life` seconds (automatic ones only)."""

@@ -21,6 +21,7 @@ from flowtop.tracker.output.rows import check_output
 
 U8 = npt.NDArray[np.uint8]
 DEFAULT_FPS = 30.0
+RATE_FRAMES = 15  # timed frames held to measure the rate before the file opens
 FOURCCS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
 
 
@@ -55,6 +56,10 @@ def check_video_path(path: Path, force: bool = False) -> None:
 class VideoRecorder:
     """Frames of one size into a video at `fps`; the first frame fixes the size.
 
+    Frames given with their time (`write(image, t)`) keep to the frames' clock: the rate is
+    measured on the first RATE_FRAMES frames (the given `fps` wins when within 1% of it, so
+    29.97 stays 29.97), and later a frame is repeated or dropped so that each shows at its
+    own time: a clip plays as long as it lasted, whatever its container claims.
     Frames of another size (a camera that changed mode) are scaled to it. `close()` finishes
     the file and moves it to `path`; `discard()` deletes what was written.
     """
@@ -63,14 +68,45 @@ class VideoRecorder:
         check_video_path(path, force)
         self.path, self.force = path, force
         self.fps = fps if 0 < fps < 1000 else DEFAULT_FPS
+        self._hint = fps if 0 < fps < 1000 else 0.0
         self.fourcc = FOURCCS[path.suffix.lower()]
         self.partial = path.with_name(f".{path.stem}.part{path.suffix}")
         self.size: tuple[int, int] | None = None
         self.frames = 0
         self._writer: cv2.VideoWriter | None = None
+        self._early: list[tuple[U8, float]] = []  # timed frames before the rate is known
+        self._t0 = 0.0
+        self._next_slot = 0
 
-    def write(self, image: U8) -> None:
-        """Append one BGR frame."""
+    def write(self, image: U8, t: float | None = None) -> None:
+        """Append one BGR frame; with its time `t` in seconds, at that time (see the class)."""
+        if t is None:
+            self._put(image)
+        elif self._writer is None:
+            self._early.append((image, t))
+            if len(self._early) >= RATE_FRAMES:
+                self._start_timed()
+        else:
+            self._place(image, t)
+
+    def _start_timed(self) -> None:
+        """Measure the rate on the frames held, open the file and write them."""
+        early, self._early = self._early, []
+        span = early[-1][1] - early[0][1]
+        if len(early) > 1 and span > 0:
+            rate = (len(early) - 1) / span
+            self.fps = self._hint if self._hint and abs(rate / self._hint - 1) < 0.01 else rate
+        self._t0 = early[0][1]
+        for image, t in early:
+            self._place(image, t)
+
+    def _place(self, image: U8, t: float) -> None:
+        slot = round((t - self._t0) * self.fps)
+        for _ in range(max(0, slot - self._next_slot + 1)):
+            self._put(image)
+        self._next_slot = max(self._next_slot, slot + 1)
+
+    def _put(self, image: U8) -> None:
         h, w = image.shape[:2]
         if self._writer is None:
             self._open((w, h))
@@ -95,6 +131,8 @@ class VideoRecorder:
 
     def close(self) -> Path | None:
         """Finish the file and give it its name; None when no frame was written."""
+        if self._early:
+            self._start_timed()
         if self._writer is None:
             return None
         self._writer.release()
@@ -114,6 +152,7 @@ class VideoRecorder:
 
     def discard(self) -> None:
         """Stop and delete the partial file."""
+        self._early = []
         if self._writer is not None:
             self._writer.release()
             self._writer = None
