@@ -1,7 +1,7 @@
 """Score flowtop's objects and tracks on a `roadsim` clip against the clip's truth.
 
-Per vehicle, over the frames in which it lies wholly inside the picture and its box is at
-least MIN_SIDE_PX on each side:
+Per vehicle, over the frames after the first second (WARMUP_S) in which it lies wholly inside
+the picture and its box is at least MIN_SIDE_PX on each side:
 - object speed: the median of its object's `speed_world` (an object is the vehicle's when at
   least half its tracks lie on the vehicle's silhouette);
 - track speed: the median `speed_world` of the settled tracks on its silhouette;
@@ -27,6 +27,7 @@ EDGE_PX = 2  # a track this close outside a silhouette still counts as on it
 SETTLED_AGE = 5  # frames before a track's velocity counts
 ENTRY_FRAMES = 5
 MIN_SIDE_PX = 8  # vehicles smaller than this (box side, px) are not scored in that frame
+WARMUP_S = 1.0  # the first second is not scored: velocities and the background settle
 
 
 @dataclass
@@ -45,6 +46,7 @@ class VehicleScore:
     ious: list[float] = field(default_factory=list)
     entry_tracks: int | None = None  # tracks 5 frames after it is first whole (late entrants)
     size_px: float = 0.0  # median of its box's shorter side while wholly in view
+    px_per_m: float = math.nan  # least image scale along its motion while scored (px/m)
 
     @property
     def object_speed(self) -> float:
@@ -120,6 +122,8 @@ def score_state(state: TrackState, seen: list[Seen], out: ClipScore,
     on = [s.contains(state.pts) | _near(s, state.pts) for s in seen]
     owned: dict[int, list[ObjectState]] = {}
     for obj in state.objects:
+        if state.t < WARMUP_S:
+            break
         out.objects += 1
         who, kind = _owner(obj, state, index, seen, on)
         if kind == "road":
@@ -132,7 +136,8 @@ def score_state(state: TrackState, seen: list[Seen], out: ClipScore,
         score = by_name[s.name]
         if s.name in first_whole and state.index == first_whole[s.name] + ENTRY_FRAMES:
             score.entry_tracks = int(on[k].sum())
-        if not (s.whole and min(s.box[2] - s.box[0], s.box[3] - s.box[1]) >= MIN_SIDE_PX):
+        if not (s.whole and min(s.box[2] - s.box[0], s.box[3] - s.box[1]) >= MIN_SIDE_PX
+                and state.t >= WARMUP_S):
             continue
         first_whole.setdefault(s.name, state.index)
         score.whole += 1
@@ -178,13 +183,15 @@ def score_clip(clip: Clip, params: Params | None = None) -> ClipScore:
     tracker = Tracker(p)
     by_name: dict[str, VehicleScore] = {}
     for v in clip.vehicles:
-        seen = [s for f in clip.frames for s in f if s.name == v.name and s.whole
+        seen = [s for i, f in enumerate(clip.frames) for s in f if s.name == v.name
+                and s.whole and i >= WARMUP_S * clip.fps
                 and min(s.box[2] - s.box[0], s.box[3] - s.box[1]) >= MIN_SIDE_PX]
         dist = [s.distance for s in seen]
         sizes = [min(s.box[2] - s.box[0], s.box[3] - s.box[1]) for s in seen]
         by_name[v.name] = VehicleScore(
             v.name, abs(v.v), min(dist, default=math.nan), max(dist, default=math.nan),
-            size_px=float(np.median(sizes)) if sizes else 0.0)
+            size_px=float(np.median(sizes)) if sizes else 0.0,
+            px_per_m=min((s.px_per_m for s in seen), default=math.nan))
     at_start = {s.name for s in clip.frames[0]}
     first_whole: dict[str, int] = {}
     out = ClipScore(list(by_name.values()), 0)
@@ -204,11 +211,12 @@ def score_clip(clip: Clip, params: Params | None = None) -> ClipScore:
 
 def report(score: ClipScore) -> str:
     """A plain-text table of one clip's scores."""
-    lines = [f"{'veh':4} {'km/h':>6} {'dist m':>9} {'px':>4} {'whole':>5} {'one':>5} "
+    lines = [f"{'veh':4} {'km/h':>6} {'dist m':>9} {'px':>4} {'px/m':>5} {'whole':>5} {'one':>5} "
              f"{'obj err':>8} {'trk err':>8} {'iou':>5} {'entry':>5}"]
     for v in score.vehicles:
         lines.append(
             f"{v.name:4} {v.speed * 3.6:6.1f} {v.near:4.0f}-{v.far:<4.0f} {v.size_px:4.0f} "
+            f"{v.px_per_m:5.1f} "
             f"{v.whole:5d} {v.coverage:5.2f} {v.object_error:+8.2%} {v.track_error:+8.2%} "
             f"{v.iou:5.2f} {'' if v.entry_tracks is None else v.entry_tracks:>5}")
     lines.append(f"objects {score.objects}, road {score.road_objects}, merged "

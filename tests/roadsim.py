@@ -148,8 +148,9 @@ class Vehicle:
 @dataclass(frozen=True)
 class Seen:
     """One vehicle in one frame: its silhouette `mask` (uint8 0/1) at `origin` (x, y) px, its
-    box (x0, y0, x1, y1) px, whether it lies wholly inside the frame, its world speed (m/s)
-    and the distance (m) from the camera to its centre."""
+    box (x0, y0, x1, y1) px, whether it lies wholly inside the frame, its world speed (m/s),
+    the distance (m) from the camera to its centre, and the image scale along its motion there
+    (px per metre travelled)."""
 
     name: str
     origin: tuple[int, int]
@@ -158,6 +159,7 @@ class Seen:
     whole: bool
     speed: float
     distance: float
+    px_per_m: float
 
     def contains(self, pts: npt.ArrayLike, erode: int = 0) -> npt.NDArray[np.bool_]:
         """Which (N, 2) image points lie on the silhouette (shrunk by `erode` px)."""
@@ -274,8 +276,10 @@ def _draw(frame: npt.NDArray[np.float32], cam: Camera, parts: Parts, car: Vehicl
            float(cy0 + rows.max() + 1))
     whole = bool(x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h)
     centre = corners.mean(axis=0)
-    return Seen(car.name, (cx0, cy0), mask, box, whole, abs(car.v),
-                cam.distance(*centre))
+    step = centre + np.array([0.0, 1.0])  # a metre further along the road
+    ahead = cv2.perspectiveTransform(np.array([[centre, step]]), hom)[0]
+    return Seen(car.name, (cx0, cy0), mask, box, whole, abs(car.v), cam.distance(*centre),
+                float(np.hypot(*(ahead[1] - ahead[0]))))
 
 
 def render(cam: Camera, vehicles: tuple[Vehicle, ...], path: Path, frames: int = 150,

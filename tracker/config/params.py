@@ -111,6 +111,9 @@ class FeatureParams(Section):
     quality_level: float = param(0.01, "corner quality relative to the best corner",
                                  0.0001, 1.0, 0.005)
     min_distance: float = param(7.0, "minimum distance between seeded corners", 1, 200, 1, "px")
+    motion_min_distance: float = param(4.0, "minimum distance between corners seeded on moving "
+                                            "things (the foreground): denser, so a vehicle has "
+                                            "points soon", 1, 200, 1, "px")
     block_size: int = param(7, "neighbourhood for the corner measure", 3, 31, 2, "px")
     mode: str = param("corners", "how new points are seeded", choices=("corners", "faces"))
     roi: list = param([], "seed only inside [x, y, w, h] (pixels); empty = whole frame")
@@ -256,6 +259,9 @@ class ObjectParams(Section):
                                    "fraction of their densest speed (edge tracks that slide "
                                    "are left out)", 0.01, 1.0, 0.01)
     min_tracks: int = param(3, "tracks an object needs", 1, 1000, 1)
+    min_size: float = param(0.4, "when calibrated, an object's tracks must span this much of "
+                                 "the ground (smaller groups are noise, not vehicles or "
+                                 "people); 0 = any", 0.0, 100.0, 0.1, "m")
     min_frames: int = param(3, "frames an object must be seen before it is shown", 1, 1000, 1,
                             "frames")
     min_track_age: int = param(2, "frames a track must be followed before it joins an object",

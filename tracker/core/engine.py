@@ -236,9 +236,8 @@ class Tracker:
                 self.tracks = self.tracks.select(~plan.retire)
             if plan.moving_room <= 0:
                 return 0
-            mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
-            corners = detect_split(gray, mask, self._foreground.seed_mask(gray.shape[:2]), fp,
-                                   plan)
+            corners = detect_split(gray, self.tracks.pts, roi,  # type: ignore[arg-type]
+                                   self._foreground.seed_mask(gray.shape[:2]), fp, plan)
         self._append(corners)
         return len(corners)
 
@@ -362,5 +361,6 @@ class Tracker:
         eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
                     & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,
-                         self._foreground.regions(tr.pts))
+                         self._foreground.regions(tr.pts),
+                         tr.world if self._calibration is not None else None)
         return self._grouper.update(t, view, unit, p.speed.unit)
