@@ -13,6 +13,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.message import Message
 from textual.worker import get_current_worker
 
 from flowtop.tracker.config.files import load_params
@@ -32,13 +33,25 @@ class PreviewOnly(App):
         self.params = load_params(None, overrides)
         self.latest: Latest[Snapshot] = Latest()
         self.loop = TrackingLoop(open_source(source, paced=True, loop=True), self.params,
-                                 self.latest)
+                                 self.publish)
+
+    class Published(Message):
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, PreviewOnly.Published)
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self.latest.put(snapshot)
+        self.post_message(self.Published())
+
+    def on_preview_only_published(self, _event: Published) -> None:
+        snap = self.latest.take()
+        if snap is not None:
+            self.query_one(Preview).show(snap.state)
 
     def compose(self) -> ComposeResult:
         yield Preview(self.params.preview)
 
     def on_mount(self) -> None:
-        self.set_interval(1 / self.params.preview.fps, self.draw)
         if self.stats is not None:
             self.set_interval(1.0, self.log_frames)
         self.track()
@@ -48,17 +61,12 @@ class PreviewOnly(App):
         import time
 
         with self.stats.open("a") as f:  # type: ignore[union-attr]
-            f.write(f"{time.monotonic()} {self.query_one(Preview)._frames}\n")
+            f.write(f"{time.monotonic()} {self.query_one(Preview).frames_drawn}\n")
 
     @work(thread=True, exclusive=True)
     def track(self) -> None:
         worker = get_current_worker()
         self.loop.run(lambda: worker.is_cancelled)
-
-    def draw(self) -> None:
-        snap = self.latest.take()
-        if snap is not None:
-            self.query_one(Preview).show(snap.state)
 
 
 def main() -> None:

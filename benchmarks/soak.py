@@ -31,12 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import Frame, Source
+from flowtop.tracker.contracts import Frame, FrameRows, Snapshot, Source
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.output.rows import TrackWriter
 from flowtop.tracker.render.cells import render_cells
 from flowtop.tracker.render.palette import Stabilizer, style_cells
-from flowtop.tracker.runtime.loop import TrackingLoop
+from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tracker.runtime.stats import RunStats
 from flowtop.tracker.sources.base import SourceBase
 from flowtop.tracker.sources.demo import DemoSource
@@ -168,7 +168,8 @@ def soak_engine(args: argparse.Namespace) -> int:
 
     source = make_source(args.faults)
     params = Params()
-    loop = TrackingLoop(source, params)
+    latest: Latest[Snapshot] = Latest()
+    loop = TrackingLoop(source, params, latest.put)
     stabilizer = Stabilizer(params.preview.quantize_bits, params.preview.hysteresis)
     stats = RunStats()
     stop = threading.Event()
@@ -179,11 +180,11 @@ def soak_engine(args: argparse.Namespace) -> int:
         sampler = Sampler(args.minutes, args.every, lambda: stats.frames)
         try:
             while sampler.due():
-                snap = loop.latest.take()
+                snap = latest.take()
                 if snap is not None and snap.state is not None and snap.state.index >= 0:
                     state = snap.state
                     stats.add(state)
-                    writer.write(state)
+                    writer.write(FrameRows.of(state))
                     cells = render_cells(state.image, state, cols, rows,
                                          picture_filter=stabilizer)
                     styled = style_cells(cells, args.color)

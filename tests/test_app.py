@@ -34,25 +34,37 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
 
 
 async def select_parameter(app: FlowtopApp, pilot, key: str) -> None:
-    """Focus the parameter panel and press down until `key` is selected."""
+    """Focus the parameter panel and select `key` (walking the list: see
+    test_parameter_panel_shows_every_parameter)."""
     panel = app.query_one(ParamsPanel)
     panel.focus()
-    for _ in range(len(panel.keys) * 2):
-        if panel.selected_key == key:
-            break
-        await pilot.press("down")
+    panel.select_key(key)
+    await pilot.pause()
     assert panel.selected_key == key
 
 
 def make_app(tmp_path: Path, **kwargs) -> FlowtopApp:
+    """The app on the live demo (paced, endless)."""
     return FlowtopApp(source=DemoSource(fps=30), params=Params(),
                       config_path=tmp_path / "flowtop.toml", **kwargs)
+
+
+def ended_app(tmp_path: Path, frames: int = 3) -> FlowtopApp:
+    """The app on a few demo frames tracked as fast as they come: for what needs no motion."""
+    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=frames), params=Params(),
+                      config_path=tmp_path / "flowtop.toml")
 
 
 def index_of(app: FlowtopApp) -> int:
     """The frame index the app shows (-1 before the first)."""
     state = app.snapshot.state
     return -1 if state is None else state.index
+
+
+def engine_params(app: FlowtopApp) -> Params:
+    """The parameters the engine last published that it uses."""
+    assert app.snapshot.params is not None
+    return app.snapshot.params
 
 
 def shown(app: FlowtopApp):
@@ -112,17 +124,17 @@ async def test_c_clears_tracks(tmp_path: Path) -> None:
 
 
 async def test_parameter_change_reaches_the_engine(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await select_parameter(app, pilot, "lk.win_size")
         await pilot.press("right", "right")
-        await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 19)
+        await wait_for(pilot, lambda: engine_params(app).lk.win_size == 19)
         await pilot.press("left")
-        await wait_for(pilot, lambda: app.loop.tracker.params.lk.win_size == 17)
+        await wait_for(pilot, lambda: engine_params(app).lk.win_size == 17)
 
 
 async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await select_parameter(app, pilot, "tracking.fb_threshold")
         await pilot.press("right")
@@ -155,7 +167,7 @@ async def test_click_adds_a_track_at_the_image_pixel(tmp_path: Path) -> None:
 
 
 async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await pilot.pause(0.1)
@@ -168,9 +180,9 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
 
 
 async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path, frames=40)  # every frame tracked: speeds as settled as they get
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: index_of(app) > 20)
+        await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await pilot.pause(0.3)
         panel = app.query_one(SpeedsPanel)
         console = Console(width=panel.size.width, file=io.StringIO())
@@ -200,9 +212,10 @@ async def test_parameter_panel_shows_every_parameter(tmp_path: Path) -> None:
         shown_ids = {panel.get_option_at_index(i).id for i in range(panel.option_count)}
         assert {key for key, _, _ in iter_specs()} <= shown_ids
         panel.focus()
+        await pilot.press("down", "up")  # the keys move the selection
         for _ in range(panel.option_count):  # walk the whole list: never onto a fixed one
             assert panel.selected_key in panel.keys
-            await pilot.press("down")
+            panel.action_cursor_down()
 
 
 async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypatch) -> None:
@@ -210,15 +223,15 @@ async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypat
     from flowtop.tracker.core import faces
 
     monkeypatch.setattr(faces, "default_cascade_path", lambda: str(tmp_path / "absent.xml"))
-    app = make_app(tmp_path)
+    app = ended_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: index_of(app) > 2)
+        await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await select_parameter(app, pilot, "features.mode")
         await pilot.press("right")
         await pilot.pause(0.3)
         assert app.params.features.mode == "corners"
-        assert app.loop.tracker.params.features.mode == "corners"
-        assert app.run_state == RunState.LIVE
+        assert engine_params(app).features.mode == "corners"
+        assert app.run_state == RunState.ENDED  # not ERROR
         assert any("face cascade" in str(n.message) for n in app._notifications)
 
 
@@ -240,13 +253,14 @@ async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> Non
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 2)
+        preview = app.query_one(Preview)
         await pilot.press("question_mark")
         await pilot.pause(0.1)
-        under = index_of(app)
+        drawn, under = preview.frames_drawn, preview.drawn_index
         await pilot.pause(0.5)  # ~15 frames tracked meanwhile, none drawn
-        assert index_of(app) == under
+        assert preview.frames_drawn == drawn and index_of(app) > under
         await pilot.press("escape")
-        await wait_for(pilot, lambda: index_of(app) > under + 5)  # the newest, at once
+        await wait_for(pilot, lambda: preview.drawn_index > under + 5)  # the newest, at once
 
 
 async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path) -> None:

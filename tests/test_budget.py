@@ -6,7 +6,7 @@ import pytest
 from textual.app import App
 
 from flowtop.tracker.render.budget import SCALES, BudgetController, BudgetLevel
-from flowtop.tui.preview.internals import ByteMeter, byte_meter_of, install_byte_meter
+from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
 
 
 class Link:
@@ -106,7 +106,7 @@ async def test_install_counts_what_the_driver_writes():
     app = App()
     async with app.run_test():
         meter = install_byte_meter(app)
-        assert install_byte_meter(app) is meter and byte_meter_of(app) is meter
+        assert install_byte_meter(app) is meter
         before = meter.total
         app._driver.write("ab▀")  # 2 + 3 bytes in UTF-8
         assert meter.total - before == 5

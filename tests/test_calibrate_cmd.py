@@ -10,11 +10,12 @@ import cv2
 import numpy as np
 import pytest
 
-from flowtop.tracker.calibration.chessboard import BoardFinder, board_points, parse_pattern, spread
+from flowtop.tracker.calibration.chessboard import BoardFinder, board_points, spread
 from flowtop.tracker.calibration.intrinsics import load_intrinsics
 from flowtop.tracker.calibration.models import PinholeCalibration, calibration_from_params
 from flowtop.tracker.config.params import SpeedParams
 from flowtop.tui.cli.main import main
+from flowtop.tui.cli.options import parse_pattern
 
 W, H = 640, 360
 K = np.array([[820.0, 0, 331.0], [0, 790.0, 174.0], [0, 0, 1]])

@@ -13,7 +13,7 @@ import pytest
 from fakes import FlakyCamera
 
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import Frame, RunState, TrackState
+from flowtop.tracker.contracts import Frame, RunState, Snapshot, TrackState
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.render.cells import render_cells
 from flowtop.tracker.render.palette import MODES, style_cells
@@ -124,16 +124,14 @@ def test_size_jumps_in_a_live_stream_through_the_loop() -> None:
     cam = FlakyCamera(["frames:4", "resize:1x1", "frames:3", "resize:16x16", "frames:3",
                        "resize:3840x2160", "frames:4", "resize:320x180"])
     source = ResilientSource(cam.open, cam.open(), stall_timeout=30.0)
-    loop = TrackingLoop(source, Params())
     seen: list[tuple[RunState, tuple[int, int], int, str]] = []
 
-    def record() -> None:
-        snap = loop.latest.peek()
+    def record(snap: Snapshot) -> None:
         if snap.state is not None:
             seen.append((snap.status.state, snap.status.size, snap.state.live,
                          snap.status.message))
 
-    loop.on_publish = record
+    loop = TrackingLoop(source, Params(), record)
     stop = threading.Event()
     thread = threading.Thread(target=loop.run, args=(stop.is_set,), daemon=True)
     thread.start()

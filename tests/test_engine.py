@@ -212,3 +212,38 @@ def test_live_frames_keep_their_capture_time_not_their_read_time() -> None:
     plain = CaptureClock()
     assert [plain.stamp(0.0, a) for a in (1.0, 1.5)] == [1.0, 1.5]
     assert plain.stamp(float("nan"), 1.2) > 1.5  # never backwards
+
+
+def test_reseed_seeds_the_held_frame_at_once() -> None:
+    """`r` while paused: fresh corners on the frame on screen, not at the next one."""
+    from flowtop.tracker.sources.demo import DemoSource
+
+    source, tracker = DemoSource(paced=False, frames=3), Tracker(Params())
+    state = tracker.update(source.read())
+    before = set(state.ids.tolist())
+    tracker.reseed()
+    now = tracker.current_state()
+    assert now is not None and now.index == state.index and now.live > 0
+    assert not (set(now.ids.tolist()) & before)
+    following = tracker.update(source.read())
+    assert following.seeded >= now.live  # counted as this frame's reseed
+
+
+def test_a_finite_source_plays_again_with_time_going_on(tmp_path) -> None:
+    import cv2
+
+    from flowtop.tracker.sources.capture import ImageSequenceSource
+    from flowtop.tracker.sources.demo import DemoScene
+
+    scene = DemoScene(64, 48)
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"f{i}.png"), scene.render(i / 30))
+    source = ImageSequenceSource(str(tmp_path / "*.png"), fps=30)
+    first = [source.read() for _ in range(3)]
+    assert source.read() is None
+    assert source.rewind()
+    again = [source.read() for _ in range(3)]
+    assert source.read() is None
+    assert again[0] is not None and again[0].restart
+    times = [f.t for f in first + again if f is not None]
+    assert times == sorted(times) and len(set(times)) == 6

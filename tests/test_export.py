@@ -16,9 +16,10 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import OutputError
 from flowtop.tracker.output.rows import TRACK_COLUMNS
+from flowtop.tracker.runtime.history import TrackHistory
 from flowtop.tracker.sources.demo import DemoSource
 from flowtop.tui.app.app import FlowtopApp
-from flowtop.tui.app.export import TrackHistory, export_files
+from flowtop.tui.app.export import export_files
 
 NOW = datetime(2024, 5, 17, 9, 30, 15)
 

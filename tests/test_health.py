@@ -14,12 +14,12 @@ from textual.app import App, ComposeResult
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.runtime.health import HealthMonitor
 from flowtop.tracker.sources.demo import DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.widgets.health import (
     AGE_EDGES,
     WAITING,
-    HealthMonitor,
     HealthPanel,
     age_histogram,
     age_label,
@@ -141,8 +141,7 @@ def test_health_lines_show_every_section(base) -> None:
     monitor = HealthMonitor()
     states = demo_states(70)  # 2.3 s of the demo at 30 fps
     for state in states:
-        state.timings["read"] = 0.001
-        monitor.add(state)
+        monitor.add(replace(state, timings={**state.timings, "read": 0.001}))
     monitor.add_timing("render", 0.003)
     text = text_of(health_lines(states[-1], monitor.figures(), 50, 1.0))
     for section in ("fb error, px", "track age, frames", "per second", "ms per frame"):
@@ -175,7 +174,7 @@ async def test_panel_in_a_host_app_shows_the_figures() -> None:
     app = Host()
     async with app.run_test(size=(60, 40)) as pilot:
         panel = app.query_one(HealthPanel)
-        panel.show(states[-1], monitor, 1.0)
+        panel.show(states[-1], monitor.figures(), 1.0)
         await pilot.pause()
         lines = ["".join(s.text for s in strip) for strip in
                  panel.render_lines(panel.content_region.reset_offset)]
@@ -185,7 +184,7 @@ async def test_panel_in_a_host_app_shows_the_figures() -> None:
         assert any(line.lstrip().startswith("lk") for line in lines)
         panel.display = False
         before = panel.content
-        panel.show(states[0], monitor, 1.0)  # hidden: not redrawn
+        panel.show(states[0], monitor.figures(), 1.0)  # hidden: not redrawn
         assert panel.content is before
 
 
@@ -202,7 +201,7 @@ async def test_h_swaps_the_health_view_in_and_out(tmp_path: Path) -> None:
         assert not app.query_one(ObjectsPanel).display
         end = loop.time() + 20
         # after a couple of seconds of frames: engine stages and the preview's render time
-        while "render" not in text_of(health.content) or app.health.figures().frames < 45:
+        while "render" not in text_of(health.content) or app.snapshot.health.frames < 45:
             assert loop.time() < end, text_of(health.content)
             await pilot.pause(0.1)
         text = text_of(health.content)

@@ -29,9 +29,8 @@ class Run:
     """A TrackingLoop in a thread, every published snapshot recorded in order."""
 
     def __init__(self, source: Source, params: Params | None = None) -> None:
-        self.loop = TrackingLoop(source, params or Params())
         self.snaps: list[Snapshot] = []
-        self.loop.on_publish = lambda: self.snaps.append(self.loop.latest.peek())
+        self.loop = TrackingLoop(source, params or Params(), self.snaps.append)
         self.stop = threading.Event()
         self.thread = self.start()
 
@@ -130,10 +129,10 @@ def test_an_exception_in_the_tracker_sets_error(monkeypatch: pytest.MonkeyPatch)
     calls = itertools.count()
     update = Tracker.update
 
-    def flaky_update(self: Tracker, frame: Frame) -> TrackState:
+    def flaky_update(self: Tracker, frame: Frame, timings=None) -> TrackState:
         if next(calls) == 3:
             raise ValueError("bad\nmore lines")
-        return update(self, frame)
+        return update(self, frame, timings)
 
     monkeypatch.setattr(Tracker, "update", flaky_update)
     run = Run(FaultySource(FlakyCamera([])))

@@ -7,17 +7,12 @@ import math
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from flowtop.tracker.config.params import ObjectParams, Params
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.core.grouping import (
-    absorb_edges,
-    components,
-    core_speed,
-    link_groups,
-    near_pairs,
-)
+from flowtop.tracker.core.grouping import absorb_edges, components, core_speed, near_pairs
 from flowtop.tracker.core.objects import ObjectGrouper, TrackView
 from flowtop.tracker.output.rows import OBJECT_COLUMNS, ObjectWriter
 from flowtop.tracker.sources.demo import DemoScene, DemoSource, MovingObject
@@ -26,14 +21,21 @@ from flowtop.tui.cli.main import main
 MARGIN = 5  # px: an object's box centre may sit this far outside its true box
 
 
+def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Group labels of points linked by `near_pairs` (25 px, 25 %, 5 px/s floor)."""
+    links = near_pairs(pts, vel, link_distance=25, tolerance=0.25, floor=5)
+    return components(len(np.asarray(pts).reshape(-1, 2)), links.a[links.linked],
+                      links.b[links.linked])
+
+
 def test_link_groups_needs_closeness_and_similar_velocity() -> None:
     pts = [[0, 0], [20, 0], [40, 0], [100, 0], [0, 30], [20, 30]]
     vel = [[50, 0], [52, 0], [49, 0], [50, 0], [-50, 0], [-50, 1]]
-    labels = link_groups(pts, vel, link_distance=25, tolerance=0.25, floor=5)
+    labels = link_groups(pts, vel)
     assert labels[0] == labels[1] == labels[2]  # a chain of close, like-moving points
     assert labels[3] != labels[0]  # like-moving but far
     assert labels[4] == labels[5] != labels[0]  # close but moving the other way
-    assert len(link_groups(np.zeros((0, 2)), np.zeros((0, 2)), 10, 0.2, 5)) == 0
+    assert len(link_groups(np.zeros((0, 2)), np.zeros((0, 2)))) == 0
 
 
 def test_core_speed_leaves_out_sliding_edge_tracks() -> None:

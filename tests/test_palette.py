@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from states import track_state
 
 from flowtop.tracker.render.cells import render_cells
 from flowtop.tracker.render.palette import (
@@ -56,11 +57,7 @@ def test_ascii_mode_ramp_and_marks():
 
 
 def test_ascii_marks_points_with_a_letter():
-    from types import SimpleNamespace
-
-    state = SimpleNamespace(ids=np.array([1]), pts=np.array([[0.0, 0.0]], np.float32),
-                            trails=np.zeros((1, 1, 2), np.float32), trail_len=np.ones(1),
-                            objects=())
+    state = track_state([[0.0, 0.0]])
     styled = style_cells(render_cells(tiny(), state, 2, 1), "ascii")
     assert chr(styled.glyph[0, 0]) == "O"
 

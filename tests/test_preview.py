@@ -52,10 +52,10 @@ def checker(w: int = 80, h: int = 40) -> np.ndarray:
 async def until_drawn(pilot, preview: Preview, frames: int) -> None:
     """Wait (the preview paces itself) until it has drawn `frames` frames."""
     for _ in range(100):
-        if preview._frames >= frames:
+        if preview.frames_drawn >= frames:
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"preview drew {preview._frames} frames, not {frames}")
+    raise AssertionError(f"preview drew {preview.frames_drawn} frames, not {frames}")
 
 
 def line_text(preview: Preview, y: int) -> str:
@@ -168,13 +168,13 @@ async def test_same_state_object_is_free_and_trails_toggle_redraws():
             state = tracker.update(source.read())
         preview.show(state)
         await pilot.pause()
-        frames = preview._frames
+        frames = preview.frames_drawn
         preview.show(state)
         await pilot.pause()
-        assert preview._frames == frames
+        assert preview.frames_drawn == frames
         preview.gray = True
         await pilot.pause()
-        assert preview._frames == frames + 1
+        assert preview.frames_drawn == frames + 1
         assert preview.stats.mode == "truecolor"
 
 

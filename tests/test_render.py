@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
+from states import object_state, track_state
 
 from flowtop.tracker.render.cells import (
     MARK_BOX,
@@ -17,7 +16,7 @@ from flowtop.tracker.render.cells import (
     fit,
     render_cells,
 )
-from flowtop.tracker.render.colors import object_colors, track_color, track_colors
+from flowtop.tracker.render.colors import object_colors, track_colors
 
 
 def gradient(w: int, h: int) -> np.ndarray:
@@ -30,13 +29,7 @@ def gradient(w: int, h: int) -> np.ndarray:
 
 
 def tracks(pts, trails=None, objects=()):
-    pts = np.asarray(pts, np.float32).reshape(-1, 2)
-    n = len(pts)
-    if trails is None:
-        trails = pts[:, None, :]
-    trails = np.asarray(trails, np.float32)
-    return SimpleNamespace(ids=np.arange(1, n + 1), pts=pts, trails=trails,
-                           trail_len=np.full(n, trails.shape[1], np.int32), objects=objects)
+    return track_state(pts, trails, objects)
 
 
 def test_same_size_image_maps_pixel_for_pixel_upper_and_lower():
@@ -89,7 +82,7 @@ def test_live_point_fills_its_cell_in_its_track_colour():
     img = np.zeros((40, 80, 3), np.uint8)
     cells = render_cells(img, tracks([(34, 25)]), 8, 2)
     col, row, _ = cells.layout.image_to_cell(34, 25)
-    b, g, r = track_color(1)
+    b, g, r = tuple(track_colors([1])[0].tolist())
     assert (col, row) == (3, 1)
     assert tuple(cells.upper[row, col]) == (r, g, b) == tuple(cells.lower[row, col])
     assert cells.marks[row, col] == MARK_POINT
@@ -119,7 +112,7 @@ def test_static_trail_hides_under_its_point():
 
 def test_object_box_outline_in_object_colour():
     img = np.zeros((20, 20, 3), np.uint8)
-    obj = SimpleNamespace(id=7, x=10.0, y=10.0, w=8.0, h=8.0)
+    obj = object_state(7, 10.0, 10.0, 8.0, 8.0)
     cells = render_cells(img, tracks(np.zeros((0, 2)), np.zeros((0, 1, 2)), (obj,)), 20, 10)
     b, g, r = object_colors([7])[0]
     boxed = cells.marks == MARK_BOX
@@ -144,7 +137,7 @@ def test_gray_picture_keeps_track_colours():
     img = gradient(8, 8)
     cells = render_cells(img, tracks([(1, 1)]), 8, 4, gray=True)
     pic = cells.pixels.astype(int)
-    b, g, r = track_color(1)
+    b, g, r = tuple(track_colors([1])[0].tolist())
     mask = np.ones((8, 8), bool)
     mask[0:2, 1] = False  # the point's cell
     assert (pic[mask][:, 0] == pic[mask][:, 1]).all() and (pic[mask][:, 1] == pic[mask][:, 2]).all()

@@ -121,34 +121,32 @@ def test_bad_size_is_a_usage_error(size: str, capsys) -> None:
 
 
 def test_annotate_draws_fading_trails_dots_boxes_and_labels() -> None:
-    from types import SimpleNamespace
+    from states import object_state, track_state
 
-    from flowtop.tracker.render.colors import object_color, track_color
+    from flowtop.tracker.render.colors import object_colors, track_colors
 
     gray = np.full((200, 300, 3), 90, np.uint8)
     length = 9  # trail of track 1: 8 segments of 10 px, moving right at 300 px/s
     moving = np.array([[150 - 10 * k, 60] for k in range(length)], np.float32)
     still = np.full((length, 2), (40, 160), np.float32)  # track 2 never moved
-    obj = SimpleNamespace(id=4, x=220, y=150, w=60, h=40, speed=30.0, speed_world=np.nan,
-                          unit="", track_ids=())
-    state = SimpleNamespace(
-        index=7, t=0.25, live=2, ids=np.array([1, 2]), pts=np.array([moving[0], still[0]]),
-        trails=np.stack([moving, still]), trail_len=np.array([length, length], np.int32),
-        speed=np.array([300.0, 0.0], np.float32), age=np.array([8, 8], np.int32),
-        speed_world=np.full(2, np.nan), unit="", objects=(obj,))
+    obj = object_state(4, 220, 150, 60, 40, speed=30.0)
+    state = track_state(
+        [moving[0], still[0]], np.stack([moving, still]), (obj,), index=7, t=0.25, live=2,
+        speed=np.array([300.0, 0.0], np.float32), age=np.array([8, 8], np.int32))
     out = annotate(gray, state, caption=False)
     assert out.shape == gray.shape and np.array_equal(gray, np.full_like(gray, 90))  # a copy
-    color = np.array(track_color(1))
+    color = np.array(track_colors([1])[0])
     newest = out[59:62, 135].astype(int)  # across the newest segment, clear of the dot
     oldest = out[59:62, 75].astype(int)  # across the oldest: blended into the picture
     assert np.abs(newest - color).max(axis=1).min() <= 20
     strongest = np.abs(oldest - 90).max(axis=1).max()
     full = np.abs(color - 90).max()
     assert 0.15 * full < strongest < 0.5 * full  # the oldest band is a quarter opaque
-    assert np.abs(out[160, 40].astype(int) - track_color(2)).max() <= 2  # the still dot
+    still = track_colors([2])[0].astype(int)
+    assert np.abs(out[160, 40].astype(int) - still).max() <= 2  # the still dot
     assert np.array_equal(out[160, 60], gray[160, 60])  # no trail for the still track
     top_edge = out[130, 200:240].astype(int)  # the object's box, in the object's colour
-    assert (np.abs(top_edge - object_color(4)).max(axis=1) <= 2).mean() > 0.8
+    assert (np.abs(top_edge - tuple(object_colors([4])[0].tolist())).max(axis=1) <= 2).mean() > 0.8
     style = Style.for_size(300, 200)
     offset = style.radius + 2 * style.thickness
     x0, y0, x1, y1 = label_box("300 px/s", (150 + offset, 60 - offset), style)

@@ -20,6 +20,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from flowtop.tracker.config.params import Params
+
 Image = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -63,6 +65,7 @@ class Source(Protocol):
 
     name: str
     live: bool
+    paced: bool  # played in real time (cameras, the live demo, files in the UI)
     nominal_fps: float
     size: tuple[int, int]
 
@@ -82,11 +85,20 @@ class Source(Protocol):
         ...
 
     @property
+    def duration_s(self) -> float:
+        """Seconds of media in a finite source (a file); 0 when unknown or endless."""
+        ...
+
+    @property
     def auto_choice(self) -> str:
         """Why `auto` chose this source ('' when it was named)."""
         ...
 
     def read(self) -> Frame | None: ...
+
+    def rewind(self) -> bool:
+        """Play a finite source again from its start, time going on; False if it cannot."""
+        ...
 
     def close(self) -> None: ...
 
@@ -244,6 +256,9 @@ class LoopStatus:
     dropped: int = 0
     skipped: int = 0  # empty or corrupt frames a live source dropped
     message: str = ""
+    position_s: float = 0.0  # media time since the source (re)started
+    duration_s: float = 0.0  # media length of a finite source; 0 = unknown or endless
+    pace: float = 1.0  # media seconds per wall-clock second of a paced file (1 = real time)
 
 
 @dataclass(frozen=True)
@@ -284,11 +299,12 @@ class HealthFigures:
 @dataclass(frozen=True)
 class Snapshot:
     """One publication of the tracking loop: the state after the newest frame (None before the
-    first), the loop's status, the health figures and the rows of the recent frames (oldest
-    first). `serial` counts publications."""
+    first), the loop's status, the health figures, the rows of the recent frames (oldest
+    first) and the parameters the engine is using. `serial` counts publications."""
 
     state: TrackState | None
     status: LoopStatus
     serial: int = 0
     health: HealthFigures = field(default_factory=HealthFigures)
     history: tuple[FrameRows, ...] = ()
+    params: Params | None = None

@@ -7,7 +7,6 @@ refined with `cornerSubPix` at full size) and keeps views that differ from the l
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import cv2
@@ -21,14 +20,6 @@ DUPLICATE_FRACTION = 0.01  # a view whose corners moved less than this x diagona
 FIND_FLAGS = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
 SUBPIX_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 0.001)
 MIN_VIEWS = 3
-
-
-def parse_pattern(text: str) -> tuple[int, int]:
-    """'9x6' -> (9, 6): inner corners per row and per column, each at least 2."""
-    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
-    if not match or min(int(match[1]), int(match[2])) < 2:
-        raise ValueError(f"expected COLSxROWS of inner corners, e.g. 9x6, got {text!r}")
-    return int(match[1]), int(match[2])
 
 
 def board_points(pattern: tuple[int, int], square: float) -> npt.NDArray[np.float32]:

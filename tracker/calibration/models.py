@@ -165,15 +165,6 @@ class HomographyCalibration(_Base):
         world[~(w * self.sign > 1e-12)] = np.nan  # beyond the horizon
         return world
 
-    def to_image(self, world: npt.ArrayLike) -> F64:
-        """(N, 2) metres on the plane to undistorted image pixels (for drawing)."""
-        pts = _as_points(world)
-        if not len(pts):
-            return np.zeros((0, 2))
-        assert self.matrix is not None
-        inv = np.linalg.inv(self.matrix)
-        return cv2.perspectiveTransform(pts.reshape(-1, 1, 2), inv).reshape(-1, 2)
-
     def describe(self) -> str:
         return (f"homography from {self.count} points, fit error {self.rms:.3g} m"
                 f"{self._lens_note()}")

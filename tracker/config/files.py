@@ -31,12 +31,11 @@ def load_params(path: Path | None = None, overrides: Iterable[str] = ()) -> Para
     An explicit `path` must exist; the default one may be absent.
     """
     params = Params()
-    explicit = path is not None
-    path = path if explicit else default_config_path()
-    if explicit and not path.exists():
-        raise ConfigError(f"config file not found: {path}")
-    if path.exists():
-        params = read_toml(path)
+    target = path if path is not None else default_config_path()
+    if path is not None and not target.exists():
+        raise ConfigError(f"config file not found: {target}")
+    if target.exists():
+        params = read_toml(target)
     return apply_overrides(params, overrides)
 
 

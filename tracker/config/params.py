@@ -11,8 +11,9 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tracker.errors import ParamError
 
 
@@ -23,15 +24,17 @@ class Spec:
     help: str
     lo: float | None = None
     hi: float | None = None
-    step: float | None = None
+    step: float | None = None  # a key press; with `log`, the smallest step above 0
     unit: str = ""
     choices: tuple[str, ...] = ()
+    log: bool = False  # steps go 1, 2, 5, 10, 20 ...: for values spanning decades
 
 
 def param(default: Any, help: str, lo: float | None = None, hi: float | None = None,
-          step: float | None = None, unit: str = "", choices: tuple[str, ...] = ()) -> Any:
+          step: float | None = None, unit: str = "", choices: tuple[str, ...] = (),
+          log: bool = False) -> Any:
     """A dataclass field carrying its `Spec` in the metadata."""
-    spec = Spec(help=help, lo=lo, hi=hi, step=step, unit=unit, choices=choices)
+    spec = Spec(help=help, lo=lo, hi=hi, step=step, unit=unit, choices=choices, log=log)
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata={"spec": spec})
     return field(default=default, metadata={"spec": spec})
@@ -44,11 +47,16 @@ def spec_of(f: dataclasses.Field) -> Spec:
     return f.metadata["spec"]
 
 
+def kind_of(f: dataclasses.Field) -> type:
+    """The type a field holds: its default's (bool, int, float, str), or list."""
+    return type(f.default) if f.default is not dataclasses.MISSING else list
+
+
 def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
     """Validate and coerce one value for field `f`; raise ParamError naming the key."""
     spec = spec_of(f)
     key = f"{section}.{f.name}"
-    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    kind = kind_of(f)
     if kind is bool:
         if not isinstance(value, bool):
             raise ParamError(f"{key}: expected true or false, got {value!r}")
@@ -96,10 +104,11 @@ def _num(x: float | None) -> str:
 class Section:
     """Mixin for a section dataclass: validation on construction, iteration over fields."""
 
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # made by @dataclass
     name: str = ""
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             object.__setattr__(self, f.name, _check(self.name, f, getattr(self, f.name)))
 
 
@@ -109,7 +118,7 @@ class FeatureParams(Section):
     max_corners: int = param(300, "corners asked of goodFeaturesToTrack per detection",
                              1, 5000, 25)
     quality_level: float = param(0.01, "corner quality relative to the best corner",
-                                 0.0001, 1.0, 0.005)
+                                 0.0001, 1.0, 0.0001, log=True)
     min_distance: float = param(7.0, "minimum distance between seeded corners", 1, 200, 1, "px")
     motion_min_distance: float = param(4.0, "minimum distance between corners seeded on moving "
                                             "things (the foreground): denser, so a vehicle has "
@@ -134,9 +143,9 @@ class LKParams(Section):
     max_level: int = param(2, "pyramid levels above the full image", 0, 6, 1)
     max_iter: int = param(10, "iterations per level at most", 1, 100, 1)
     epsilon: float = param(0.03, "stop iterating when a step is smaller than this",
-                           0.001, 1.0, 0.01, "px")
+                           0.001, 1.0, 0.001, "px", log=True)
     min_eig_threshold: float = param(1e-4, "drop points whose gradient matrix is this weak",
-                                     1e-6, 0.1, 1e-4)
+                                     1e-6, 0.1, 1e-6, log=True)
     max_error: float = param(30.0, "drop points whose LK patch error exceeds this",
                              1.0, 255.0, 1.0)
 
@@ -198,19 +207,19 @@ class SpeedParams(Section):
     name = "speed"
     model: str = param("auto", "calibration model", choices=MODELS)
     meters_per_pixel: float = param(0.0, "scale model: ground scale; 0 = use the known length",
-                                    0.0, 1000.0, 0.001, "m/px")
+                                    0.0, 1000.0, 0.0001, "m/px", log=True)
     length_points: list = param([], "scale model: two image points [[x, y], [x, y]] a known "
                                     "length apart (px)")
     length_m: float = param(0.0, "scale model: metres between length_points", 0.0, 1e6, 0.1,
-                            "m")
+                            "m", log=True)
     fx: float = param(0.0, "pinhole: focal length along x; 0 = from intrinsics or hfov",
-                      0.0, 1e6, 10.0, "px")
+                      0.0, 1e6, 10.0, "px", log=True)
     fy: float = param(0.0, "pinhole: focal length along y; 0 = same as fx", 0.0, 1e6, 10.0,
-                      "px")
+                      "px", log=True)
     hfov: float = param(0.0, "pinhole: horizontal field of view, gives fx from the frame "
                              "width; 0 = unused", 0.0, 179.0, 1.0, "deg")
     distance: float = param(0.0, "pinhole: camera to plane of motion; 0 = unused", 0.0, 1e6,
-                            0.5, "m")
+                            0.1, "m", log=True)
     intrinsics: str = param("", "OpenCV FileStorage file with camera_matrix and "
                                 "distortion_coefficients (flowtop calibrate); '' = none")
     image_points: list = param([], "homography: >= 4 image points [[x, y], ...] (px)")
@@ -276,8 +285,8 @@ class TrapParams(Section):
     name = "trap"
     line_a: list = param([], "first line: two image points [[x, y], [x, y]] (px)")
     line_b: list = param([], "second line: two image points [[x, y], [x, y]] (px)")
-    distance: float = param(0.0, "metres between the two lines; 0 = trap off", 0.0, 1e5, 0.5,
-                            "m")
+    distance: float = param(0.0, "metres between the two lines; 0 = trap off", 0.0, 1e5, 0.1,
+                            "m", log=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -297,9 +306,9 @@ class PreviewParams(Section):
     name = "preview"
     fps: float = param(15.0, "preview redraws per second at most", 1.0, 60.0, 1.0, "fps")
     max_kbps: float = param(0.0, "bytes-per-second budget for the preview; 0 = none",
-                            0.0, 100000.0, 50.0, "KB/s")
+                            0.0, 100000.0, 10.0, "KB/s", log=True)
     color: str = param("auto", "colour mode of the preview",
-                       choices=("auto", "truecolor", "256", "16", "gray", "ascii"))
+                       choices=("auto", *COLOR_MODES))
     quantize_bits: int = param(8, "bits kept per colour channel (8 = all); fewer = fewer "
                                "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
     hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "
@@ -376,7 +385,7 @@ def field_of(key: str) -> dataclasses.Field:
 def parse_text(key: str, text: str) -> Any:
     """Parse a command-line value for `key` into the field's type (validation comes later)."""
     f = field_of(key)
-    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    kind = kind_of(f)
     text = text.strip()
     try:
         if kind is bool:
@@ -405,24 +414,3 @@ def iter_specs() -> Iterator[tuple[str, dataclasses.Field, Spec]]:
     for sname, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
             yield f"{sname}.{f.name}", f, spec_of(f)
-
-
-def stepped(params: Params, key: str, direction: int) -> Params:
-    """A copy with `key` moved one step up (+1) or down (-1), clamped to its bounds."""
-    f = field_of(key)
-    spec = spec_of(f)
-    value = params.get(key)
-    if spec.choices:
-        i = (spec.choices.index(value) + direction) % len(spec.choices)
-        return params.with_value(key, spec.choices[i])
-    if isinstance(value, bool):
-        return params.with_value(key, not value)
-    if spec.step is None:
-        return params
-    new = value + direction * spec.step
-    if spec.lo is not None:
-        new = max(spec.lo, new)
-    if spec.hi is not None:
-        new = min(spec.hi, new)
-    new = round(new) if isinstance(value, int) else round(new, 10)
-    return params.with_value(key, new)

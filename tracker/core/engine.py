@@ -7,6 +7,8 @@ snapshot the UI, writers and tests read. Time comes from the frame, never from a
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import cv2
 import numpy as np
@@ -14,7 +16,7 @@ import numpy.typing as npt
 
 from flowtop.tracker.calibration.models import Calibration, calibration_from_params, from_mps
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import Frame, ObjectState, TrackState
+from flowtop.tracker.contracts import Frame, ObjectState, TrackState, frozen
 from flowtop.tracker.core.faces import FaceSeeder, load_cascade
 from flowtop.tracker.core.lk import Points, detect_corners, lk_reach, seed_mask, track_fb
 from flowtop.tracker.core.motion import Foreground
@@ -60,6 +62,7 @@ class Tracker:
         self._frames_since_seed = 0
         self._pending: list[tuple[float, float]] = []
         self._reseed = False
+        self._seeded_between = 0  # seeded by a command since the last frame
         self._head = 0
         self._last_frame: Frame | None = None
         self._notice, self._notice_until = "", -np.inf
@@ -106,7 +109,7 @@ class Tracker:
         """The state after the last frame, reflecting commands given since (clear, add)."""
         if self._last_frame is None:
             return None
-        return self._state(self._last_frame, 0, 0, {})
+        return self._state(self._last_frame, 0, self._seeded_between, {}, self._speeds())
 
     def clear(self) -> None:
         """Drop every track now; automatic seeding goes on by its rules."""
@@ -116,9 +119,12 @@ class Tracker:
         self._objects = ()
 
     def reseed(self) -> None:
-        """Drop every track and seed fresh corners at the next update."""
+        """Drop every track and seed fresh corners at once, on the last frame (before the
+        first frame: on the first)."""
         self.clear()
         self._reseed = True
+        if self._prev_gray is not None:
+            self._seeded_between += self._maybe_seed(self._prev_gray)
 
     def reset(self) -> None:
         """Forget the previous frame (after a discontinuity): tracks restart from the next one,
@@ -130,12 +136,13 @@ class Tracker:
 
     # -- per frame -------------------------------------------------------------------------
 
-    def update(self, frame: Frame) -> TrackState:
-        timings: dict[str, float] = {}
+    def update(self, frame: Frame, timings: Mapping[str, float] | None = None) -> TrackState:
+        """Track `frame`; `timings` are stages timed before it (the read), kept in the state's."""
+        timed: dict[str, float] = dict(timings or {})
         t0 = time.perf_counter()
         image = frame.image
         gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        timings["convert"] = time.perf_counter() - t0
+        timed["convert"] = time.perf_counter() - t0
         size = (gray.shape[1], gray.shape[0])
         if size != self._frame_size:  # intrinsics rescale and a field of view need the size
             self._frame_size = size
@@ -150,25 +157,27 @@ class Tracker:
         lost, cut = 0, ""
         t1 = time.perf_counter()
         self._foreground.update(gray, frame.t - self._prev_t if prev is not None else 0.0)
-        timings["foreground"] = time.perf_counter() - t1
+        timed["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
             before = len(self.tracks)
-            lost = self._step(prev, gray, frame.t, timings)
+            lost = self._step(prev, gray, frame.t, timed)
             if before >= CUT_MIN and lost >= CUT_SHARE * before:  # a cut: start again
                 self.reset()
                 cut = f"the picture changed at once ({lost} of {before} points lost): restarted"
         self._insert_pending(gray)
         t1 = time.perf_counter()
-        seeded = self._maybe_seed(gray)
+        seeded = self._maybe_seed(gray) + self._seeded_between
+        self._seeded_between = 0
         self._update_notice(gray, frame.t, lost, seeded, cut)
-        timings["seed"] = time.perf_counter() - t1
+        timed["seed"] = time.perf_counter() - t1
+        speeds = self._speeds()
         if self.group_objects:
             t2 = time.perf_counter()
-            self._objects = self._group(frame.t)
-            timings["objects"] = time.perf_counter() - t2
+            self._objects = self._group(frame.t, speeds)
+            timed["objects"] = time.perf_counter() - t2
         self._prev_gray, self._prev_t, self._last_frame = gray, frame.t, frame
-        return self._state(frame, lost, seeded, timings)
+        return self._state(frame, lost, seeded, timed, speeds)
 
     def _step(self, prev: npt.NDArray[np.uint8], gray: npt.NDArray[np.uint8], t: float,
               timings: dict[str, float]) -> int:
@@ -194,8 +203,8 @@ class Tracker:
             if self._calibration is not None:
                 world = self._calibration.to_world(pts)
                 winst = (world - old.world) / dt
-                has = np.isfinite(old.world_vel).all(axis=1)
-                fresh = np.isfinite(winst).all(axis=1)
+                has = np.asarray(np.isfinite(old.world_vel).all(axis=1))
+                fresh = np.asarray(np.isfinite(winst).all(axis=1))
                 world_vel = np.where(has[:, None], a * winst + (1 - a) * old.world_vel,
                                      np.where(fresh[:, None], winst, np.nan))
             measured = np.ones(len(pts), bool)
@@ -325,39 +334,42 @@ class Tracker:
         self.tracks.world = np.full((n, 2), np.nan)
         self.tracks.world_vel = np.full((n, 2), np.nan)
 
-    def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float]
-               ) -> TrackState:
-        tr, p = self.tracks, self._params
+    def _speeds(self) -> tuple[F32, npt.NDArray[np.float64], str]:
+        """(N,) speed in px/s and world speed in `unit` of every track, and the unit ('' when
+        uncalibrated: world speeds are then NaN)."""
+        tr = self.tracks
         speed = np.hypot(tr.vel[:, 0], tr.vel[:, 1]).astype(np.float32)
+        unit = self._params.speed.unit if self._calibration is not None else ""
+        world = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
+        return speed, from_mps(world, unit) if unit else world, unit
+
+    def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float],
+               speeds: tuple[F32, npt.NDArray[np.float64], str]) -> TrackState:
+        """The published state: read-only views of the track arrays (which are never changed
+        in place once built, see `_step`), so no copy per frame."""
+        tr, p = self.tracks, self._params
+        speed, world_speed, unit = speeds
         visible = np.ones(len(tr), bool)
         if p.tracking.min_speed > 0:
             visible = tr.measured & (speed >= p.tracking.min_speed)
         length = tr.trail.shape[1]
         order = (self._head - np.arange(length)) % length
-        unit = p.speed.unit if self._calibration is not None else ""
-        world_speed = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
-        if unit:
-            world_speed = from_mps(world_speed, unit)
         rows: slice | np.ndarray = slice(None) if visible.all() else visible
         return TrackState(
-            index=frame.index, t=frame.t, image=frame.image,
-            # track arrays are never changed in place once built (see _step), so the state
-            # may share them: no copy per frame
-            ids=tr.ids[rows], pts=tr.pts[rows], vel=tr.vel[rows],
-            speed=speed[rows], age=tr.age[rows], fb_error=tr.fb_error[rows],
-            trails=tr.trail[rows][:, order], trail_len=tr.trail_len[rows],
-            speed_world=world_speed[rows], unit=unit, live=len(tr),
-            created=self.created, lost=lost, seeded=seeded, timings=timings,
-            notice=self._notice, objects=self._objects, trap=tuple(self._grouper.trap_results))
+            index=frame.index, t=frame.t, image=frozen(frame.image),
+            ids=frozen(tr.ids[rows]), pts=frozen(tr.pts[rows]), vel=frozen(tr.vel[rows]),
+            speed=frozen(speed[rows]), age=frozen(tr.age[rows]),
+            fb_error=frozen(tr.fb_error[rows]), trails=frozen(tr.trail[rows][:, order]),
+            trail_len=frozen(tr.trail_len[rows]), speed_world=frozen(world_speed[rows]),
+            unit=unit, live=len(tr), created=self.created, lost=lost, seeded=seeded,
+            timings=MappingProxyType(timings), notice=self._notice, objects=self._objects,
+            trap=tuple(self._grouper.trap_results))
 
-    def _group(self, t: float) -> tuple[ObjectState, ...]:
+    def _group(self, t: float, speeds: tuple[F32, npt.NDArray[np.float64], str]
+               ) -> tuple[ObjectState, ...]:
         """Group the moving tracks of this frame into objects (`tracker.core.objects`)."""
         tr, p = self.tracks, self._params
-        speed = np.hypot(tr.vel[:, 0], tr.vel[:, 1]).astype(np.float32)
-        unit = p.speed.unit if self._calibration is not None else ""
-        world = np.hypot(tr.world_vel[:, 0], tr.world_vel[:, 1])
-        if unit:
-            world = from_mps(world, unit)
+        speed, world, unit = speeds
         eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
                     & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,

@@ -76,15 +76,6 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
         labels = new
 
 
-def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float,
-                tolerance: float, floor: float) -> npt.NDArray[np.int64]:
-    """Connected groups of points that are close and move alike (see `near_pairs`).
-    Returns (N,) labels, equal within a group."""
-    links = near_pairs(pts, vel, link_distance, tolerance, floor)
-    n = len(np.asarray(pts).reshape(-1, 2))
-    return components(n, links.a[links.linked], links.b[links.linked])
-
-
 def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:
     """A robust speed of one object's tracks: the median of those in the densest window of
     relative width +-`band` (tracks sliding along its edges are slower and spread out).
@@ -113,8 +104,8 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     and background, slide along at a fraction of its speed. Returns the new labels."""
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
     uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    heads = np.stack([np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)], 1)
-    heads /= sizes[:, None]
+    sums = [np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)]
+    heads = np.stack(sums, 1).astype(np.float64) / sizes[:, None]
     speed = np.hypot(heads[:, 0], heads[:, 1])
     ga, gb = inverse[links.a], inverse[links.b]
     pairs = np.unique(np.sort(np.c_[ga, gb][ga != gb], axis=1), axis=0)

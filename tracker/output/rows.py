@@ -14,7 +14,7 @@ from typing import IO
 
 import numpy as np
 
-from flowtop.tracker.contracts import TrackState
+from flowtop.tracker.contracts import FrameRows, TrackState
 from flowtop.tracker.errors import OutputError
 
 FLUSH_S = 1.0
@@ -79,7 +79,7 @@ class RowWriter:
             self.fh.close()
 
 
-def _world_cells(state: TrackState, json: bool) -> tuple[list[str], list[str]]:
+def _world_cells(state: FrameRows, json: bool) -> tuple[list[str], list[str]]:
     n = len(state.ids)
     if not state.unit:
         empty = "null" if json else ""
@@ -101,7 +101,8 @@ class TrackWriter:
         self.rows = RowWriter(fh, _JSON_ROW if self.json else _CSV_ROW, header)
         self.path = path
 
-    def write(self, state: TrackState) -> None:
+    def write(self, state: FrameRows) -> None:
+        """The rows of one frame (`FrameRows.of(track_state)`)."""
         n = len(state.ids)
         if not n:
             self.rows.write_columns([])

@@ -8,20 +8,19 @@ terminal preview. Sizes grow with the frame, so a 1080p frame is as legible as a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.contracts import MOVING_PX_S
-from flowtop.tracker.render.colors import object_colors, track_colors
+from flowtop.tracker.contracts import MOVING_PX_S, ObjectState, TrackState
+from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA, object_colors, track_colors
 
 U8 = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 BASE_SIDE = 360.0  # frames this tall (or narrow) get the base sizes below
-TRAIL_BANDS = 4  # steps of fading along a trail, newest opaque
-TRAIL_MIN_ALPHA = 0.25  # opacity of a trail's oldest band
 TRAIL_MIN_TRAVEL = 1.0  # px: trails that stay within this of their point are not drawn
 MAX_LABELS = 8  # speed labels on the fastest single points
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -135,7 +134,8 @@ def draw_points(out: U8, pts: npt.NDArray[np.float32], colors: U8, style: Style)
         cv2.circle(out, (x, y), r, tuple(color), -1, cv2.LINE_AA, SHIFT)
 
 
-def draw_objects(out: U8, objects: tuple, style: Style, taken: list[Box]) -> None:
+def draw_objects(out: U8, objects: Sequence[ObjectState], style: Style, taken: list[Box]
+                 ) -> None:
     """Each object's box in its colour, and its id and speed on a tab above the box (or
     inside its top, or below it, whichever first overlaps no other label; none if all do)."""
     if not objects:
@@ -157,74 +157,67 @@ def draw_objects(out: U8, objects: tuple, style: Style, taken: list[Box]) -> Non
                 break
 
 
-def draw_speeds(out: U8, state: object, colors: U8, style: Style, limit: int,
+def draw_speeds(out: U8, state: TrackState, colors: U8, style: Style, limit: int,
                 taken: list[Box]) -> None:
     """Speeds of the `limit` fastest points not in an object, where a label fits.
 
     Points slower than LABEL_FRACTION of the fastest get none: near-static noise says little.
     """
-    speed = np.asarray(state.speed)  # type: ignore[attr-defined]
-    age = np.asarray(state.age)  # type: ignore[attr-defined]
-    ids = np.asarray(state.ids)  # type: ignore[attr-defined]
+    speed, age, ids = state.speed, state.age, state.ids
     if not len(speed):
         return
     floor = max(MOVING_PX_S, LABEL_FRACTION * float(speed.max()))
     candidates = (speed >= floor) & (age > 0)
-    in_objects = [t for o in getattr(state, "objects", ()) for t in o.track_ids]
+    in_objects = [t for o in state.objects for t in o.track_ids]
     if in_objects:
         candidates &= ~np.isin(ids, in_objects)
-    world = np.asarray(getattr(state, "speed_world", np.full(len(ids), np.nan)))
-    unit = getattr(state, "unit", "")
+    world, unit = state.speed_world, state.unit
     h, w = out.shape[:2]
     offset = style.radius + 2 * style.thickness
     placed = 0
     for i in np.flatnonzero(candidates)[np.argsort(-speed[candidates], kind="stable")]:
-        x, y = state.pts[i]  # type: ignore[attr-defined]
+        x, y = state.pts[i]
         text = speed_label(float(speed[i]), float(world[i]), unit)
         org = (int(x) + offset, int(y) - offset)
         box = label_box(text, org, style)
         if box[0] < 0 or box[1] < 0 or box[2] > w or box[3] > h or _overlaps(box, taken):
             continue
-        taken.append(put_label(out, text, org, tuple(int(c) for c in colors[i]), style))
+        b, g, r = (int(c) for c in colors[i])
+        taken.append(put_label(out, text, org, (b, g, r), style))
         placed += 1
         if placed >= limit:
             break
 
 
-def caption_text(state: object) -> str:
+def caption_text(state: TrackState) -> str:
     """'frame 120  t 4.00 s  312 live' for the corner of an annotated frame."""
-    return (f"frame {state.index}  t {state.t:.2f} s  "  # type: ignore[attr-defined]
-            f"{state.live} live")  # type: ignore[attr-defined]
+    return f"frame {state.index}  t {state.t:.2f} s  {state.live} live"
 
 
-def annotate(image: U8, state: object | None, *, trails: bool = True,
+def annotate(image: U8, state: TrackState | None, *, trails: bool = True,
              labels: int = MAX_LABELS, caption: bool = True) -> U8:
     """A BGR copy of `image` with `state`'s tracks drawn on it (None: the picture alone).
 
-    `state` is a TrackState (or anything with its index, t, live, ids, pts, trails,
-    trail_len, speed, age, objects). `labels` is how many of the fastest points get a speed
-    label; `caption` writes the frame number, time and live points in the top-left corner.
+    `labels` is how many of the fastest points get a speed label; `caption` writes the frame
+    number, time and live points in the top-left corner.
     """
     out = _as_bgr(image)
     if state is None:
         return out
     h, w = out.shape[:2]
     style = Style.for_size(w, h)
-    ids = np.asarray(state.ids)  # type: ignore[attr-defined]
-    colors = track_colors(ids)
-    if trails and len(ids):
-        draw_trails(out, np.asarray(state.trails, np.float32),  # type: ignore[attr-defined]
-                    np.asarray(state.trail_len), colors, style)  # type: ignore[attr-defined]
-    if len(ids):
-        draw_points(out, np.asarray(state.pts, np.float32),  # type: ignore[attr-defined]
-                    colors, style)
+    colors = track_colors(state.ids)
+    if trails and len(state.ids):
+        draw_trails(out, state.trails, state.trail_len, colors, style)
+    if len(state.ids):
+        draw_points(out, state.pts, colors, style)
     taken: list[Box] = []
     text = caption_text(state)
     corner = label_box(text, (0, 0), style)
     org = (2 - corner[0], 2 - corner[1])
     if caption:
         taken.append(label_box(text, org, style))
-    draw_objects(out, tuple(getattr(state, "objects", ())), style, taken)
+    draw_objects(out, state.objects, style, taken)
     if labels > 0:
         draw_speeds(out, state, colors, style, labels, taken)
     if caption:

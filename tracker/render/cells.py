@@ -10,24 +10,24 @@ cell. Turning the pixels into terminal colours is `tracker.render.palette`'s job
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.render.colors import object_colors, track_colors
+from flowtop.tracker.contracts import ObjectState, TrackState
+from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA, object_colors, track_colors
 
 U8 = npt.NDArray[np.uint8]
 # what a cell shows besides the picture; larger wins when two halves differ
 MARK_NONE, MARK_TRAIL, MARK_BOX, MARK_OVERLAY, MARK_POINT = range(5)
-TRAIL_MIN_ALPHA = 0.25  # opacity of a trail's oldest end (its newest end is opaque)
-TRAIL_BANDS = 4  # steps of fading along a trail
 TRAIL_MAX_STEPS = 32  # samples per trail segment at most (segments are a few pixels long)
 OVERLAY_BGR = (0, 255, 255)
 CURSOR_BGR = (255, 0, 255)
 CURSOR_ARM = 2  # canvas pixels each side of the cursor's centre
+RING_RADIUS = 3  # canvas pixels from a ring's centre to its square
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ class Overlay:
     lines: tuple[tuple[float, float, float, float], ...] = ()
     labels: tuple[tuple[float, float, str], ...] = ()
     cursor: tuple[float, float] | None = None
+    rings: tuple[tuple[float, float], ...] = ()  # a square around each (a selected track)
     color: tuple[int, int, int] = OVERLAY_BGR
 
 
@@ -155,7 +156,8 @@ class Cells:
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols)."""
-        return self.marks.shape  # type: ignore[return-value]
+        rows, cols = self.marks.shape
+        return rows, cols
 
 
 @dataclass
@@ -190,13 +192,14 @@ class _Canvas:
             self.marks[v, ij[:, 0]] = mark
 
 
-def render_cells(image: U8, state: object | None, cols: int, rows: int, *, trails: bool = True,
+def render_cells(image: U8, state: TrackState | None, cols: int, rows: int, *,
+                 trails: bool = True,
                  gray: bool = False, overlay: Overlay | None = None, scale: float = 1.0,
                  picture_filter: Callable[[U8], U8] | None = None) -> Cells:
     """The BGR `image` in a cols x rows half-block grid, with `state`'s tracks over it.
 
-    `state` is a TrackState (or None for the picture alone): live points, trails (when
-    `trails`) and `objects` (each with id, x, y as the box centre, w, h in image pixels).
+    `state` gives the live points, trails (when `trails`) and object boxes (None: the
+    picture alone).
     `gray` shows the picture in gray (tracks keep their colours); `scale` shrinks the
     picture inside the grid; `picture_filter` maps the scaled picture before anything is
     drawn over it (quantisation, hysteresis: see `tracker.render.palette.Stabilizer`).
@@ -214,14 +217,12 @@ def render_cells(image: U8, state: object | None, cols: int, rows: int, *, trail
                      np.zeros((2 * rows, cols), np.uint8), layout)
     canvas.bgr[layout.y0:layout.y0 + layout.h, layout.x0:layout.x0 + layout.w] = picture
     if state is not None:
-        ids = np.asarray(state.ids)  # type: ignore[attr-defined]
-        colors = track_colors(ids)
-        if trails and len(ids):
-            draw_trails(canvas, np.asarray(state.trails),  # type: ignore[attr-defined]
-                        np.asarray(state.trail_len), colors)  # type: ignore[attr-defined]
-        draw_objects(canvas, getattr(state, "objects", ()))
-        if len(ids):
-            canvas.fill_cells(state.pts, colors, MARK_POINT)  # type: ignore[attr-defined]
+        colors = track_colors(state.ids)
+        if trails and len(state.ids):
+            draw_trails(canvas, state.trails, state.trail_len, colors)
+        draw_objects(canvas, state.objects)
+        if len(state.ids):
+            canvas.fill_cells(state.pts, colors, MARK_POINT)
     if overlay is not None:
         draw_overlay(canvas, overlay)
     pic_rows = np.zeros(2 * rows, bool)
@@ -290,9 +291,8 @@ def _box_corners(layout: Layout, x: float, y: float, w: float, h: float
     return (int(uv[0, 0]), int(uv[0, 1])), (int(uv[1, 0]), int(uv[1, 1]))
 
 
-def draw_objects(canvas: _Canvas, objects: object) -> None:
+def draw_objects(canvas: _Canvas, objects: Sequence[ObjectState]) -> None:
     """Each object's box outline (centre x, y and size w, h in image pixels) in its colour."""
-    objects = tuple(objects)  # type: ignore[call-overload]
     if not objects:
         return
     colors = object_colors([o.id for o in objects])
@@ -312,6 +312,11 @@ def draw_overlay(canvas: _Canvas, overlay: Overlay) -> None:
         cv2.line(canvas.marks, p1, p2, MARK_OVERLAY, 1)
     if overlay.points:
         canvas.fill_cells(np.asarray(overlay.points, np.float32), color, MARK_OVERLAY)
+    for ring in overlay.rings:
+        u, v = np.floor(layout.to_canvas([ring])[0]).astype(int)
+        r = RING_RADIUS
+        cv2.rectangle(canvas.bgr, (u - r, v - r), (u + r, v + r), CURSOR_BGR, 1)
+        cv2.rectangle(canvas.marks, (u - r, v - r), (u + r, v + r), MARK_OVERLAY, 1)
     if overlay.cursor is not None:
         u, v = np.floor(layout.to_canvas([overlay.cursor])[0]).astype(int)
         arm = CURSOR_ARM

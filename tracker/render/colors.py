@@ -14,6 +14,8 @@ GOLDEN = 0.6180339887498949
 TRACK_SATURATION = 200
 OBJECT_SATURATION = 255
 OBJECT_HUE_OFFSET = 0.5  # objects start on the opposite side of the wheel from tracks
+TRAIL_BANDS = 4  # steps of fading along a trail, its newest band opaque
+TRAIL_MIN_ALPHA = 0.25  # opacity of a trail's oldest band
 
 
 def hue_colors(ids: npt.ArrayLike, saturation: int, offset: float = 0.0
@@ -38,15 +40,3 @@ def track_colors(ids: npt.ArrayLike) -> npt.NDArray[np.uint8]:
 def object_colors(ids: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     """(N, 3) uint8 BGR: a saturated colour per object id, the same for the same id."""
     return hue_colors(ids, OBJECT_SATURATION, OBJECT_HUE_OFFSET)
-
-
-def track_color(track_id: int) -> tuple[int, int, int]:
-    """One track's BGR colour as ints, ready for cv2 drawing calls."""
-    b, g, r = track_colors([track_id])[0]
-    return int(b), int(g), int(r)
-
-
-def object_color(object_id: int) -> tuple[int, int, int]:
-    """One object's BGR colour as ints, ready for cv2 drawing calls."""
-    b, g, r = object_colors([object_id])[0]
-    return int(b), int(g), int(r)

@@ -19,12 +19,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tracker.render.cells import MARK_BOX, MARK_OVERLAY, MARK_POINT, MARK_TRAIL, Cells
 
 T = TypeVar("T", int, npt.NDArray[np.int64])
 U8 = npt.NDArray[np.uint8]
 I32 = npt.NDArray[np.int32]
-MODES = ("truecolor", "256", "16", "gray", "ascii")
+MODES = COLOR_MODES
 UPPER_HALF = 0x2580  # ▀
 SPACE = 0x20
 ASCII_RAMP = " .:-=+*#%@"

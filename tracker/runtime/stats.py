@@ -9,7 +9,6 @@ import numpy as np
 
 from flowtop.tracker.contracts import TrackState
 
-MOVING_PX_S = 1.0  # a point slower than this counts as static in the summary
 SPEED_BIN = 0.05  # px/s resolution of the speed histogram
 SPEED_BINS = 200_000  # up to 10,000 px/s; faster points land in the last bin
 
@@ -34,7 +33,7 @@ class RunStats:
         if state.live >= len(self._live):
             self._live = np.pad(self._live, (0, state.live + 1 - len(self._live)))
         self._live[state.live] += 1
-        moving = state.speed[(state.speed >= MOVING_PX_S) & (state.age > 0)]
+        moving = state.speed[state.moving]
         if len(moving):
             bins = np.minimum((moving / SPEED_BIN).astype(np.int64), SPEED_BINS - 1)
             counts = np.bincount(bins)

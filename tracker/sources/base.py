@@ -17,10 +17,12 @@ class SourceBase(ABC):
 
     name: str = ""
     live: bool = False
+    paced: bool = False
     nominal_fps: float = 0.0
     dropped: int = 0  # frames a late reader lost
     skipped: int = 0  # unreadable frames passed over
     frame_count: int = 0  # frames in the source; 0 = unknown or endless
+    duration_s: float = 0.0  # seconds of media in the source; 0 = unknown or endless
     auto_choice: str = ""  # why `auto` chose this source
 
     def __init__(self, auto_choice: str = "") -> None:
@@ -34,6 +36,10 @@ class SourceBase(ABC):
 
     def close(self) -> None:  # noqa: B027 - most sources have nothing to release
         """Release the device or file."""
+
+    def rewind(self) -> bool:
+        """Play again from the start, time going on; False: this source cannot."""
+        return False
 
     def resync(self) -> None:
         """Restart real-time pacing from the next frame (after a pause), dropping nothing."""

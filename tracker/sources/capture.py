@@ -96,6 +96,8 @@ class CaptureSource(SourceBase):
         self.size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                      int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         self.frame_count = 0 if live else max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+        if self.frame_count and self.nominal_fps:
+            self.duration_s = self.frame_count / self.nominal_fps
         self._index = 0
         self._pos = 0  # frames read since the file (re)started
         self._t_offset = 0.0  # added to file time after each loop
@@ -104,18 +106,25 @@ class CaptureSource(SourceBase):
         self._clock = CaptureClock()
         self._file_clock = FileClock(self.nominal_fps)
 
+    def rewind(self) -> bool:
+        """Back to the first frame of a file; its times go on from the last frame's."""
+        if self.live or self._pos == 0:
+            return not self.live
+        self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        step = self._file_clock.step  # the new round starts a frame after the last one
+        self._t_offset = self._last_t + step
+        self._file_clock = FileClock(1.0 / step)
+        self._pos, self._restart = 0, True
+        self._pace_origin = None
+        return True
+
     def read(self) -> Frame | None:
         ok, image = self.cap.read()
         if not ok or image is None:
             if self.live:
                 raise SourceLost(f"{self.name}: no frame")
             if self.loop and self._pos > 0:
-                self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                step = self._file_clock.step  # the new round starts a frame on
-                self._t_offset = self._last_t + step
-                self._file_clock = FileClock(1.0 / step)
-                self._pos, self._restart = 0, True
-                self._pace_origin = None
+                self.rewind()
                 ok, image = self.cap.read()
             if not ok or image is None:
                 return None
@@ -151,6 +160,8 @@ class ImageSequenceSource(SourceBase):
             raise SourceError(f"no files match {pattern!r}")
         self.name, self.nominal_fps, self.paced, self.loop = pattern, fps, paced, loop
         self.frame_count = 0 if loop else len(self.paths)
+        self._end = len(self.paths)  # index where reading stops (unless looping)
+        self.duration_s = len(self.paths) / fps
         self._index = 0
         quiet_backend_logs()
         first = cv2.imread(self.paths[0], cv2.IMREAD_COLOR)
@@ -158,18 +169,26 @@ class ImageSequenceSource(SourceBase):
             raise SourceError(f"not an image OpenCV can read: {self.paths[0]}")
         self.size = (first.shape[1], first.shape[0])
 
+    def rewind(self) -> bool:
+        """Back to the first image; times go on from where they were."""
+        n = len(self.paths)
+        self._index = -(-self._index // n) * n  # the start of the next round
+        self._end = self._index + n
+        self._pace_origin = None
+        return True
+
     def read(self) -> Frame | None:
         """The next readable image; unreadable ones are skipped (and counted), and a whole
         round of them (every file gone) ends the sequence instead of spinning."""
         n = len(self.paths)
         restart = False
         for _ in range(n):
-            if self._index >= n and not self.loop:
+            if self._index >= self._end and not self.loop:
                 return None
             path = self.paths[self._index % n]
             image = cv2.imread(path, cv2.IMREAD_COLOR)
             t = self._index / self.nominal_fps
-            restart |= self.loop and self._index > 0 and self._index % n == 0
+            restart |= self._index > 0 and self._index % n == 0  # a loop or a rewind
             self._index += 1
             if image is None:
                 self.skipped += 1

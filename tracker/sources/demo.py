@@ -147,7 +147,7 @@ class DemoScene:
             ix, iy = math.floor(left), math.floor(top)
             fx, fy = left - ix, top - iy
             pw, ph = obj.w + 2, obj.h + 2
-            m = np.float32([[1, 0, fx], [0, 1, fy]])
+            m = np.array([[1, 0, fx], [0, 1, fy]], np.float32)
             warped = cv2.warpAffine(tex, m, (pw, ph), flags=cv2.INTER_CUBIC,
                                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
             alpha = cv2.warpAffine(mask, m, (pw, ph), flags=cv2.INTER_LINEAR)
@@ -180,6 +180,13 @@ class DemoSource(SourceBase):
     def resync(self) -> None:
         super().resync()
         self._start = None
+
+    def rewind(self) -> bool:
+        """A finite demo plays as many frames again (the scene goes on in time)."""
+        if not self.frame_count:
+            return False
+        self.frames = self._index + self.frame_count
+        return True
 
     def read(self) -> Frame | None:
         if self.paced:  # like a camera: a reader more than its queue behind loses frames

@@ -223,11 +223,10 @@ class ResilientSource(SourceBase):
     def lost(self) -> bool:
         return self._reader is None
 
-    @property
-    def dropped(self) -> int:
-        """Frames the inner sources reported dropped, over every connection."""
+    def _count_dropped(self) -> None:
+        """`dropped`: frames the inner sources reported dropped, over every connection."""
         current = self._reader.source.dropped if self._reader else 0
-        return self._dropped_before + current
+        self.dropped = self._dropped_before + current
 
     def retry_in(self) -> float:
         """Seconds until the next reconnect attempt (0 while one runs or when connected)."""
@@ -284,6 +283,7 @@ class ResilientSource(SourceBase):
         self._last_t, self._last_wall = t, now
         out = Frame(self._index, t, image, restart=restart)
         self._index += 1
+        self._count_dropped()
         return out
 
     # -- losing and reconnecting ----------------------------------------------------------
@@ -293,6 +293,7 @@ class ResilientSource(SourceBase):
             reader, self._reader = self._reader, None
         if reader is not None:
             self._dropped_before += reader.source.dropped
+            self.dropped = self._dropped_before
             reader.close()
         named = reason.startswith(self.name)  # a CaptureSource names itself already
         self.reason = reason if named else f"{self.name}: {reason}"

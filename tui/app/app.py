@@ -1,24 +1,31 @@
 """The flowtop Textual app: preview, speeds and parameter panels, status bar, keys.
 
-The capture + LK loop runs in a thread worker and publishes only its newest result into a
-`Latest` slot; the app reads that slot on its own timers (preview rate, panel rate), so
-tracking never waits for drawing and drawing never queues stale frames.
+Data flows one way. The capture + LK loop runs in a thread worker and publishes each
+`Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback,
+which keeps only the newest in a `Latest` slot and posts a `Published` message (a newer one
+replaces one still queued). The app hands the state to the preview, which paces its own
+drawing (`preview.fps`, the bandwidth budget), and the figures to the panels, which redraw at
+PANEL_HZ. Tracking never waits for drawing; drawing never queues stale frames. Keys reach the
+loop through its thread-safe control methods; a pause is published at once.
+
+Every terminal size from 80x24 up has a layout (`tui.app.views`): on a narrow one the picture
+keeps the screen and the panels are views of their own (keys 1-5). A key never acts on
+something the user cannot see: keys that need a panel bring it into view first.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.timer import Timer
-from textual.widgets import Footer
+from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from flowtop.tracker.config.files import default_config_path, save_params
@@ -27,19 +34,23 @@ from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
 from flowtop.tracker.errors import ParamError
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
-from flowtop.tui.app.export import TrackHistory, start_export
+from flowtop.tui.app import views
+from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
+from flowtop.tui.app.keys import Moment, bar_keys, parameter_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
 from flowtop.tui.preview.widget import Preview
-from flowtop.tui.widgets.health import HealthMonitor, HealthPanel
+from flowtop.tui.widgets.health import HealthPanel
+from flowtop.tui.widgets.key_bar import KeyBar
 from flowtop.tui.widgets.objects import ObjectsPanel
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar
+from flowtop.tui.widgets.value_dialog import ValueDialog
 
 PANEL_HZ = 4.0
-NARROW_COLS = 100  # below this width the side panels are hidden
+UNDO_DEPTH = 50  # parameter changes `u` can take back
 
 
 class FlowtopApp(App[int]):
@@ -48,22 +59,26 @@ class FlowtopApp(App[int]):
     CSS_PATH = "flowtop.tcss"
     TITLE = "flowtop"
     BINDINGS = [
-        Binding("space", "toggle_pause", "pause"),
-        Binding("n", "step", "step"),
-        Binding("r", "reseed", "reseed"),
-        Binding("c", "clear", "clear"),
-        Binding("t", "toggle_trails", "trails"),
-        Binding("m", "toggle_gray", "colour"),
-        Binding("o", "cycle_sort", "sort", show=False),
-        Binding("s", "save", "save"),
-        Binding("k", "calibrate", "calibrate"),
-        Binding("e", "export", "export"),
-        Binding("h", "toggle_health", "health"),
-        # calibration mode's keys while the preview (not the panel) has the focus
-        Binding("ctrl+s", "calibration('save')", "save calibration", show=False),
-        Binding("ctrl+z", "calibration('undo')", "undo point", show=False),
-        Binding("ctrl+t", "calibration('mode')", "calibration mode", show=False),
-        Binding("escape", "calibration('close')", "leave calibration", show=False),
+        Binding("space", "toggle_pause", "pause / resume"),
+        Binding("n", "step", "one frame forward while paused"),
+        Binding("r", "reseed", "reseed now (at the end of a file: play it again)"),
+        Binding("c", "clear", "clear all tracks"),
+        Binding("t", "toggle_trails", "trails on / off"),
+        Binding("m", "toggle_gray", "colour / gray"),
+        Binding("o", "cycle_sort", "sort the speeds table (speed, id, age)"),
+        Binding("s", "save", "save the parameters to the config file"),
+        Binding("u", "undo", "undo the last parameter change"),
+        Binding("k", "calibrate", "calibration mode"),
+        Binding("e", "export", "export the frame (PNG) and recent tracks (CSV)"),
+        Binding("h", "toggle_health", "health view"),
+        Binding("1", "view('picture')", "view: the picture alone"),
+        Binding("2", "view('speeds')", "view: speeds"),
+        Binding("3", "view('objects')", "view: objects"),
+        Binding("4", "view('params')", "view: parameters"),
+        Binding("5", "view('health')", "view: health"),
+        # calibration mode's own keys, also while the preview (not the panel) has the focus
+        *(Binding(b.key, f"calibration('{b.action}')", b.description, show=False)
+          for b in CalibrationPanel.key_bindings()),
         Binding("question_mark", "help", "help", key_display="?"),
         Binding("q", "quit", "quit"),
     ]
@@ -74,16 +89,16 @@ class FlowtopApp(App[int]):
         self.source = source
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
-        self.latest: Latest[Snapshot] = Latest()
-        self.loop = TrackingLoop(source, self.params, self.latest)
-        self.loop.on_state_change = lambda _status: self.post_message(self.RunStateChanged())
+        self._latest: Latest[Snapshot] = Latest()
+        self.loop = TrackingLoop(source, self.params, self._on_publish)
         self.loop.set_paused(start_paused)
-        # every tracked frame, in the loop's thread: counters for the Health view, rows for `e`
-        self.health, self.history = HealthMonitor(), TrackHistory()
-        self.loop.on_publish = self._tap_frame
-        self.snapshot = Snapshot(None, LoopStatus(source=source.name, size=source.size))
-        self._preview_timer: Timer | None = None
+        self.snapshot = Snapshot(None, LoopStatus(
+            state=RunState.PAUSED if start_paused else RunState.LIVE, source=source.name,
+            size=source.size))
         self._paused_before_calibration = False
+        self.view = views.DEFAULT
+        self._width = 0  # the terminal's, as the last resize said
+        self._undo: list[Params] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -95,7 +110,7 @@ class FlowtopApp(App[int]):
                 yield HealthPanel(id="health")
                 yield ParamsPanel(self.params, id="params")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#speeds").border_title = "speeds"
@@ -106,12 +121,12 @@ class FlowtopApp(App[int]):
         preview.border_title = self.source.name
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
+        preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
         self.query_one(ParamsPanel).focus()
-        self._restart_preview_timer()
+        self.apply_layout()
         self.set_interval(1 / PANEL_HZ, self.refresh_panels)
-        choice = getattr(self.source, "auto_choice", None)
-        if choice:
-            self.notify(f"source: {choice}", timeout=6)
+        if self.source.auto_choice:
+            self.notify(f"source: {self.source.auto_choice}", timeout=6)
         self.run_loop()
 
     # -- worker ----------------------------------------------------------------------------
@@ -125,57 +140,82 @@ class FlowtopApp(App[int]):
         if event.state == WorkerState.ERROR and event.worker.group == "tracking":
             self.notify(f"tracking stopped: {event.worker.error}", severity="error")
 
-    # -- drawing, on timers ----------------------------------------------------------------
+    # -- what the loop publishes ----------------------------------------------------------
 
-    class RunStateChanged(Message):
-        """The loop's run state changed (posted from its thread): show it now."""
+    class Published(Message):
+        """The loop published a snapshot (posted from its thread); a newer one replaces it."""
 
-    def on_flowtop_app_run_state_changed(self, _event: RunStateChanged) -> None:
-        self._draw_preview()
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, FlowtopApp.Published)
 
-    def _restart_preview_timer(self) -> None:
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        self._preview_timer = self.set_interval(1 / self.params.preview.fps, self._draw_preview)
+    def _on_publish(self, snapshot: Snapshot) -> None:
+        """In the publishing thread: keep the newest snapshot, wake the app."""
+        self._latest.put(snapshot)
+        self.post_message(self.Published())
 
-    def on_resize(self, event: events.Resize) -> None:
-        """On a narrow terminal the preview keeps the screen; the side panels step aside."""
-        self.screen.set_class(event.size.width < NARROW_COLS, "narrow")
-
-    def shown_status(self, status: LoopStatus) -> LoopStatus:
-        """`status` with LIVE/PAUSED as commanded: a frame that was in flight when the user
-        paused still arrives marked LIVE, and the key must show at once, not a frame later."""
-        if status.state in (RunState.LIVE, RunState.PAUSED):
-            want = RunState.PAUSED if self.loop.paused else RunState.LIVE
-            if status.state != want:
-                return replace(status, state=want)
-        return status
-
-    def _draw_preview(self) -> None:
-        try:
-            preview = self.query_one(Preview)
-        except NoMatches:  # the app is closing: its widgets go before its timers
-            return
-        if self.screen is not preview.screen:
-            # a dialog (help, command palette) is over the preview: a frame drawn under it is
-            # a full-screen repaint, ~10x the bytes. The newest frame waits in `latest`.
-            return
-        snap = self.latest.take()
+    def on_flowtop_app_published(self, _event: Published) -> None:
+        snap = self._latest.take()
         if snap is None:
             return
-        snap = replace(snap, status=self.shown_status(snap.status))
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
-        before, started = preview.last_refresh, time.perf_counter()
-        preview.show(snap.state)
-        if preview.last_refresh is not before:  # it drew now (a paced draw may come later)
-            self.health.add_timing("render", time.perf_counter() - started)
+        try:
+            self.query_one(Preview).show(snap.state)
+        except NoMatches:  # the app is closing: its widgets go before its messages
+            return
         if state_changed:
             self.refresh_panels()
 
-    def preview_figures(self) -> PreviewFigures:
-        stats = self.query_one(Preview).stats
-        return PreviewFigures(stats.fps, stats.kbps, stats.budget_kbps)
+    # -- layout ----------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.apply_layout(event.size.width)
+
+    @property
+    def wide(self) -> bool:
+        """Whether the panels fit beside the picture."""
+        return (self._width or self.size.width) >= views.WIDE_COLS
+
+    @property
+    def calibrating(self) -> bool:
+        return self.query_one(CalibrationPanel).active
+
+    def apply_layout(self, width: int | None = None) -> None:
+        """Show what `views.shown` says for this size and view; keep the focus on screen."""
+        if width is not None:
+            self._width = width
+        if not self.screen_stack:
+            return
+        main = self.screen_stack[0]  # the app's own screen, under any dialog
+        wanted = views.Screen(self.view, self.calibrating, self._width or self.size.width)
+        shown = views.shown(wanted)
+        main.set_class(not wanted.wide, "narrow")
+        main.set_class(shown.stacked, "stacked")
+        self.query_one(Preview).display = shown.preview
+        self.query_one("#side").display = shown.side
+        for name in views.PANELS:
+            self.query_one(f"#{name}").display = name in shown.panels
+        self._keep_focus_on_screen()
+        self.refresh_panels()
+
+    def _keep_focus_on_screen(self) -> None:
+        """Move the focus off a widget that is not shown (its keys would act unseen)."""
+        focused = self.screen.focused
+        if focused is not None and _on_screen(focused):
+            return
+        for candidate in ("#params", "#calibration", "#preview", "#speeds"):
+            widget = self.query_one(candidate)
+            if _on_screen(widget) and widget.focusable:
+                widget.focus()
+                return
+        self.screen.set_focus(None)
+
+    def show_panel(self, name: str) -> None:
+        """Bring panel `name` into view (a narrow screen switches to it)."""
+        if not _on_screen(self.query_one(f"#{name}")):
+            wide = self.wide
+            self.view = views.DEFAULT if wide and name != "health" else name
+            self.apply_layout()
 
     def refresh_panels(self) -> None:
         snap = self.snapshot
@@ -184,24 +224,38 @@ class FlowtopApp(App[int]):
             status_bar = self.query_one(StatusBar)
         except NoMatches:  # the app is closing: its widgets go before its timers
             return
-        status_bar.show(snap.status, live, self.preview_figures())
+        stats = self.query_one(Preview).stats
+        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
+                                                          stats.budget_kbps))
         self.query_one(SpeedsPanel).show(snap.state)
         self.query_one(ObjectsPanel).show(snap.state)
-        self.query_one(HealthPanel).show(snap.state, self.health,
+        self.query_one(HealthPanel).show(snap.state, snap.health,
                                          self.params.tracking.fb_threshold)
-
-    def _tap_frame(self) -> None:
-        """The loop published (in its thread): count the frame and keep its rows."""
-        state = self.loop.last_state
-        self.health.add(state)
-        self.history.add(state)
+        self.query_one(KeyBar).show(bar_keys(Moment(
+            snap.status.state, self._width or self.size.width, self.calibrating,
+            rewindable=not self.source.live)))
 
     # -- events ----------------------------------------------------------------------------
+
+    def on_speeds_panel_track_selected(self, event: SpeedsPanel.TrackSelected) -> None:
+        self.query_one(Preview).mark_track(event.track_id)
 
     def on_params_panel_changed(self, event: ParamsPanel.Changed) -> None:
         self.apply_params(event.params)
 
-    def apply_params(self, params: Params) -> None:
+    def on_params_panel_edit_requested(self, event: ParamsPanel.EditRequested) -> None:
+        self.edit_parameter(event.key)
+
+    def edit_parameter(self, key: str) -> None:
+        """Ask for an exact value of `key` in a dialog; apply it if the schema accepts it."""
+
+        def done(params: Params | None) -> None:
+            if params is not None:
+                self.apply_params(params)
+
+        self.push_screen(ValueDialog(self.params, key), done)
+
+    def apply_params(self, params: Params, undoable: bool = True) -> None:
         """Use `params` everywhere: engine (at its next frame), preview, timers.
 
         Parameters the engine cannot apply (a calibration missing its keys, an unreadable
@@ -209,19 +263,20 @@ class FlowtopApp(App[int]):
         parameter panel shows the old set.
         """
         try:
-            check_params(params, self.query_one(Preview).image_size)
+            check_params(params, self.frame_size)
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             self.query_one(ParamsPanel).set_params(self.params)
             return
         old, self.params = self.params, params
+        if undoable and params != old:
+            self._undo = [*self._undo[-(UNDO_DEPTH - 1):], old]
+        self.query_one(ParamsPanel).set_params(params)
         self.loop.set_params(params)
         if params.trap != old.trap and not self.query_one(CalibrationPanel).active:
             self.query_one(Preview).set_overlay(trap_overlay(params.trap))
         if params.preview != old.preview:
             self.query_one(Preview).set_params(params.preview)
-            if params.preview.fps != old.preview.fps:
-                self._restart_preview_timer()
 
     def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
         calibration = self.query_one(CalibrationPanel)
@@ -244,14 +299,13 @@ class FlowtopApp(App[int]):
     def on_calibration_panel_closed(self, _event: CalibrationPanel.Closed) -> None:
         self.loop.set_paused(self._paused_before_calibration)
         self.query_one(Preview).set_overlay(trap_overlay(self.params.trap))
+        self.apply_layout()
         self.query_one(Preview).focus()
 
     # -- actions ---------------------------------------------------------------------------
 
     def action_toggle_pause(self) -> None:
         self.loop.set_paused(not self.loop.paused)
-        self.snapshot = replace(self.snapshot, status=self.shown_status(self.snapshot.status))
-        self.refresh_panels()
 
     def action_step(self) -> None:
         if self.loop.paused:
@@ -260,9 +314,13 @@ class FlowtopApp(App[int]):
             self.action_toggle_pause()
 
     def action_reseed(self) -> None:
-        """Reseed; after an ERROR (the worker stopped), restart the worker instead."""
+        """Reseed now; at the end of a file, play it again; after an ERROR (the worker
+        stopped), restart the worker."""
         if self.run_state is RunState.ERROR:
             self.run_loop()
+            return
+        if self.run_state is RunState.ENDED and not self.source.live:
+            self.loop.rewind()
             return
         self.loop.reseed()
 
@@ -278,7 +336,28 @@ class FlowtopApp(App[int]):
         preview.gray = not preview.gray
 
     def action_cycle_sort(self) -> None:
+        self.show_panel("speeds")
         self.query_one(SpeedsPanel).cycle_sort()
+
+    def action_undo(self) -> None:
+        """Take back the last parameter change (`s` then saves the set shown)."""
+        if not self._undo:
+            self.notify("nothing to undo", timeout=2)
+            return
+        previous = self._undo.pop()
+        self.apply_params(previous, undoable=False)
+        self.notify("parameter change undone", timeout=2)
+
+    def action_view(self, name: str) -> None:
+        """Keys 1-5: the picture alone, or a panel: alone on a narrow screen, beside the picture
+        on a wide one. The same key again goes back."""
+        if self.wide and name in ("speeds", "objects", "params"):
+            self.view = views.DEFAULT  # these are beside the picture already
+        else:
+            self.view = views.DEFAULT if name == self.view else name
+        self.apply_layout()
+        if name == "params" and _on_screen(self.query_one(ParamsPanel)):
+            self.query_one(ParamsPanel).focus()
 
     def action_save(self) -> None:
         try:
@@ -296,7 +375,8 @@ class FlowtopApp(App[int]):
             return
         self._paused_before_calibration = self.loop.paused
         self.loop.set_paused(True)
-        panel.open(self.query_one(Preview).image_size)
+        panel.open(self.frame_size)
+        self.apply_layout()
 
     def action_calibration(self, name: str) -> None:
         panel = self.query_one(CalibrationPanel)
@@ -306,19 +386,44 @@ class FlowtopApp(App[int]):
     def action_export(self) -> None:
         """The shown frame as an annotated PNG and the recent tracks as CSV, written into
         the working directory; a notification says where."""
-        start_export(self, self.snapshot.state, self.history)
+        start_export(self, self.snapshot.state, self.snapshot.history)
 
     def action_toggle_health(self) -> None:
-        """Show the Health view in place of the speeds and objects panels, or go back."""
-        health = self.query_one(HealthPanel)
-        health.display = not health.display
-        self.query_one(SpeedsPanel).display = not health.display
-        self.query_one(ObjectsPanel).display = not health.display
-        self.refresh_panels()
+        """Show the Health view (beside the picture in place of the speeds and objects panels,
+        or alone on a narrow screen), or go back."""
+        self.view = views.DEFAULT if self.view == "health" else "health"
+        self.apply_layout()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(list(self.BINDINGS)))
+        self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): flowtop's own commands, then every parameter."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action not in ("help", "quit"):
+                yield SystemCommand(binding.description, f"key: {binding.key}",
+                                    lambda action=binding.action: self.run_action(action))
+        for command in parameter_commands(self.params, self.edit_parameter):
+            yield SystemCommand(command.title, command.help, command.run)
+        yield from super().get_system_commands(screen)
 
     @property
     def run_state(self) -> RunState:
         return self.snapshot.status.state
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the source's frames, once known."""
+        w, h = self.snapshot.status.size
+        return (w, h) if w > 0 and h > 0 else None
+
+
+def _on_screen(widget: Widget) -> bool:
+    """Whether `widget` and every container above it are displayed."""
+    node: Widget | None = widget
+    while node is not None and not isinstance(node, Screen):
+        if not node.display:
+            return False
+        parent = node.parent
+        node = parent if isinstance(parent, Widget) else None
+    return True

@@ -1,16 +1,14 @@
 """`e` in the app: the shown frame as an annotated PNG and the recent tracks as CSV.
 
-The tracking loop's thread hands every tracked frame to a `TrackHistory`, which keeps the
-rows of the last HISTORY_FRAMES frames (at most HISTORY_ROWS rows) without their images, so
-memory stays bounded however long the app runs. `export_files` writes both files into a
-folder under timestamped names that never replace a file; the app runs it in a thread and
-notifies where the files went.
+The tracking loop publishes the rows of the recent frames with every snapshot
+(`tracker.runtime.history`); `export_files` writes them and the frame into a folder under
+timestamped names that never replace a file; the app runs it in a thread and notifies where
+the files went.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,46 +21,7 @@ from flowtop.tracker.output.rows import TrackWriter
 if TYPE_CHECKING:
     from textual.app import App
 
-HISTORY_FRAMES = 1800  # a minute at 30 fps
-HISTORY_ROWS = 200_000  # rows kept at most (about 10 MB of arrays)
 NAME_PREFIX = "flowtop"
-
-
-class TrackHistory:
-    """The rows of the most recent frames, oldest first; `add` from any one thread."""
-
-    def __init__(self, frames: int = HISTORY_FRAMES, rows: int = HISTORY_ROWS) -> None:
-        self.max_frames, self.max_rows = frames, rows
-        self._frames: deque[FrameRows] = deque()
-        self._rows = 0
-        self._last: tuple[int, float] | None = None
-        self._lock = threading.Lock()
-
-    def add(self, state: TrackState | None) -> None:
-        """Keep `state`'s rows; a state of the frame added last (republished while paused)
-        is skipped."""
-        if state is None or (state.index, state.t) == self._last:
-            return
-        self._last = (state.index, state.t)
-        rows = FrameRows.of(state)
-        with self._lock:
-            self._frames.append(rows)
-            self._rows += len(rows)
-            while len(self._frames) > 1 and (len(self._frames) > self.max_frames
-                                             or self._rows > self.max_rows):
-                self._rows -= len(self._frames.popleft())
-
-    def frames(self) -> list[FrameRows]:
-        """The kept frames, oldest first (a copy: safe while `add` goes on)."""
-        with self._lock:
-            return list(self._frames)
-
-    @property
-    def rows(self) -> int:
-        return self._rows
-
-    def __len__(self) -> int:
-        return len(self._frames)
 
 
 @dataclass(frozen=True)
@@ -91,7 +50,7 @@ def free_names(folder: Path, now: datetime) -> tuple[Path, Path]:
         n += 1
 
 
-def export_files(state: TrackState, history: list[FrameRows], folder: Path,
+def export_files(state: TrackState, history: Sequence[FrameRows], folder: Path,
                  now: datetime | None = None) -> Exported:
     """Write `state`'s frame, annotated, as PNG and `history` (or `state`'s own rows when
     empty) as CSV in the columns of `flowtop track --out`. Raises OutputError."""
@@ -106,13 +65,13 @@ def export_files(state: TrackState, history: list[FrameRows], folder: Path,
     writer = TrackWriter(csv)
     try:
         for rows in frames:
-            writer.write(rows)  # type: ignore[arg-type]
+            writer.write(rows)
     finally:
         writer.close()
     return Exported(png, csv, writer.rows.rows, len(frames), frames[-1].t - frames[0].t)
 
 
-def start_export(app: App, state: TrackState | None, history: TrackHistory,
+def start_export(app: App, state: TrackState | None, history: Sequence[FrameRows],
                  folder: Path | None = None) -> None:
     """Export `state` and `history` into `folder` (default: the working directory) in a
     thread, then notify where the files went (or why they could not be written)."""
@@ -120,11 +79,10 @@ def start_export(app: App, state: TrackState | None, history: TrackHistory,
         app.notify("nothing to export yet: no frame has arrived", severity="warning")
         return
     where = folder or Path.cwd()
-    frames = history.frames()
 
     def export() -> None:
         try:
-            done = export_files(state, frames, where)
+            done = export_files(state, history, where)
         except (OutputError, OSError) as exc:
             app.call_from_thread(app.notify, f"export failed: {exc}", severity="error")
             return

@@ -1,20 +1,27 @@
-"""The `?` help screen: every key the app binds, read from the bindings themselves."""
+"""The `?` help screen: every key the app binds, read from the bindings themselves.
+
+It fits any terminal from 80x24: the list scrolls (arrows, page keys) when it is longer than
+the screen.
+"""
 
 from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 EXTRA_KEYS = (
-    ("↑ ↓", "select a parameter (parameter panel)"),
-    ("← → - +", "change the selected parameter"),
-    ("arrows + a", "move the cursor / add a point (preview focused)"),
+    ("↑ ↓", "parameters: select one"),
+    ("← → - +", "parameters: one step (on the parameter's grid)"),
+    ("enter", "parameters: type an exact value"),
+    ("d", "parameters: back to the default"),
+    ("arrows, a", "picture focused: move the cursor, add a point there"),
     ("click", "add a tracking point at the clicked pixel"),
-    ("tab", "move focus between panels"),
+    ("tab", "move the focus between what is on screen"),
+    ("ctrl+p", "command palette: every action, and `set <parameter>`"),
 )
 
 
@@ -34,8 +41,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: 76; max-width: 100%; height: auto; max-height: 90%; padding: 1 2;
+    HelpScreen > VerticalScroll {
+        width: 78; max-width: 100%; height: auto; max-height: 100%; padding: 0 1;
         border: thick $accent; background: $surface;
     }
     HelpScreen Static { width: 100%; height: auto; }
@@ -46,9 +53,6 @@ class HelpScreen(ModalScreen[None]):
         self._app_bindings = bindings
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("[b]flowtop keys[/b]  (esc closes)\n")
+        with VerticalScroll(id="help-box"):
+            yield Static("[b]flowtop keys[/b]  (esc closes; ↑ ↓ scroll)")
             yield Static(keys_table(self._app_bindings), id="help-keys")
-
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)

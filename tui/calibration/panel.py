@@ -30,9 +30,14 @@ class CalibrationPanel(Vertical):
     BINDINGS = [
         Binding("ctrl+s", "save", "save calibration"),
         Binding("ctrl+z", "undo", "undo point"),
-        Binding("ctrl+t", "mode", "mode"),
-        Binding("escape", "close", "leave"),
+        Binding("ctrl+t", "mode", "calibration mode"),
+        Binding("escape", "close", "leave calibration"),
     ]
+
+    @classmethod
+    def key_bindings(cls) -> list[Binding]:
+        """The panel's keys (its host binds them too, for when the preview has the focus)."""
+        return [b for b in cls.BINDINGS if isinstance(b, Binding)]
 
     DEFAULT_CSS = """
     CalibrationPanel { height: auto; max-height: 100%; border: round $accent; padding: 0 1; }
@@ -70,6 +75,7 @@ class CalibrationPanel(Vertical):
         self.session = CalibrationSession(Params())
         self.border_title = "calibration"
         self.display = False
+        self._active = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="cal-help")
@@ -80,14 +86,15 @@ class CalibrationPanel(Vertical):
 
     @property
     def active(self) -> bool:
-        return self.display
+        """Whether calibration mode is on (the host lays the screen out for it)."""
+        return self._active
 
     # -- host API --------------------------------------------------------------------------
 
     def open(self, frame_size: tuple[int, int] | None) -> None:
         """Show the panel, starting from the saved calibration, and focus its input."""
         self.session = CalibrationSession.from_params(self.get_params(), frame_size)
-        self.display = True
+        self._active = self.display = True
         self._refresh()
         self._focus_next_step()
 
@@ -144,7 +151,7 @@ class CalibrationPanel(Vertical):
         self._refresh()
 
     def action_close(self) -> None:
-        self.display = False
+        self._active = self.display = False
         self.post_message(self.OverlayChanged(None))
         self.post_message(self.Closed())
 
@@ -163,10 +170,14 @@ class CalibrationPanel(Vertical):
             rows.append(f"    {s.metres:g} m")
         self.query_one("#cal-points", Static).update(Text("\n".join(rows) or "no points"))
         self.query_one(Input).placeholder = s.prompt()
-        self.query_one("#cal-message", Static).update(Text(s.message))
+        message = self.query_one("#cal-message", Static)
+        message.update(Text(s.message))
+        message.display = bool(s.message)  # an empty line costs a row at 80x24
         outcome = s.result()
         result = Text(outcome.text, style="bold red" if outcome.error else "")
         for line in s.check_lines(outcome.calibration):
             result.append("\n" + line)
-        self.query_one("#cal-result", Static).update(result)
+        shown = self.query_one("#cal-result", Static)
+        shown.update(result)
+        shown.display = bool(result.plain)
         self.post_message(self.OverlayChanged(s.overlay()))

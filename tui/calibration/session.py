@@ -170,11 +170,11 @@ class CalibrationSession:
             return dataclasses.replace(base, model="scale", meters_per_pixel=0.0,
                                        length_points=[_px(p) for p in self.points],
                                        length_m=self.metres)
-        placed = [p for p in self.points if p.world is not None]
+        placed = [(p, p.world) for p in self.points if p.world is not None]
         if self.mode == "homography" and len(placed) >= 4:
             return dataclasses.replace(base, model="homography",
-                                       image_points=[_px(p) for p in placed],
-                                       world_points=[list(p.world) for p in placed])
+                                       image_points=[_px(p) for p, _ in placed],
+                                       world_points=[list(world) for _, world in placed])
         return None
 
     def trap(self) -> TrapParams | None:

@@ -14,17 +14,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import TextColumn
-
-from flowtop.tracker.calibration.chessboard import BoardFinder, CameraFit, fit_camera, parse_pattern
-from flowtop.tracker.calibration.intrinsics import save_intrinsics
 from flowtop.tracker.errors import OutputError, SourceError
-from flowtop.tracker.output.rows import check_output
-from flowtop.tracker.sources.open import open_source
-from flowtop.tui.cli.options import at_least, positive_float
-from flowtop.tui.cli.runloop import frame_progress, frame_total
+from flowtop.tui.cli.options import at_least, parse_pattern, positive_float
+
+if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
+    from rich.console import Console
+
+    from flowtop.tracker.calibration.chessboard import BoardFinder, CameraFit
 
 SUFFIXES = (".yaml", ".yml", ".xml", ".json")
 
@@ -60,6 +58,8 @@ def pattern_arg(text: str) -> tuple[int, int]:
 
 
 def check_out(path: Path, force: bool) -> None:
+    from flowtop.tracker.output.rows import check_output
+
     if path.suffix.lower() not in SUFFIXES:
         raise OutputError(f"--out {path}: the name must end in {', '.join(SUFFIXES)}")
     check_output(path, force)
@@ -68,6 +68,8 @@ def check_out(path: Path, force: bool) -> None:
 def write_atomically(path: Path, fit: CameraFit, square: float,
                      pattern: tuple[int, int]) -> None:
     """Write beside `path`, then rename over it: a reader never sees half a file."""
+    from flowtop.tracker.calibration.intrinsics import save_intrinsics
+
     fd, tmp = tempfile.mkstemp(prefix=".calibration-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
@@ -83,6 +85,12 @@ def write_atomically(path: Path, fit: CameraFit, square: float,
 
 
 def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
+    from rich.progress import TextColumn
+
+    from flowtop.tracker.calibration.chessboard import BoardFinder
+    from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.cli.runloop import frame_progress, frame_total
+
     source = open_source(args.source, paced=False)
     finder = BoardFinder(args.chessboard)
     total = frame_total(source, args.frames)
@@ -110,6 +118,10 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from flowtop.tracker.calibration.chessboard import fit_camera
+
     check_out(args.out, args.force)
     err = Console(stderr=True)
     finder = find_views(args, err)
@@ -123,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(fit: CameraFit, finder: BoardFinder, args: argparse.Namespace) -> None:
+    from rich.console import Console
+
     k, d = fit.intrinsics.camera_matrix, fit.intrinsics.dist_coeffs
     worst = max(range(len(fit.view_errors)), key=fit.view_errors.__getitem__)
     summary = {

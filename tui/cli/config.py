@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from flowtop.tracker.config.files import default_config_path, dumps
 from flowtop.tui.cli.options import params_from
 
 
@@ -16,6 +15,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowtop.tracker.config.files import default_config_path, dumps
+
     if args.path:
         print(default_config_path())
         return 0

@@ -59,6 +59,11 @@ def run_ui(args: argparse.Namespace) -> int:
 
     params = params_from(args)
     source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
+    if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
+        source.close()
+        raise UsageError("the live view needs a terminal, and stdout is not one; for a pipe or "
+                         "a file use `flowtop track SOURCE` (rows) or `flowtop snapshot SOURCE` "
+                         "(a picture)")
     from flowtop.tui.app.app import FlowtopApp
     from flowtop.tui.preview.internals import hangup_safe_terminal
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flowtop.tracker.config.files import load_params
-from flowtop.tracker.config.params import Params
+if TYPE_CHECKING:
+    from flowtop.tracker.config.params import Params
 
 
 def common_options(top: bool) -> argparse.ArgumentParser:
@@ -28,6 +30,9 @@ def common_options(top: bool) -> argparse.ArgumentParser:
 
 
 def params_from(args: argparse.Namespace) -> Params:
+    """The parameters of the config file (or the default one) with the --set overrides."""
+    from flowtop.tracker.config.files import load_params
+
     return load_params(args.config, args.overrides)
 
 
@@ -55,6 +60,14 @@ def positive_float(text: str) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
     return value
+
+
+def parse_pattern(text: str) -> tuple[int, int]:
+    """'9x6' -> (9, 6): a chessboard's inner corners per row and per column, each at least 2."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match or min(int(match[1]), int(match[2])) < 2:
+        raise ValueError(f"expected COLSxROWS of inner corners, e.g. 9x6, got {text!r}")
+    return int(match[1]), int(match[2])
 
 
 def parse_size(text: str) -> tuple[int, int]:

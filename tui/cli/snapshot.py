@@ -7,11 +7,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tui.cli.options import at_least, parse_size, positive_float
 
 DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and speeds
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
-COLOR_MODES = ("auto", "truecolor", "256", "16", "gray", "ascii")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--png", type=Path, metavar="FILE",
                    help="also write the frame, annotated at full resolution, as PNG")
     p.add_argument("--force", action="store_true", help="overwrite an existing --png")
-    p.add_argument("--color", choices=COLOR_MODES, default=None,
+    p.add_argument("--color", choices=("auto", *COLOR_MODES), default=None,
                    help="colour mode of the ANSI picture (default: preview.color; auto "
                         "follows TERM, COLORTERM and NO_COLOR)")
     p.add_argument("-q", "--quiet", action="store_true",

@@ -9,23 +9,16 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import TextColumn
-
-from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import OutputError
-from flowtop.tracker.output.rows import ObjectWriter, TrackWriter, check_output
-from flowtop.tracker.runtime.stats import RunStats
-from flowtop.tracker.sources.open import open_source
 from flowtop.tui.cli.options import at_least, params_from, positive_float
-from flowtop.tui.cli.runloop import (
-    StopSignals,
-    frame_progress,
-    frame_total,
-    frames_until_stopped,
-    log_source_events,
-)
+
+if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it runs
+    from rich.console import Console
+
+    from flowtop.tracker.contracts import TrackState
+    from flowtop.tracker.output.rows import ObjectWriter, TrackWriter
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -49,6 +42,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import TextColumn
+
+    from flowtop.tracker.contracts import FrameRows
+    from flowtop.tracker.core.engine import Tracker
+    from flowtop.tracker.output.rows import ObjectWriter, TrackWriter, check_output
+    from flowtop.tracker.runtime.stats import RunStats
+    from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.cli.runloop import (
+        StopSignals,
+        frame_progress,
+        frame_total,
+        frames_until_stopped,
+        log_source_events,
+    )
+
     params = params_from(args)
     # outputs first: a refused one must not cost a camera open, nor leave the other behind
     if args.out and args.objects_out and args.out.resolve() == args.objects_out.resolve():
@@ -58,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
             check_output(path, args.force, flag)
     err = Console(stderr=True)
     source = open_source(args.source, paced=False, loop=args.loop, fps=args.fps)
-    choice = getattr(source, "auto_choice", None)
-    if choice:
-        err.print(f"source: {choice}")
+    if source.auto_choice:
+        err.print(f"source: {source.auto_choice}")
     # objects cost a quarter of the tracking time: group them only when they are reported
     tracker = Tracker(params, group_objects=bool(args.objects_out) or params.trap.active)
     stats = RunStats()
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         if objects_out:
             stack.callback(objects_out.close)
         object_ids: set[int] = set()
+        last: TrackState | None = None
         progress = stack.enter_context(frame_progress(
             err, TextColumn("{task.fields[fps]:>6.1f} fps"),
             TextColumn("{task.fields[live]:>4} live")))
@@ -91,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
             return not args.frames or stats.frames < args.frames
 
         for frame in frames_until_stopped(source, signals, more, flush_during_outage):
-            state = tracker.update(frame)
+            state = last = tracker.update(frame)
             stats.add(state)
             if writer:
-                writer.write(state)
+                writer.write(FrameRows.of(state))
             if objects_out:
                 objects_out.write(state)
             object_ids.update(o.id for o in state.objects)
@@ -108,8 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if tracker.group_objects:
             summary["objects"] = len(object_ids)
         if params.trap.active:
-            summary["trap_passages"] = len(tracker.current_state().trap
-                                           if stats.frames else ())
+            summary["trap_passages"] = len(last.trap) if last is not None else 0
         report(summary, args, err, writer, objects_out)
     return 0
 
@@ -143,4 +151,6 @@ def report(summary: dict, args: argparse.Namespace, err: Console,
     if objects_out:
         lines.append(f"wrote               {summary['object_rows']} object rows to "
                      f"{summary['objects_out']}")
+    from rich.console import Console
+
     Console().print("\n".join(lines), highlight=False)

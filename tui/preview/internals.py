@@ -28,10 +28,9 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 from rich.color import ColorSystem
 from rich.console import Console
@@ -42,6 +41,7 @@ from textual.cache import FIFOCache
 from textual.strip import Strip
 
 from flowtop.tracker.render.palette import KEY_SHIFT
+from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.run_styles import RunStyles, run_text
 
 # Strip makes seven FIFOCaches in __init__ (~1 us a strip); a tile row rarely uses any of
@@ -72,7 +72,8 @@ class LazyStrip(Strip):
         return cache
 
 
-_SEGMENTS_SLOT = Strip.__dict__.get("_segments")  # where a Strip keeps its Segments
+# where a Strip keeps its Segments (a slot descriptor; `strips_fit` checks it is there)
+_SEGMENTS_SLOT: Any = Strip.__dict__.get("_segments")
 
 
 Run = tuple[str, int, int, "str | int"]  # terminal text, style key, length, text or tail
@@ -217,12 +218,15 @@ class HangupSafeStream:
 def hangup_safe_terminal() -> Iterator[HangupSafeStream]:
     """While inside, Textual's driver (which draws on `sys.__stderr__`) gets the safe stream."""
     original = sys.__stderr__
-    safe = HangupSafeStream(original)  # type: ignore[arg-type]
-    sys.__stderr__ = safe  # type: ignore[assignment]
+    if original is None:  # no terminal stream at all: nothing to guard
+        yield HangupSafeStream(sys.stderr)
+        return
+    safe = HangupSafeStream(original)
+    setattr(sys, "__stderr__", safe)  # noqa: B010 - a typed final name, replaced on purpose
     try:
         yield safe
     finally:
-        sys.__stderr__ = original
+        setattr(sys, "__stderr__", original)  # noqa: B010
 
 
 WINDOW_S = 1.0
@@ -238,34 +242,30 @@ class ByteMeter:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
                  window_s: float = WINDOW_S) -> None:
-        self.clock, self.window_s = clock, window_s
-        self.total = 0
-        self.writes = 0
-        self._samples: deque[tuple[float, int]] = deque()  # (time, bytes) per write
-        self._in_window = 0
+        self.clock = clock
+        self._window = RateWindow(window_s)
         self._lock = threading.Lock()
+
+    @property
+    def total(self) -> int:
+        """Bytes written since the meter was made."""
+        return int(self._window.total)
+
+    @property
+    def writes(self) -> int:
+        return self._window.count
 
     def add(self, nbytes: int, now: float | None = None) -> None:
         """Record `nbytes` written at `now`."""
         now = self.clock() if now is None else now
         with self._lock:
-            self.total += nbytes
-            self.writes += 1
-            self._samples.append((now, nbytes))
-            self._in_window += nbytes
-            self._trim(now)
-
-    def _trim(self, now: float) -> None:
-        samples = self._samples
-        while samples and samples[0][0] <= now - self.window_s:
-            self._in_window -= samples.popleft()[1]
+            self._window.add(now, nbytes)
 
     def kbps(self, now: float | None = None) -> float:
         """KB/s written over the last window."""
         now = self.clock() if now is None else now
         with self._lock:
-            self._trim(now)
-            return self._in_window / self.window_s / 1000.0
+            return self._window.amount_per_second(now) / 1000.0
 
 
 def install_byte_meter(app: App) -> ByteMeter:
@@ -286,8 +286,3 @@ def install_byte_meter(app: App) -> ByteMeter:
     driver.write = counted_write  # type: ignore[method-assign]
     _METERS[app] = meter
     return meter
-
-
-def byte_meter_of(app: App) -> ByteMeter | None:
-    """The meter installed on `app`, if any."""
-    return _METERS.get(app)

@@ -148,11 +148,10 @@ class RunStyles:
             made = [(f"\x1b[{fgs[f]};{bgs[b]}m{text}{RESET}" if f >= 0
                      else f"\x1b[{bgs[b]}m{text}{RESET}")
                     if b >= 0 else None for f, b, text in zip(fg, bg, texts)]
-        if None in made:  # one colour or none: the general way
-            made = [self.wrap(keys[i], texts[i]) if piece is None else piece
-                    for i, piece in enumerate(made)]
-        self.pieces.update(zip(idents.tolist(), made))
-        return made
+        pieces = [self.wrap(keys[i], texts[i]) if piece is None else piece
+                  for i, piece in enumerate(made)]  # None: one colour or none, the general way
+        self.pieces.update(zip(idents.tolist(), pieces))
+        return pieces
 
 
 def _truecolor_piece(fg: int, bg: int, text: str) -> str:

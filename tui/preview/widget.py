@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
@@ -31,12 +32,14 @@ from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.budget import BudgetController
 from flowtop.tracker.render.cells import Layout, Overlay, render_cells
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
+from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 
 WAITING = "waiting for the first frame"
 FPS_WINDOW_S = 2.0
 PACE_SLACK_S = 0.015  # draw this much early rather than a timer tick late (timers jitter)
+COVERED_POLL_S = 0.25  # how often a preview under a dialog looks whether it shows again
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,9 @@ class PreviewTile(Widget):
             strip = self.preview.tile_line(self.index, y)
             if strip.cell_length != width:  # only while a resize is under way
                 strip = strip.adjust_cell_length(width, self.preview.rich_style)
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
+            if background is not None:  # a dialog's filter (the dimming under it)
+                for line_filter in filters:
+                    strip = strip.apply_filter(line_filter, background)
             lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
         return lines
 
@@ -138,11 +142,14 @@ class Preview(Widget, can_focus=True):
         self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
-        self._draws: deque[float] = deque()
+        self._draws = RateWindow(FPS_WINDOW_S)
         self._frames = 0
+        self._drawn_index = -1
         self._next_draw = 0.0
         self._timer: Timer | None = None
         self._image_size: tuple[int, int] | None = None
+        self.on_drawn: Callable[[float], None] | None = None  # seconds each drawn frame took
+        self.highlight: int | None = None  # a track id marked on the picture
         self.set_params(params or PreviewParams())
 
     # -- public API ------------------------------------------------------------------------
@@ -167,6 +174,11 @@ class Preview(Widget, can_focus=True):
         if self.is_mounted:
             self._draw()
 
+    def mark_track(self, track_id: int | None) -> None:
+        """Mark track `track_id` on the picture (None: no mark)."""
+        self.highlight = track_id
+        self._redraw_now()
+
     def set_overlay(self, overlay: Overlay | None) -> None:
         """Extra marks in image pixels (calibration points, lines, labels), or None."""
         self._overlay = overlay
@@ -183,6 +195,16 @@ class Preview(Widget, can_focus=True):
         return self._layout
 
     @property
+    def frames_drawn(self) -> int:
+        """Frames drawn since the widget was made."""
+        return self._frames
+
+    @property
+    def drawn_index(self) -> int:
+        """The frame index of the picture on screen (-1 before the first)."""
+        return self._drawn_index
+
+    @property
     def cursor(self) -> tuple[float, float] | None:
         """The keyboard cursor in image pixels (shown while the preview has focus)."""
         return self._cursor
@@ -190,10 +212,7 @@ class Preview(Widget, can_focus=True):
     @property
     def stats(self) -> PreviewStats:
         now = time.monotonic()
-        self._trim_draws(now)
-        draws = self._draws
-        fps = (len(draws) - 1) / (draws[-1] - draws[0]) if len(draws) > 1 and \
-            draws[-1] > draws[0] else 0.0
+        fps = self._draws.per_second(now)
         cols, rows = self.content_size
         kbps = self._meter.kbps(now) if self._meter is not None else 0.0
         level = self._budget.level
@@ -277,17 +296,33 @@ class Preview(Widget, can_focus=True):
             self._draw()
 
     def _schedule(self) -> None:
-        if not self.is_mounted:
+        """Draw now if the preview rate allows, else at the next allowed time (one timer).
+
+        While a dialog covers the preview (help, command palette) nothing is drawn: a frame
+        drawn under it is a full-screen repaint, ~10x the bytes. The newest state waits and is
+        drawn when the preview shows again.
+        """
+        if not self.is_mounted or self._timer is not None:
             return
         wait = self._next_draw - time.monotonic()
+        if not self._on_top:
+            wait = max(wait, COVERED_POLL_S)
         if wait <= PACE_SLACK_S:
             self._draw()
-        elif self._timer is None:
-            self._timer = self.set_timer(wait, self._draw)
+        else:
+            self._timer = self.set_timer(wait, self._paced_draw)
 
-    def _trim_draws(self, now: float) -> None:
-        while self._draws and self._draws[0] < now - FPS_WINDOW_S:
-            self._draws.popleft()
+    @property
+    def _on_top(self) -> bool:
+        """Whether the preview's screen is the one in front (no dialog over it)."""
+        return self.app.screen is self.screen
+
+    def _paced_draw(self) -> None:
+        self._timer = None
+        if self._on_top:
+            self._draw()
+        else:
+            self._schedule()
 
     def _draw(self) -> None:
         """Render the current state; refresh only the cells that changed, per tile and row."""
@@ -301,7 +336,7 @@ class Preview(Widget, can_focus=True):
             self.last_refresh = None
             self._refresh_all()
             return
-        now = time.monotonic()
+        started, now = time.perf_counter(), time.monotonic()
         level = self._budget.level
         if self._cursor is None:
             h, w = state.image.shape[:2]
@@ -309,6 +344,11 @@ class Preview(Widget, can_focus=True):
         overlay = self._overlay
         if self.has_focus:
             overlay = replace(overlay or Overlay(), cursor=self._cursor)
+        if self.highlight is not None:
+            where = np.flatnonzero(state.ids == self.highlight)
+            if len(where):
+                x, y = state.pts[where[0]]
+                overlay = replace(overlay or Overlay(), rings=((float(x), float(y)),))
         if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
         cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
@@ -331,11 +371,13 @@ class Preview(Widget, can_focus=True):
                 self._strips[row][tile] = strip
             self._refresh_changes(changes)
         self._frames += 1
-        self._draws.append(now)
-        self._trim_draws(now)
+        self._drawn_index = state.index
+        self._draws.add(now)
         total = self._meter.total if self._meter is not None else 0
         level = self._budget.update(now, total, self._frames)
         self._next_draw = now + 1.0 / max(level.fps, 0.1)
+        if self.on_drawn is not None:
+            self.on_drawn(time.perf_counter() - started)
 
     # -- picking points --------------------------------------------------------------------
 

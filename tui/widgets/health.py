@@ -1,28 +1,21 @@
 """The Health view: how well tracking goes, for someone asking "is this camera working?".
 
-`HealthMonitor` sums per-frame figures (points lost and seeded, reseeds, per-stage timings)
-into one bucket per second of source time and keeps the last HISTORY_S buckets: memory is
-bounded and the loop thread pays a few additions per frame. `health_lines` turns the monitor
-and the shown TrackState into the panel's text (forward-backward error histogram, track age
-distribution, sparklines); `HealthPanel` shows it at the app's panel rate, only while visible.
+The tracking loop publishes per-second `HealthFigures` (`tracker.runtime.health`) with every
+snapshot; `health_lines` turns them and the shown TrackState into the panel's text
+(forward-backward error histogram, track age distribution, sparklines); `HealthPanel` shows
+it at the app's panel rate, only while visible.
 """
 
 from __future__ import annotations
-
-import math
-import threading
-from collections import deque
-from dataclasses import dataclass, field
 
 import numpy as np
 from rich.console import Group
 from rich.text import Text
 
-from flowtop.tracker.contracts import TrackState
+from flowtop.tracker.contracts import HealthFigures, TrackState
 from flowtop.tui.widgets.panel import LivePanel
 from flowtop.tui.widgets.speeds import sparkline
 
-HISTORY_S = 60  # seconds of per-second buckets kept
 STAGES = ("read", "convert", "lk", "fb", "seed", "objects", "render")
 FB_BINS = 10
 AGE_EDGES = (0, 5, 15, 30, 60, 150, 300)  # frames; the last bin is open-ended
@@ -30,117 +23,6 @@ BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 LABEL_W = 9
 VALUE_W = 7
 WAITING = "waiting for frames"
-
-
-@dataclass
-class Second:
-    """Sums over one second of source time."""
-
-    start: int
-    frames: int = 0
-    lost: int = 0
-    seeded: int = 0
-    reseeds: int = 0
-    stage_s: dict[str, float] = field(default_factory=dict)
-    stage_n: dict[str, int] = field(default_factory=dict)
-
-    def add_timing(self, stage: str, seconds: float) -> None:
-        self.stage_s[stage] = self.stage_s.get(stage, 0.0) + seconds
-        self.stage_n[stage] = self.stage_n.get(stage, 0) + 1
-
-    def stage_ms(self, stage: str) -> float:
-        """Mean milliseconds per sample of `stage` in this second (0 without samples)."""
-        n = self.stage_n.get(stage, 0)
-        return 1000.0 * self.stage_s[stage] / n if n else 0.0
-
-
-@dataclass(frozen=True)
-class HealthFigures:
-    """A consistent copy of the monitor for drawing: closed seconds, oldest first, and
-    totals since the start."""
-
-    seconds: tuple[Second, ...]
-    frames: int
-    lost: int
-    seeded: int
-    reseeds: int
-    last_reseed_t: float | None
-    last_t: float | None
-
-    def series(self, name: str) -> list[float]:
-        return [float(getattr(s, name)) for s in self.seconds]
-
-    def stage_series(self, stage: str) -> list[float]:
-        return [s.stage_ms(stage) for s in self.seconds]
-
-    def has_stage(self, stage: str) -> bool:
-        return any(s.stage_n.get(stage) for s in self.seconds)
-
-
-class HealthMonitor:
-    """Per-second sums of what each tracked frame reports. `add` runs in the tracking loop's
-    thread (once per frame), `figures` in the UI's; a lock keeps them apart."""
-
-    def __init__(self, seconds: int = HISTORY_S) -> None:
-        self._closed: deque[Second] = deque(maxlen=seconds)
-        self._open: Second | None = None
-        self._lock = threading.Lock()
-        self._last: tuple[int, float] | None = None
-        self.frames = self.lost = self.seeded = self.reseeds = 0
-        self.last_reseed_t: float | None = None
-        self.last_t: float | None = None
-
-    def add(self, state: TrackState | None) -> None:
-        """Count one tracked frame; the same frame published again (paused) counts once.
-
-        A reseed is a frame whose live points were all seeded on it (after `r`, a restart or
-        every point lost), the very first frame excepted.
-        """
-        if state is None or (state.index, state.t) == self._last:
-            return
-        self._last = (state.index, state.t)
-        reseed = self.frames > 0 and state.seeded > 0 and state.seeded == state.live
-        with self._lock:
-            bucket = self._bucket(state.t)
-            bucket.frames += 1
-            bucket.lost += state.lost
-            bucket.seeded += state.seeded
-            bucket.reseeds += reseed
-            for stage, seconds in state.timings.items():
-                bucket.add_timing(stage, seconds)
-            self.frames += 1
-            self.lost += state.lost
-            self.seeded += state.seeded
-            self.reseeds += reseed
-            if reseed:
-                self.last_reseed_t = state.t
-            self.last_t = state.t
-
-    def add_timing(self, stage: str, seconds: float) -> None:
-        """A timing measured outside the engine (the preview's render) for the current second."""
-        with self._lock:
-            if self._open is not None:
-                self._open.add_timing(stage, seconds)
-
-    def _bucket(self, t: float) -> Second:
-        """The bucket of time `t`, closing the open one (and empty seconds of a gap)."""
-        sec = math.floor(t)
-        current = self._open
-        if current is not None and current.start == sec:
-            return current
-        if current is not None:
-            self._closed.append(current)
-            if sec > current.start:  # seconds without a frame count as zeros
-                gap = min(sec - current.start - 1, self._closed.maxlen or 0)
-                self._closed.extend(Second(sec - gap + k) for k in range(gap))
-            # sec < start: the source restarted (a looped file); its time starts again
-        self._open = Second(sec)
-        return self._open
-
-    def figures(self) -> HealthFigures:
-        with self._lock:
-            return HealthFigures(tuple(self._closed), self.frames, self.lost, self.seeded,
-                                 self.reseeds, self.last_reseed_t, self.last_t)
 
 
 # -- drawing -------------------------------------------------------------------------------
@@ -234,9 +116,9 @@ class HealthPanel(LivePanel):
     HealthPanel { height: 1fr; }
     """
 
-    def show(self, state: TrackState | None, monitor: HealthMonitor, fb_threshold: float
+    def show(self, state: TrackState | None, figures: HealthFigures, fb_threshold: float
              ) -> None:
         if not self.display:
             return
         width = self.content_size.width or 40
-        self.show_content(health_lines(state, monitor.figures(), width, fb_threshold))
+        self.show_content(health_lines(state, figures, width, fb_threshold))

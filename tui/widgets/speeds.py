@@ -1,4 +1,11 @@
-"""The speeds panel: aggregates over moving points and a table of the fastest tracks."""
+"""The speeds panel: aggregates over moving points and a table of the live tracks.
+
+Numbers are never cut: on a narrow panel whole columns go (recent speeds, then age, then the
+position), never digits. All sparklines share one speed scale, so a still point shows low
+bars beside a fast one. With the focus (tab, or key 2) `↑ ↓` select a track, which the
+picture marks; the table scrolls to keep it in view, and says how many rows are above and
+below.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from rich.table import Table
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 
 from flowtop.tracker.contracts import MOVING_PX_S, TrackState
@@ -18,6 +27,11 @@ SPARK = "▁▂▃▄▅▆▇█"
 SPARK_LEN = 8
 ARROWS = "→↘↓↙←↖↑↗"  # by angle in image coordinates (y grows downwards)
 SORTS = ("speed", "id", "age")
+# columns: name, width, the order they go in when the panel is narrow (0 = never)
+COLUMNS = (("id", 6, 0), ("x", 5, 3), ("y", 5, 3), ("px/s", 7, 4), ("world", 8, 0),
+           ("dir", 1, 0), ("age", 6, 2), ("recent", SPARK_LEN, 1))
+HEADER_ROWS = 3  # caption, header, the "+N more" line
+WIDTHS = {name: width for name, width, _ in COLUMNS}
 
 
 def arrow(vx: float, vy: float) -> str:
@@ -27,14 +41,14 @@ def arrow(vx: float, vy: float) -> str:
     return ARROWS[round(math.atan2(vy, vx) / (math.pi / 4)) % 8]
 
 
-def sparkline(values: list[float]) -> str:
-    """Speeds as bar glyphs scaled to the history's own maximum."""
+def sparkline(values: list[float], top: float | None = None) -> str:
+    """Values as bar glyphs scaled to `top` (default: their own maximum)."""
     if not values:
         return ""
-    top = max(values)
+    top = max(values) if top is None else top
     if top <= 0:
         return SPARK[0] * len(values)
-    return "".join(SPARK[min(7, int(v / top * 7.999))] for v in values)
+    return "".join(SPARK[min(7, max(0, int(v / top * 7.999)))] for v in values)
 
 
 @dataclass(frozen=True)
@@ -45,10 +59,23 @@ class Aggregates:
 
 
 def aggregates(state: TrackState) -> Aggregates:
-    moving = state.speed[(state.speed >= MOVING_PX_S) & (state.age > 0)]
+    moving = state.speed[state.moving]
     if not len(moving):
         return Aggregates(0, 0.0, 0.0)
     return Aggregates(len(moving), float(np.median(moving)), float(moving.max()))
+
+
+def columns_for(width: int, calibrated: bool) -> list[str]:
+    """The columns that fit `width` cells (a cell of padding between columns)."""
+    names = [(n, w, drop) for n, w, drop in COLUMNS if calibrated or n != "world"]
+    if calibrated:  # the world speed stays; pixels go before the position
+        names = [(n, w, 5 if n == "px/s" else d) for n, w, d in names]
+    while sum(w + 1 for _, w, _ in names) > width:
+        droppable = [c for c in names if c[2]]
+        if not droppable:
+            break
+        names.remove(min(droppable, key=lambda c: c[2]))
+    return [n for n, _, _ in names]
 
 
 class SpeedHistory:
@@ -68,22 +95,44 @@ class SpeedHistory:
     def get(self, track_id: int) -> list[float]:
         return list(self._hist.get(track_id, ()))
 
+    def top(self) -> float:
+        """The highest speed in any history: the one scale of every sparkline."""
+        return max((max(h) for h in self._hist.values() if h), default=0.0)
+
     def __len__(self) -> int:
         return len(self._hist)
 
 
-class SpeedsPanel(LivePanel):
-    """Moving points, median and max speed, then the top tracks sorted by `sort`."""
+class SpeedsPanel(LivePanel, can_focus=True):
+    """Moving points, median and max speed, then the tracks sorted by `sort`."""
 
+    BINDINGS = [
+        Binding("down", "move(1)", "next track", show=False),
+        Binding("up", "move(-1)", "previous track", show=False),
+        Binding("pagedown", "move(10)", "page down", show=False),
+        Binding("pageup", "move(-10)", "page up", show=False),
+        Binding("home", "move(-1000000)", "first", show=False),
+        Binding("escape", "deselect", "deselect", show=False),
+    ]
     DEFAULT_CSS = """
     SpeedsPanel { height: 1fr; }
     """
     sort: reactive[str] = reactive("speed")
 
+    class TrackSelected(Message):
+        """The selected track changed (None: no selection)."""
+
+        def __init__(self, track_id: int | None) -> None:
+            super().__init__()
+            self.track_id = track_id
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.history = SpeedHistory()
         self._state: TrackState | None = None
+        self.selected: int | None = None  # a track id
+        self._row = 0  # the selected row's position in the sorted order
+        self._offset = 0  # the first row shown
 
     def reset_history(self) -> None:
         """Forget the sparklines' samples; the next state shown starts them afresh."""
@@ -95,11 +144,14 @@ class SpeedsPanel(LivePanel):
             return
         self._state = state
         self.history.add(state)
-        self.show_content(self.table(state))
+        self._redraw()
 
-    def watch_sort(self) -> None:
+    def _redraw(self) -> None:
         if self._state is not None:
             self.show_content(self.table(self._state))
+
+    def watch_sort(self) -> None:
+        self._redraw()
 
     def cycle_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -111,34 +163,85 @@ class SpeedsPanel(LivePanel):
             return np.argsort(-state.age, kind="stable")
         return np.argsort(-state.speed, kind="stable")
 
+    # -- selection -------------------------------------------------------------------------
+
+    def action_move(self, rows: int) -> None:
+        state = self._state
+        if state is None or not len(state.ids):
+            return
+        order = self.order(state)
+        if self.selected is None:
+            self._row = 0 if rows > 0 else len(order) - 1
+        else:
+            self._row = int(np.clip(self._row + rows, 0, len(order) - 1))
+        self.selected = int(state.ids[order[self._row]])
+        self.post_message(self.TrackSelected(self.selected))
+        self._redraw()
+
+    def action_deselect(self) -> None:
+        if self.selected is not None:
+            self.selected = None
+            self.post_message(self.TrackSelected(None))
+            self._redraw()
+
+    def on_blur(self) -> None:
+        self.action_deselect()
+
+    def _window(self, order: np.ndarray, ids: np.ndarray, room: int) -> tuple[int, int]:
+        """The rows to show [start, end): the selected one in view, kept where it was."""
+        if self.selected is not None:
+            where = np.flatnonzero(ids[order] == self.selected)
+            if len(where):
+                self._row = int(where[0])
+            else:  # the selected track died
+                self.selected = None
+                self.post_message(self.TrackSelected(None))
+        if self.selected is None:
+            self._offset = 0
+        elif self._row < self._offset:
+            self._offset = self._row
+        elif self._row >= self._offset + room:
+            self._offset = self._row - room + 1
+        self._offset = max(0, min(self._offset, max(0, len(order) - room)))
+        return self._offset, min(len(order), self._offset + room)
+
+    # -- the table -------------------------------------------------------------------------
+
     def table(self, state: TrackState) -> Table:
         agg = aggregates(state)
         world = state.calibrated
-        caption = (f"{agg.moving} moving · median {agg.median:.1f} · max {agg.maximum:.1f} px/s")
-        table = Table(title=Text(caption, style="bold"), title_justify="left", expand=True,
-                      box=None, padding=(0, 1), header_style="bold cyan")
-        for name in ("id", "x", "y", "px/s"):
-            table.add_column(name, justify="right", no_wrap=True)
-        if world:
-            table.add_column(state.unit, justify="right", no_wrap=True)
-        table.add_column("", no_wrap=True)
-        table.add_column("age", justify="right", no_wrap=True)
-        table.add_column("recent", no_wrap=True)
-        room = max(1, (self.size.height or 20) - 3)
+        width = (self.content_size.width or 44)
+        caption = f"{agg.moving} moving · median {agg.median:.1f} · max {agg.maximum:.1f} px/s"
+        table = Table(title=Text(caption, style="bold", overflow="ellipsis", no_wrap=True),
+                      title_justify="left", expand=True, box=None, padding=(0, 1, 0, 0),
+                      header_style="bold cyan")
+        names = columns_for(width, world)
+        for name in names:
+            header = state.unit if name == "world" else ("" if name == "dir" else name)
+            table.add_column(header, justify="left" if name in ("dir", "recent") else "right",
+                             no_wrap=True, min_width=WIDTHS[name])
+        room = max(1, (self.content_size.height or 20) - HEADER_ROWS)
         order = self.order(state)
-        shown = order[:room] if len(order) > room else order
-        for i in shown:
+        start, end = self._window(order, state.ids, room)
+        top = self.history.top()
+        for i in order[start:end]:
             track_id = int(state.ids[i])
-            cells = [str(track_id), f"{state.pts[i, 0]:.0f}", f"{state.pts[i, 1]:.0f}",
-                     f"{state.speed[i]:.1f}"]
-            if world:
-                w = state.speed_world[i]
-                cells.append("-" if not math.isfinite(w) else f"{w:.2f}")
-            cells += [arrow(float(state.vel[i, 0]), float(state.vel[i, 1])),
-                      str(int(state.age[i])), sparkline(self.history.get(track_id))]
-            table.add_row(*cells)
-        rest = len(order) - len(shown)
-        if rest > 0:
-            table.caption = f"+{rest} more (sorted by {self.sort}; o: sort)"
+            cells = {
+                "id": str(track_id), "x": f"{state.pts[i, 0]:.0f}",
+                "y": f"{state.pts[i, 1]:.0f}", "px/s": f"{state.speed[i]:.1f}",
+                "world": "-" if not math.isfinite(state.speed_world[i])
+                else f"{state.speed_world[i]:.2f}",
+                "dir": arrow(float(state.vel[i, 0]), float(state.vel[i, 1])),
+                "age": str(int(state.age[i])),
+                "recent": sparkline(self.history.get(track_id), top),
+            }
+            table.add_row(*(cells[n] for n in names),
+                          style="reverse" if track_id == self.selected else "")
+        above, below = start, len(order) - end
+        if above or below:
+            more = [f"+{below} more" if below else "", f"{above} above" if above else ""]
+            hint = "↑ ↓ select" if self.has_focus else "o: sort"
+            table.caption = (f"{' · '.join(m for m in more if m)} "
+                             f"(by {self.sort}; {hint})")
             table.caption_justify = "left"
         return table
