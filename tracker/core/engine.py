@@ -298,12 +298,11 @@ class Tracker:
 
     def _update_notice(self, gray: npt.NDArray[np.uint8], t: float, lost: int, seeded: int,
                        cut: str = "") -> None:
-        """Say why nothing is tracked (flat, tiny, cornerless frame), that the picture jumped
-        (`cut`), that every point was just lost, or that motion is beyond LK's reach; all but
-        the first stay for NOTICE_HOLD_S of frame time so a UI can show them."""
-        if cut:
-            self._notice, self._notice_until = cut, t + NOTICE_HOLD_S
-        elif len(self.tracks) == 0:
+        """Say why nothing is tracked (flat, tiny, cornerless frame), that every point was just
+        lost, that the picture jumped (`cut`: most points lost, the rest restarted), or that
+        motion is beyond LK's reach; all but the first stay for NOTICE_HOLD_S of frame time so
+        a UI can show them."""
+        if len(self.tracks) == 0:
             h, w = gray.shape[:2]
             if min(h, w) < MIN_SIDE_PX:
                 self._notice = f"frame {w}x{h} is too small to track"
@@ -318,6 +317,8 @@ class Tracker:
         elif lost and len(self.tracks) == seeded:
             self._notice = f"every point was lost at once ({lost}); reseeded {seeded}"
             self._notice_until = t + NOTICE_HOLD_S
+        elif cut:
+            self._notice, self._notice_until = cut, t + NOTICE_HOLD_S
         elif self._too_fast:
             reach = lk_reach(self._params.lk)
             self._notice = (f"motion too fast for the current lk settings: {self._too_fast} "

@@ -60,7 +60,7 @@ def detect_split(gray: Gray, live: Points, roi: tuple[int, int, int, int] | None
             dense = replace(fp, min_distance=fp.motion_min_distance)
             corners = detect_corners(gray[y:y + h, x:x + w], moving[y:y + h, x:x + w], dense,
                                      plan.moving_room)
-            found.append(corners + np.float32([x, y]))
+            found.append(corners + np.array([x, y], np.float32))
     moved = sum(len(f) for f in found)
     room = min(plan.still_room, plan.moving_room - moved)
     if room > 0:
