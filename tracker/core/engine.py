@@ -18,7 +18,14 @@ from flowtop.tracker.calibration.models import Calibration, calibration_from_par
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import Frame, ObjectState, TrackState, frozen
 from flowtop.tracker.core.faces import FaceSeeder, load_cascade
-from flowtop.tracker.core.lk import Points, detect_corners, lk_reach, seed_mask, track_fb
+from flowtop.tracker.core.lk import (
+    Points,
+    beyond_reach,
+    detect_corners,
+    lk_reach,
+    seed_mask,
+    track_fb,
+)
 from flowtop.tracker.core.motion import Foreground
 from flowtop.tracker.core.objects import ObjectGrouper, TrackView
 from flowtop.tracker.core.seeding import detect_split, plan_seeds
@@ -29,6 +36,7 @@ MIN_SIDE_PX = 8  # smaller frames hold no trackable corner
 FLAT_STD = 1.0  # grey-level spread below which a frame counts as flat
 NOTICE_HOLD_S = 1.0
 CUT_SHARE, CUT_MIN = 0.6, 10  # losing this share of at least this many points at once: a cut
+REACH_CHECK_MIN = 3  # fresh points on moving things lost at once before a deeper look
 
 
 def check_params(params: Params, frame_size: tuple[int, int] | None = None) -> None:
@@ -194,7 +202,7 @@ class Tracker:
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
         reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
-        self._too_fast = int((~reliable).sum())
+        self._too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
         if dt > 0:
             a = p.tracking.smoothing
@@ -222,6 +230,19 @@ class Tracker:
         self.tracks.settle(max(dt, 0.0), tp.still_radius)
         timings["fb"] = time.perf_counter() - t0 - timings["lk"]
         return int((~keep).sum())
+
+    def _beyond_reach(self, prev: npt.NDArray[np.uint8], gray: npt.NDArray[np.uint8],
+                      lost: npt.NDArray[np.bool_]) -> int:
+        """How many of the points just seeded on moving things and lost at once are found
+        (by their patch) farther than LK's reach: motion too fast for the lk settings, not a
+        failure. Looked at only when most of those fresh points are lost."""
+        tr = self.tracks
+        fresh = (tr.age == 0) & self._foreground.on(tr.pts)
+        gone = fresh & lost
+        if gone.sum() < REACH_CHECK_MIN or gone.sum() < 0.5 * fresh.sum():
+            return 0
+        found = beyond_reach(prev, gray, tr.pts[gone], lk_reach(self._params.lk))
+        return found if found >= REACH_CHECK_MIN - 1 else 0  # one alone may be a look-alike
 
     def _maybe_seed(self, gray: npt.NDArray[np.uint8]) -> int:
         tp, fp = self._params.tracking, self._params.features

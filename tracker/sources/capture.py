@@ -76,7 +76,7 @@ class FileClock:
         t = msec / 1000.0
         if self._last is None:
             self._last = t if math.isfinite(t) and t >= 0 else 0.0
-        elif math.isfinite(t) and t > self._last:
+        elif math.isfinite(t) and t > self._last + 1e-6:  # forward beyond rounding
             self._step, self._last = t - self._last, t
         else:
             self._last += self._step
