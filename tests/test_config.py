@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from flowtop.tracker.config.files import apply_overrides, dumps, load_params, save_params
-from flowtop.tracker.config.params import Params, iter_specs, stepped
+from flowtop.tracker.config.params import Params, iter_specs
+from flowtop.tracker.config.steps import stepped
 from flowtop.tracker.errors import ConfigError, ParamError
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from flowtop.tracker.config.params import Params, stepped
+from flowtop.tracker.config.params import Params
+from flowtop.tracker.config.steps import stepped
 from flowtop.tracker.contracts import Frame
 from flowtop.tracker.core import faces
 from flowtop.tracker.core.engine import Tracker
@@ -124,10 +125,11 @@ def test_no_face_seeds_nothing_and_the_search_is_retried_every_detect_interval()
         state = tracker.update(frame(empty, i))
         assert state.seeded == 0 and state.notice == "no face in view (features.mode = faces)"
     assert tracker._faces is not None and tracker._faces.searches == 2  # frames 0 and 5
-    tracker.reseed()  # a reseed looks at once
-    gray, _ = scene()
-    assert tracker.update(frame(gray, 10)).seeded > 0
+    tracker.reseed()  # a reseed looks at once, on the frame on screen: no face there
     assert tracker._faces.searches == 3
+    gray, _ = scene()
+    assert tracker.update(frame(gray, 10)).seeded > 0  # so the next frame looks again
+    assert tracker._faces.searches == 4
 
 
 def test_a_face_that_appears_is_seeded_on_the_next_search() -> None:

@@ -152,7 +152,7 @@ async def test_calibration_mode_shows_picture_and_panel(tmp_path: Path, size) ->
         panel = app.query_one(CalibrationPanel)
         assert panel.active and visible(app, "#calibration") and visible(app, "#preview")
         preview = app.query_one(Preview)
-        assert preview.size.height >= 6 and panel.size.height >= 5
+        assert preview.size.height >= 6 and panel.size.height >= 4
         assert "esc leave" in str(app.query_one("#keys").render())
         await pilot.press("escape")
         await pilot.pause(0.1)

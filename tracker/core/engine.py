@@ -132,7 +132,9 @@ class Tracker:
         self.clear()
         self._reseed = True
         if self._prev_gray is not None:
-            self._seeded_between += self._maybe_seed(self._prev_gray)
+            seeded = self._maybe_seed(self._prev_gray)
+            self._seeded_between += seeded
+            self._reseed = not seeded  # nothing there: the next frame looks again at once
 
     def reset(self) -> None:
         """Forget the previous frame (after a discontinuity): tracks restart from the next one,
