@@ -175,8 +175,8 @@ class TrackingParams(Section):
     motion_share: float = param(0.4, "share of max_points kept for moving things: still tracks "
                                      "beyond the rest are retired", 0.0, 1.0, 0.05)
     foreground_threshold: float = param(20.0, "grey-level difference from the background that "
-                                              "counts as something moving (where to seed)",
-                                        1.0, 255.0, 2.0)
+                                              "counts as something moving (seeded first; one "
+                                              "region, one object)", 1.0, 255.0, 2.0)
     background_memory: float = param(2.0, "how long the background model of a fixed camera "
                                           "remembers", 0.1, 600.0, 0.5, "s")
 
@@ -263,7 +263,7 @@ class ObjectParams(Section):
                                   0.0, 1000.0, 1.0, "px/s")
     use_foreground: bool = param(True, "an object's tracks lie on one region of the foreground "
                                        "(what differs from the background): the road between "
-                                       "two vehicles keeps them apart; off for a moving camera")
+                                       "two vehicles keeps them apart; off = link across it")
     speed_band: float = param(0.04, "an object's speed is the median of its tracks within this "
                                    "fraction of their densest speed (edge tracks that slide "
                                    "are left out)", 0.01, 1.0, 0.01)
