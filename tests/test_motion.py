@@ -102,11 +102,11 @@ def test_still_life_rules() -> None:
     tracks.manual = np.array([False, False, True])
     for _ in range(31):  # a second and a frame, within half a pixel
         tracks.pts = tracks.pts + np.float32(0.01)
-        tracks.settle(1 / FPS, radius=2.0)
+        assert not tracks.settle(1 / FPS, radius=2.0, still_life=1.0).any()
     assert (tracks.rest >= 1.0).all() and tracks.background(1.0).tolist() == [1, 1, 0]
     tracks.pts = tracks.pts + np.array([[5, 0], [0.5, 0], [5, 0]], np.float32)
-    assert tracks.woken(1.0, 2.0).tolist() == [True, False, False]  # manual points stay
-    tracks.settle(1 / FPS, radius=2.0)
+    woken = tracks.settle(1 / FPS, radius=2.0, still_life=1.0)
+    assert woken.tolist() == [True, False, False]  # manual points are never woken
     assert tracks.rest[0] == 0 and tracks.rest[1] > 1.0
 
 

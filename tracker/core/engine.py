@@ -226,10 +226,9 @@ class Tracker:
                              world, world_vel, flow.fb_error[keep], old.anchor, old.rest,
                              reliable, old.manual)
         tp = p.tracking
-        woken = self.tracks.woken(tp.still_life, tp.still_radius)
+        woken = self.tracks.settle(max(dt, 0.0), tp.still_radius, tp.still_life)
         if woken.any():  # background dragged along by something passing: never a speed
             self.tracks = self.tracks.select(~woken)
-        self.tracks.settle(max(dt, 0.0), tp.still_radius)
         timings["fb"] = time.perf_counter() - t0 - timings["lk"]
         return int((~keep).sum())
 
@@ -239,7 +238,10 @@ class Tracker:
         (by their patch) farther than LK's reach: motion too fast for the lk settings, not a
         failure. Looked at only when most of those fresh points are lost."""
         tr = self.tracks
-        fresh = (tr.age == 0) & self._foreground.on(tr.pts)
+        fresh = tr.age == 0
+        if (fresh & lost).sum() < REACH_CHECK_MIN:
+            return 0
+        fresh &= self._foreground.on(tr.pts)
         gone = fresh & lost
         if gone.sum() < REACH_CHECK_MIN or gone.sum() < 0.5 * fresh.sum():
             return 0

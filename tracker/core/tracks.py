@@ -78,19 +78,16 @@ class Tracks:
         return Tracks(*(np.concatenate([getattr(self, n), getattr(other, n)])
                         for n in self.__dataclass_fields__))
 
-    def settle(self, dt: float, radius: float) -> None:
+    def settle(self, dt: float, radius: float, still_life: float) -> Mask:
         """Advance still lives by `dt` seconds: a track within `radius` px of its anchor rests
-        on; one that left it starts a new rest where it is. Arrays are replaced, not changed
-        in place (states handed out may share them)."""
-        away = np.abs(self.pts - self.anchor).max(axis=1) > radius
+        on; one that left it starts a new rest where it is. Returns the woken tracks:
+        background that moved (rested `still_life` s, then left its anchor; never a manual
+        one). Arrays are replaced, not changed in place (states handed out may share them)."""
+        away = np.abs(self.pts - self.anchor).max(axis=1, initial=0.0) > radius
+        woken = away & (self.rest >= still_life) & ~self.manual
         self.rest = np.where(away, np.float32(0), self.rest + np.float32(dt))
         self.anchor = np.where(away[:, None], self.pts, self.anchor)
-
-    def woken(self, still_life: float, radius: float) -> Mask:
-        """Background that moves: tracks that rested `still_life` s and have left their anchor
-        (before `settle` restarts their rest). Manual tracks are never woken."""
-        away = np.abs(self.pts - self.anchor).max(axis=1) > radius
-        return away & (self.rest >= still_life) & ~self.manual
+        return woken
 
     def off_course(self, pts: F32, dt: float, max_jump: float) -> Mask:
         """Tracks whose new position `pts` (N, 2) misses where their velocity said they would
