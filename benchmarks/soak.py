@@ -35,6 +35,7 @@ from flowtop.tracker.contracts import Frame, FrameRows, Snapshot, Source
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.output.rows import TrackWriter
 from flowtop.tracker.render.cells import render_cells
+from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.palette import Stabilizer, style_cells
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tracker.runtime.stats import RunStats
@@ -171,6 +172,7 @@ def soak_engine(args: argparse.Namespace) -> int:
     latest: Latest[Snapshot] = Latest()
     loop = TrackingLoop(source, params, latest.put)
     stabilizer = Stabilizer(params.preview.quantize_bits, params.preview.hysteresis)
+    diffuser = BlockDiffuser()  # the preview's: 256/16 colours remember their blocks
     stats = RunStats()
     stop = threading.Event()
     worker = threading.Thread(target=loop.run, args=(stop.is_set,), daemon=True)
@@ -187,7 +189,7 @@ def soak_engine(args: argparse.Namespace) -> int:
                     writer.write(FrameRows.of(state))
                     cells = render_cells(state.image, state, cols, rows,
                                          picture_filter=stabilizer)
-                    styled = style_cells(cells, args.color)
+                    styled = style_cells(cells, args.color, diffuser)
                     if preview is not None:
                         preview.draw(styled)
                 time.sleep(1 / 15)  # the preview rate

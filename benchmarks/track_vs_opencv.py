@@ -19,7 +19,8 @@ from pathlib import Path
 
 BARE = (
     "import sys, time; t0 = time.perf_counter()\n"
-    "from flowtop.tracker.runtime.baseline import bare_loop; from tracker.params import Params\n"
+    "from flowtop.tracker.runtime.baseline import bare_loop\n"
+    "from flowtop.tracker.config.params import Params\n"
     "n, s = bare_loop(sys.argv[1], Params())\n"
     "print(n, time.perf_counter() - t0)\n"
 )

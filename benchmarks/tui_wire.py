@@ -81,8 +81,71 @@ def frames_between(log: Path, t0: float, t1: float) -> float | None:
 
 
 def status_line(screen: str) -> str:
-    lines = [ln for ln in screen.splitlines() if "fps" in ln and "KB/s" in ln]
+    """The status bar: the line that starts with the run state."""
+    lines = [ln for ln in screen.splitlines()
+             if re.match(r" (LIVE|PAUSED|ENDED|SOURCE LOST|ERROR) ", ln)]
     return lines[-1] if lines else ""
+
+
+def measure_ui(source: str, seconds: float, warmup: float = 5.0, size: str = "160x50",
+               overrides: tuple[str, ...] = (), preview_only: bool = False,
+               loop: bool = True, cpus: str = "") -> dict:
+    """Run the UI (or the preview alone) in tmux under `script` and measure it; `cpus` pins
+    it with taskset (e.g. "0")."""
+    cols, rows = size.split("x")
+    with tempfile.TemporaryDirectory() as tmp:
+        record = Path(tmp) / "typescript"
+        frames_log = Path(tmp) / "frames"
+        flowtop = [sys.executable, "-m", "flowtop.tui.cli", "--source", source]
+        if loop:
+            flowtop.append("--loop")
+        if preview_only:
+            flowtop = [sys.executable, str(ROOT / "benchmarks" / "preview_app.py"), source,
+                       "--stats", str(frames_log)]
+        for item in overrides:
+            flowtop += ["--set", item]
+        if cpus:
+            flowtop = ["taskset", "-c", cpus, *flowtop]
+        inner = " ".join(flowtop)
+        # tmux takes 24-bit colour; say so when asked for it, else Rich writes 256 colours
+        term = "TERM=xterm-256color"
+        if "preview.color=truecolor" in overrides:
+            term += " COLORTERM=truecolor"
+        tmux("new-session", "-d", "-s", SESSION, "-x", cols, "-y", rows, "-c", str(ROOT),
+             f"{term} script -q -f {record} -c '{inner}'")
+        try:
+            pid = flowtop_pid(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}")))
+            time.sleep(warmup)
+            bytes0, cpu0, t0 = record.stat().st_size, cpu_seconds(pid), time.monotonic()
+            screen0 = tmux("capture-pane", "-p", "-t", SESSION)
+            time.sleep(seconds)
+            bytes1, cpu1, t1 = record.stat().st_size, cpu_seconds(pid), time.monotonic()
+            screen1 = tmux("capture-pane", "-p", "-t", SESSION)
+            tmux("send-keys", "-t", SESSION, "q")
+            time.sleep(1.0)
+            drawn = frames_between(frames_log, t0, t1) if preview_only else None
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", SESSION], check=False,
+                           capture_output=True)
+    elapsed = t1 - t0
+    status = status_line(screen1)
+    prev = re.search(r"prev\s+([\d.]+) fps", status)
+    preview_fps = drawn if drawn is not None else float(prev.group(1)) if prev else None
+    drops = [re.search(r"drop (\d+)", status_line(s)) for s in (screen0, screen1)]
+    result = {
+        "source": source, "size": size, "overrides": list(overrides),
+        "seconds": round(elapsed, 1),
+        "wire_kbps": round((bytes1 - bytes0) / elapsed / 1000, 1),
+        "cpu_percent": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        "preview_fps": round(preview_fps, 2) if preview_fps else None,
+        "dropped_during": (int(drops[1].group(1)) - int(drops[0].group(1))
+                           if all(drops) else None),
+        "status": status.strip(),
+    }
+    if result["preview_fps"]:
+        result["bytes_per_preview_frame"] = round(
+            (bytes1 - bytes0) / elapsed / result["preview_fps"])
+    return result
 
 
 def main() -> None:
@@ -96,56 +159,8 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("tmux") or not shutil.which("script"):
         sys.exit("needs tmux and script")
-    cols, rows = args.size.split("x")
-    with tempfile.TemporaryDirectory() as tmp:
-        record = Path(tmp) / "typescript"
-        frames_log = Path(tmp) / "frames"
-        flowtop = [sys.executable, "-m", "flowtop.tui.cli", "--source", args.source, "--loop"]
-        if args.preview_only:
-            flowtop = [sys.executable, str(ROOT / "benchmarks" / "preview_app.py"), args.source,
-                       "--stats", str(frames_log)]
-        for item in args.overrides:
-            flowtop += ["--set", item]
-        inner = " ".join(flowtop)
-        # tmux takes 24-bit colour; say so when asked for it, else Rich writes 256 colours
-        term = "TERM=xterm-256color"
-        if "preview.color=truecolor" in args.overrides:
-            term += " COLORTERM=truecolor"
-        tmux("new-session", "-d", "-s", SESSION, "-x", cols, "-y", rows, "-c", str(ROOT),
-             f"{term} script -q -f {record} -c '{inner}'")
-        try:
-            pid = flowtop_pid(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}")))
-            time.sleep(args.warmup)
-            bytes0, cpu0, t0 = record.stat().st_size, cpu_seconds(pid), time.monotonic()
-            screen0 = tmux("capture-pane", "-p", "-t", SESSION)
-            time.sleep(args.seconds)
-            bytes1, cpu1, t1 = record.stat().st_size, cpu_seconds(pid), time.monotonic()
-            screen1 = tmux("capture-pane", "-p", "-t", SESSION)
-            tmux("send-keys", "-t", SESSION, "q")
-            time.sleep(1.0)
-            drawn = frames_between(frames_log, t0, t1) if args.preview_only else None
-        finally:
-            subprocess.run(["tmux", "kill-session", "-t", SESSION], check=False,
-                           capture_output=True)
-    elapsed = t1 - t0
-    status = status_line(screen1)
-    prev = re.search(r"prev\s+([\d.]+) fps", status)
-    preview_fps = drawn if drawn is not None else float(prev.group(1)) if prev else None
-    drops = [re.search(r"drop (\d+)", status_line(s)) for s in (screen0, screen1)]
-    result = {
-        "source": args.source, "size": args.size, "overrides": args.overrides,
-        "seconds": round(elapsed, 1),
-        "wire_kbps": round((bytes1 - bytes0) / elapsed / 1000, 1),
-        "cpu_percent": round(100 * (cpu1 - cpu0) / elapsed, 1),
-        "preview_fps": round(preview_fps, 2) if preview_fps else None,
-        "dropped_during": (int(drops[1].group(1)) - int(drops[0].group(1))
-                           if all(drops) else None),
-        "status": status.strip(),
-    }
-    if result["preview_fps"]:
-        result["bytes_per_preview_frame"] = round(
-            (bytes1 - bytes0) / elapsed / result["preview_fps"])
-    print(json.dumps(result))
+    print(json.dumps(measure_ui(args.source, args.seconds, args.warmup, args.size,
+                                tuple(args.overrides), args.preview_only)))
 
 
 if __name__ == "__main__":

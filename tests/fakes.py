@@ -14,17 +14,20 @@ After the script, frames keep coming (or `read()` returns None with `end="none"`
 connection numbers its frames and times from 0, as a camera reopened would.
 
 `MjpegServer` is a real network camera (MJPEG over HTTP on 127.0.0.1) that can be switched
-off and on, for end-to-end runs through OpenCV's FFmpeg backend.
+off and on, for end-to-end runs through OpenCV's FFmpeg backend; with `user`/`password` it
+asks for HTTP basic auth, with `query_password` for `?password=` in the URL.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, quote, urlsplit
 
 import cv2
 import numpy as np
@@ -168,14 +171,18 @@ class MjpegServer:
     """A real network camera: an MJPEG stream over HTTP of the demo scene on 127.0.0.1.
 
     `stop()` drops every client and the listening socket (the camera goes off the network);
-    `start()` brings it back on the same port. Use `url` as a flowtop source.
+    `start()` brings it back on the same port. Use `url` as a flowtop source: it carries the
+    credentials the camera asks for (`refused` counts the requests turned away).
     """
 
     BOUNDARY = b"frame"
 
-    def __init__(self, size: tuple[int, int] = (160, 90), fps: float = 30.0) -> None:
+    def __init__(self, size: tuple[int, int] = (160, 90), fps: float = 30.0, *,
+                 user: str = "", password: str = "", query_password: str = "") -> None:
         self.scene = DemoScene(*size)
         self.fps = fps
+        self.user, self.password, self.query_password = user, password, query_password
+        self.refused = 0
         self.port = 0
         self._server: socket.socket | None = None
         self._clients: list[socket.socket] = []
@@ -184,7 +191,23 @@ class MjpegServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/stream.mjpg"
+        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@" \
+            if self.user or self.password else ""
+        query = f"?password={quote(self.query_password, safe='')}" if self.query_password else ""
+        return f"http://{auth}127.0.0.1:{self.port}/stream.mjpg{query}"
+
+    def _authorised(self, request: bytes) -> bool:
+        head = request.decode("latin-1")
+        lines = head.split("\r\n")
+        if self.query_password:
+            target = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else ""
+            if parse_qs(urlsplit(target).query).get("password") != [self.query_password]:
+                return False
+        if self.user or self.password:
+            token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+            if f"authorization: basic {token}".lower() not in (x.lower() for x in lines):
+                return False
+        return True
 
     def start(self) -> MjpegServer:
         server = socket.socket()
@@ -223,7 +246,11 @@ class MjpegServer:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
-            conn.recv(4096)
+            if not self._authorised(conn.recv(4096)):
+                self.refused += 1
+                conn.sendall(b"HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic "
+                             b"realm=\"camera\"\r\nContent-Length: 0\r\n\r\n")
+                return
             conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; "
                          b"boundary=" + self.BOUNDARY + b"\r\n\r\n")
             i = 0
@@ -238,3 +265,34 @@ class MjpegServer:
             pass
         finally:
             conn.close()
+
+
+class SilentServer:
+    """A TCP port on 127.0.0.1 that accepts connections and never says a word: a stream whose
+    open hangs until the client's own timeout. `accepted` is set at the first connection."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.1)
+        self.port = self._server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.accepted = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = self._server.accept()[0]
+            except (TimeoutError, OSError):
+                continue
+            self.held.append(conn)
+            self.accepted.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self.held:
+            conn.close()
+        self._server.close()

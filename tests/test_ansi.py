@@ -23,7 +23,7 @@ def tiny() -> np.ndarray:
     ("256", "\x1b[38;5;196;48;5;16m▀\x1b[48;5;231m \x1b[0m\n"),
     ("16", "\x1b[91;40m▀\x1b[107m \x1b[0m\n"),
     ("gray", "\x1b[38;5;239;48;5;16m▀\x1b[48;5;231m \x1b[0m\n"),
-    ("ascii", ".@\x1b[0m\n"),
+    ("ascii", ".@\n"),  # no colour: no escape code at all
 ])
 def test_each_mode_exact_text(mode, text):
     assert cells_to_ansi(render_cells(tiny(), None, 2, 1), mode) == text

@@ -16,7 +16,9 @@ from flowtop.tracker.contracts import RunState
 from flowtop.tracker.sources.demo import DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.app.help import HelpScreen
+from flowtop.tui.app.keys import Moment, bar_keys
 from flowtop.tui.preview.widget import Preview
+from flowtop.tui.widgets.key_bar import key_text
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 
@@ -192,7 +194,7 @@ async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
         speeds = [float(m) for m in re.findall(r"^\s*\d+\s+\d+\s+\d+\s+(\d+\.\d)", text, re.M)]
         assert len(speeds) > 5
         assert speeds == sorted(speeds, reverse=True)  # fastest first
-        assert 110 < speeds[0] < 130  # the truck: 120 px/s
+        assert 150 < speeds[0] < 170  # the taxi: 160 px/s
 
 
 async def test_ended_file_shows_ended(tmp_path: Path) -> None:
@@ -277,3 +279,47 @@ async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path)
         preview._styled = None
         preview._draw()  # must not raise
         assert preview._edges == tile_edges(preview.content_size.width)
+
+
+def preview_picture(preview: Preview) -> list[str]:
+    """The preview's rows as the terminal text its tiles hold (glyphs and colours)."""
+    from flowtop.tui.preview.widget import PreviewTile
+
+    console = Console(color_system="truecolor", force_terminal=True, file=io.StringIO())
+    return ["".join(tile.render_line(y).render(console) for tile in preview.query(PreviewTile))
+            for y in range(preview.content_size.height)]
+
+
+async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_path: Path
+                                                                         ) -> None:
+    from flowtop.tui.preview.legend import ALL_TRACKS_LEGEND
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        assert tuple(preview.content_size) == (78, 20)  # test_cover's PREVIEW_80X24
+        await wait_for(pilot, lambda: index_of(app) > 10 and preview.frames_drawn > 0)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.run_state is RunState.PAUSED
+                       and preview.drawn_index == index_of(app))
+        scale = preview.scheme.scale
+        assert scale is not None and not preview.all_tracks
+        assert preview.legend == scale.legend_text()
+        assert re.fullmatch(r"px/s 0 ▁▂▃▄▅▆▇█ \d+(\.\d+)?", preview.legend)
+        calm = preview_picture(preview)
+        drawn = preview.frames_drawn
+        await pilot.press("v")
+        await wait_for(pilot, lambda: preview.frames_drawn > drawn)
+        assert preview.all_tracks and preview.scheme.all_tracks
+        assert preview.legend == ALL_TRACKS_LEGEND
+        busy = preview_picture(preview)
+        assert busy != calm
+        changed = sum(a != b for a, b in zip(busy, calm))
+        assert changed >= len(calm) // 4  # every track drawn: marks on many rows
+        await pilot.press("v")
+        await wait_for(pilot, lambda: preview.frames_drawn > drawn + 1)
+        assert preview_picture(preview) == calm and preview.legend == scale.legend_text()
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith("all tracks") for t in commands)  # the palette and help
+    wide = key_text(bar_keys(Moment(RunState.LIVE, 160)), 160).plain
+    assert "v all tracks" in wide  # the key bar, where there is room

@@ -10,7 +10,7 @@ from flowtop.tracker.render.palette import MODES
 from flowtop.tui.cli.main import main
 
 MODE_KEYS = {"render_ms", "rows_ms", "write_ms", "full_rows_ms", "full_frame_bytes",
-             "typical_frame_bytes", "link_fps"}
+             "typical_frame_bytes", "link_fps", "colour_error"}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,12 @@ def test_json_has_every_figure(bench_json):
         assert 0 < figures["link_fps"] <= p["max_fps"]
 
 
+def test_colour_error_per_mode(bench_json):
+    errors = {m: f["colour_error"] for m, f in bench_json["preview"]["modes"].items()}
+    assert errors["truecolor"] == 0.0
+    assert 0 < errors["256"] < errors["16"] < errors["gray"]
+
+
 def test_richer_modes_cost_more_bytes(bench_json):
     modes = bench_json["preview"]["modes"]
     full = {m: modes[m]["full_frame_bytes"] for m in MODES}
@@ -51,7 +57,7 @@ def test_richer_modes_cost_more_bytes(bench_json):
 def test_table_by_default(capsys):
     assert main(["bench", "demo", "--frames", "4", "--size", "20x6"]) == 0
     out = capsys.readouterr().out
-    assert "decode" in out and "typical frame" in out
+    assert "decode" in out and "typical frame" in out and "colour dE" in out
     for mode in MODES:
         assert f"\n{mode} " in out
 

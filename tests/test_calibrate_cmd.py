@@ -107,7 +107,7 @@ def test_calibrate_report_in_words(board_glob: str, tmp_path: Path,
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--chessboard", "9by6", "--square", "0.03"], "expected COLSxROWS"),
-    (["--chessboard", "9x6", "--square", "-1"], "above 0"),
+    (["--chessboard", "9x6", "--square", "-1"], "a finite number in (0, 10]"),
     (["--chessboard", "7x5", "--square", "0.03"], "found the 7x5 board in 0 distinct views"),
     (["--chessboard", "9x6", "--square", "0.03", "--out", "cam.txt"], "must end in"),
 ])
@@ -147,3 +147,12 @@ def test_repeated_views_are_counted_once() -> None:
     assert [finder.add(i, view) for i in range(3)] == [True, False, False]
     assert finder.found == 3 and len(finder.views) == 1
     assert math.isclose(finder.views[0][:, 0].mean(), W / 2, abs_tol=60)
+
+
+def test_the_command_line_knows_the_engine_limits_without_loading_it() -> None:
+    """calibrate's --help must not load OpenCV, so it repeats two engine constants."""
+    from flowtop.tracker.calibration import chessboard, intrinsics
+    from flowtop.tui.cli import calibrate
+
+    assert calibrate.MIN_VIEWS == chessboard.MIN_VIEWS
+    assert tuple(intrinsics.FORMATS) == calibrate.SUFFIXES

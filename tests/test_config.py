@@ -28,7 +28,7 @@ def test_lk_track_defaults() -> None:
 def test_toml_round_trip(tmp_path: Path) -> None:
     params = Params().with_value("lk.win_size", 21).with_value("speed.unit", "km/h")
     params = params.with_value("tracking.smoothing", 0.55)
-    path = save_params(params, tmp_path / "sub" / "c.toml")
+    path = save_params(params, tmp_path / "sub" / "c.toml").path
     assert load_params(path) == params
     assert "[lk]" in dumps(params) and "win_size = 21" in dumps(params)
 
@@ -87,3 +87,35 @@ def test_step_stays_in_bounds() -> None:
 def test_non_finite_values_are_refused(item: str) -> None:
     with pytest.raises(ConfigError, match="finite"):
         apply_overrides(Params(), [item])
+
+
+def test_saving_keeps_comments_links_and_mode(tmp_path: Path) -> None:
+    """`s` on a hand-edited config: values change, comments and order stay, a symlink stays a
+    link to the same file, the file keeps its mode."""
+    import os
+    import stat
+
+    real = tmp_path / "dotfiles" / "flowtop.toml"
+    real.parent.mkdir()
+    real.write_text("# my camera on the bridge\n[lk]\nwin_size = 21  # wider for blur\n\n"
+                    "[tracking]\n# trails long enough to see lanes\ntrail_length = 40\n")
+    os.chmod(real, 0o640)
+    link = tmp_path / "config.toml"
+    link.symlink_to(real)
+    params = load_params(link).with_value("lk.win_size", 25)
+    saved = save_params(params, link)
+    assert not saved.rewritten and link.is_symlink() and link.resolve() == real
+    text = real.read_text()
+    for kept in ("# my camera on the bridge", "# wider for blur",
+                 "# trails long enough to see lanes", "trail_length = 40"):
+        assert kept in text, kept
+    assert "win_size = 25" in text and text.index("[lk]") < text.index("[tracking]")
+    assert load_params(link) == params
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+
+
+def test_a_config_that_is_not_toml_is_written_anew(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("this is = = not toml\n")
+    saved = save_params(Params(), path)
+    assert saved.rewritten and load_params(path) == Params()

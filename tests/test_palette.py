@@ -12,11 +12,10 @@ from flowtop.tracker.render.palette import (
     SPACE,
     UPPER_HALF,
     Stabilizer,
-    color_codes,
     resolve_mode,
     style_cells,
-    xterm_256,
 )
+from flowtop.tracker.render.scheme import Scheme
 
 RED, BLACK, WHITE = (0, 0, 255), (0, 0, 0), (255, 255, 255)  # BGR
 
@@ -57,9 +56,13 @@ def test_ascii_mode_ramp_and_marks():
 
 
 def test_ascii_marks_points_with_a_letter():
-    state = track_state([[0.0, 0.0]])
-    styled = style_cells(render_cells(tiny(), state, 2, 1), "ascii")
+    moving = track_state([[0.0, 0.0]], speed=np.array([40.0], np.float32))
+    styled = style_cells(render_cells(tiny(), moving, 2, 1), "ascii")
     assert chr(styled.glyph[0, 0]) == "O"
+    still = track_state([[0.0, 0.0]])  # static: hidden unless every track is shown
+    assert chr(style_cells(render_cells(tiny(), still, 2, 1), "ascii").glyph[0, 0]) != "O"
+    every = render_cells(tiny(), still, 2, 1, scheme=Scheme(all_tracks=True))
+    assert chr(style_cells(every, "ascii").glyph[0, 0]) == "O"
 
 
 def test_letterbox_cells_have_no_colour():
@@ -68,22 +71,6 @@ def test_letterbox_cells_have_no_colour():
         styled = style_cells(render_cells(img, None, 6, 2), mode)
         assert (styled.fg[:, 0] == -1).all() and (styled.bg[:, 0] == -1).all()
         assert (styled.glyph[:, 0] == SPACE).all()
-
-
-def test_256_palette_colours_map_to_themselves():
-    palette = xterm_256()[16:].astype(np.uint8)
-    assert color_codes(palette, "256").tolist() == list(range(16, 256))
-
-
-def test_256_lookup_is_nearest_or_within_a_step():
-    rng = np.random.default_rng(1)
-    rgb = rng.integers(0, 256, (5000, 3)).astype(np.uint8)
-    pal = xterm_256()[16:]
-    d = ((rgb[:, None, :].astype(int) - pal[None]) ** 2).sum(-1)
-    got = d[np.arange(len(rgb)), color_codes(rgb, "256") - 16]
-    best = d.min(axis=1)
-    assert (got == best).mean() > 0.95  # the table is 6 bits per channel: near ties differ
-    assert (np.sqrt(got) - np.sqrt(best)).max() < 8
 
 
 @pytest.mark.parametrize(("env", "mode"), [

@@ -38,7 +38,9 @@ class Host(App):
 def state_of(image: np.ndarray, index: int = 0):
     """A TrackState of `image` with its tracks and objects taken away."""
     state = Tracker().update(Frame(index, index / 30, image, False))
-    return dataclasses.replace(state, ids=state.ids[:0], pts=state.pts[:0],
+    return dataclasses.replace(state, ids=state.ids[:0], pts=state.pts[:0], vel=state.vel[:0],
+                               speed=state.speed[:0], age=state.age[:0],
+                               fb_error=state.fb_error[:0], speed_world=state.speed_world[:0],
                                trails=state.trails[:0], trail_len=state.trail_len[:0],
                                objects=())
 
@@ -172,7 +174,7 @@ async def test_same_state_object_is_free_and_trails_toggle_redraws():
         preview.show(state)
         await pilot.pause()
         assert preview.frames_drawn == frames
-        preview.gray = True
+        preview.trails = False
         await pilot.pause()
         assert preview.frames_drawn == frames + 1
         assert preview.stats.mode == "truecolor"

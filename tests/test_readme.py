@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowtop.tracker.config.params import iter_specs
-from flowtop.tui.cli.main import COMMANDS
+from flowtop.tui.cli.main import COMMANDS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -18,3 +18,9 @@ def test_readme_lists_every_parameter() -> None:
 def test_readme_lists_every_command() -> None:
     missing = [name for name in COMMANDS if f"`flowtop {name}" not in README]
     assert not missing, f"README's command table lacks {missing}"
+
+
+def test_readme_lists_the_exit_codes() -> None:
+    table = README.split("### Exit codes and outputs")[1].split("\n\n")[1]
+    codes = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+    assert codes == ["0", str(EXIT_FAILED), str(EXIT_USAGE), str(EXIT_INTERRUPTED)]

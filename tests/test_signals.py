@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 from fakes import MjpegServer
 
-from flowtop.tracker.config import files as config_module
 from flowtop.tracker.config.files import load_params, save_params
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.errors import OutputError
+from flowtop.tracker.errors import OutputError, WriteError
+from flowtop.tracker.files import sink as sink_module
+from flowtop.tracker.files.sink import open_stream
 from flowtop.tracker.output import rows as writers
-from flowtop.tracker.output.rows import TRACK_COLUMNS, RowWriter, open_output
+from flowtop.tracker.output.rows import TRACK_COLUMNS, RowWriter
 
 HANG_GUARD_S = 60.0
 
@@ -96,7 +97,7 @@ def test_signal_leaves_a_complete_file(sig: signal.Signals, out: str, tmp_path: 
     run = Track(tmp_path, "demo", out)
     time.sleep(1.0)
     run.wait_until(run.has_rows, "the first flush")
-    assert run.finish(sig) == 0
+    assert run.finish(sig) == 130  # interrupted, the file finished whole
     rows = parse_rows(run.out)
     assert rows
     assert summary_rows(run.stdout.read_text()) == len(rows)
@@ -108,7 +109,7 @@ def test_a_second_signal_while_closing_does_not_cut_the_file(tmp_path: Path) -> 
     run = Track(tmp_path, "demo", "x.csv")
     time.sleep(1.0)
     run.wait_until(run.has_rows, "the first flush")
-    assert run.finish(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) == 0
+    assert run.finish(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) == 130
     assert parse_rows(run.out)
     log = run.log()  # pending signals arrive lowest number first: SIGHUP wins
     assert log.count("interrupted by SIG") == 1 and "Traceback" not in log
@@ -134,7 +135,7 @@ def test_live_source_outage_is_logged_and_the_file_stays_whole(
     parse_rows(run.out)  # whole rows on disk while the process still runs
     network_camera.start()
     run.wait_until(lambda: "source back" in run.log(), "the recovery on stderr")
-    assert run.finish(signal.SIGINT) == 0
+    assert run.finish(signal.SIGINT) == 130
     log = run.log().splitlines()
     lost = next(i for i, line in enumerate(log) if "source lost" in line)
     back = next(i for i, line in enumerate(log) if "source back" in line)
@@ -148,7 +149,7 @@ def test_rows_reach_the_disk_within_a_second(tmp_path: Path,
     now = [100.0]
     monkeypatch.setattr(writers.time, "monotonic", lambda: now[0])
     path = tmp_path / "rows.csv"
-    rows = RowWriter(open_output(path), "%d,%d\n", "a,b\n")
+    rows = RowWriter(open_stream(path), "%d,%d\n", "a,b\n")
     rows.write_columns([[1], [2]])
     assert path.read_text() == ""  # buffered
     now[0] += 0.5
@@ -165,11 +166,12 @@ def test_rows_reach_the_disk_within_a_second(tmp_path: Path,
 def test_output_is_never_overwritten_without_force(tmp_path: Path) -> None:
     path = tmp_path / "tracks.csv"
     path.write_text("precious\n")
-    with pytest.raises(OutputError, match="exists; pass --force"):
-        open_output(path)
+    with pytest.raises(OutputError, match="exists"):
+        open_stream(path)
     assert path.read_text() == "precious\n"
-    with open_output(path, force=True) as fh:
-        fh.write("new\n")
+    sink = open_stream(path, force=True)
+    sink.write(b"new\n")
+    sink.close()
     assert path.read_text() == "new\n"
 
 
@@ -186,7 +188,7 @@ def test_output_appearing_after_the_check_is_not_overwritten(
 
     monkeypatch.setattr(Path, "exists", exists_then_created)
     with pytest.raises(OutputError, match="exists"):
-        open_output(path)
+        open_stream(path)
     assert path.read_text() == "theirs\n"
 
 
@@ -198,8 +200,8 @@ def test_config_save_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     def crash(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(config_module.os, "fsync", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(sink_module.os, "fsync", crash)
+    with pytest.raises(WriteError, match="disk full"):
         save_params(Params().with_value("lk.win_size", 31), path)
     assert load_params(path).lk.win_size == 21  # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no temp file left
@@ -295,7 +297,7 @@ def test_the_ui_ends_cleanly_and_restores_the_terminal(end: str, term: str,
             tty.pump(1.0)
             after = tty.output[drawn:]
             assert ALT_SCREEN_OFF in after and CURSOR_ON in after, after[-300:]
-        assert code == 0
+        assert code == 130  # stopped by a signal, the terminal restored
         assert b"Traceback" not in tty.output
     finally:
         if tty.fd >= 0:
@@ -308,7 +310,8 @@ def test_a_signal_while_a_frame_is_handled_stops_after_it() -> None:
     import signal as signal_module
 
     from flowtop.tracker.sources.demo import DemoSource
-    from flowtop.tui.cli.runloop import StopSignals, frames_until_stopped
+    from flowtop.tui.cli.runloop import frames_until_stopped
+    from flowtop.tui.cli.stop import StopSignals
 
     signals = StopSignals()
     handled = []

@@ -24,8 +24,19 @@ class SourceLost(Exception):
 
 
 class OutputError(Exception):
-    """An output file cannot be written (exists, unwritable folder, ...)."""
+    """An output a user named is refused before any work (a folder, a missing folder, ...)."""
 
 
 class OutputExists(OutputError):
-    """An output file exists and may not be replaced; the command line says how to force it."""
+    """An output file exists and may not be replaced; the command line says how to force it.
+
+    The message names the output (`label` and path) and stops there."""
+
+    def __init__(self, path: object, label: str = "") -> None:
+        self.path = path
+        super().__init__(f"{label} {path} exists".lstrip())
+
+
+class WriteError(OutputError):
+    """Writing an output failed part way (disk full, I/O error, its reader gone); the message
+    names the file and the reason, and says what it kept."""

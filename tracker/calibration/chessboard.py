@@ -20,6 +20,7 @@ DUPLICATE_FRACTION = 0.01  # a view whose corners moved less than this x diagona
 FIND_FLAGS = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
 SUBPIX_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 0.001)
 MIN_VIEWS = 3
+PATTERN_RANGE = (3, 100)  # inner corners per side: OpenCV's board finder needs 3 or more
 
 
 def board_points(pattern: tuple[int, int], square: float) -> npt.NDArray[np.float32]:
@@ -101,7 +102,10 @@ def spread(items: list, limit: int) -> list[int]:
 
 
 def fit_camera(finder: BoardFinder, square: float, max_views: int = 40) -> CameraFit:
-    """Calibrate from the finder's views (at most `max_views`, spread over the sequence)."""
+    """Calibrate from the finder's views (at most `max_views`, at least MIN_VIEWS, spread
+    over the sequence); ValueError when there are too few or OpenCV cannot fit them."""
+    if max_views < MIN_VIEWS:
+        raise ValueError(f"at least {MIN_VIEWS} views are needed, max_views is {max_views}")
     if len(finder.views) < MIN_VIEWS or finder.size is None:
         raise ValueError(f"found the {finder.pattern[0]}x{finder.pattern[1]} board in "
                          f"{len(finder.views)} distinct views of {finder.frames} frames; "
@@ -109,8 +113,12 @@ def fit_camera(finder: BoardFinder, square: float, max_views: int = 40) -> Camer
     chosen = spread(finder.views, max_views)
     obj = board_points(finder.pattern, square)
     image_pts = [finder.views[i].reshape(-1, 1, 2) for i in chosen]
-    rms, matrix, dist, rvecs, tvecs = cv2.calibrateCamera(
-        [obj] * len(chosen), image_pts, finder.size, None, None)
+    try:
+        rms, matrix, dist, rvecs, tvecs = cv2.calibrateCamera(
+            [obj] * len(chosen), image_pts, finder.size, None, None)
+    except cv2.error as exc:
+        raise ValueError(f"OpenCV cannot calibrate from these {len(chosen)} views: "
+                         f"{str(exc).strip().splitlines()[-1]}") from None
     errors = []
     for pts, rvec, tvec in zip(image_pts, rvecs, tvecs):
         projected, _ = cv2.projectPoints(obj, rvec, tvec, matrix, dist)

@@ -127,17 +127,33 @@ def load_intrinsics(path: str | Path, key: str = KEY) -> Intrinsics:
         raise ParamError(f"{key}: {path}: {exc}") from None
 
 
+FORMATS = {".yaml": cv2.FILE_STORAGE_FORMAT_YAML, ".yml": cv2.FILE_STORAGE_FORMAT_YAML,
+           ".xml": cv2.FILE_STORAGE_FORMAT_XML, ".json": cv2.FILE_STORAGE_FORMAT_JSON}
+
+
+def encode_intrinsics(intrinsics: Intrinsics, suffix: str = ".yaml",
+                      notes: dict[str, float] | None = None) -> bytes:
+    """A FileStorage calibration file as bytes, in the format of `suffix` (a key of FORMATS),
+    for writing as a whole (`tracker.files.atomic`)."""
+    if suffix.lower() not in FORMATS:
+        raise ValueError(f"a calibration file ends in {', '.join(FORMATS)}, not {suffix!r}")
+    fs = cv2.FileStorage(f"calibration{suffix}", cv2.FILE_STORAGE_WRITE
+                         | cv2.FILE_STORAGE_MEMORY | FORMATS[suffix.lower()])
+    if intrinsics.image_size is not None:
+        fs.write("image_width", int(intrinsics.image_size[0]))
+        fs.write("image_height", int(intrinsics.image_size[1]))
+    fs.write("camera_matrix", intrinsics.camera_matrix)
+    fs.write("distortion_coefficients", intrinsics.dist_coeffs.reshape(-1, 1))
+    for name, value in (notes or {}).items():
+        fs.write(name, value)
+    return fs.releaseAndGetString().encode("utf-8")
+
+
 def save_intrinsics(path: str | Path, intrinsics: Intrinsics, notes: dict[str, float] | None
-                    = None) -> None:
-    """Write a FileStorage file (format from the suffix: .yaml, .yml, .xml, .json)."""
-    fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_WRITE)
-    try:
-        if intrinsics.image_size is not None:
-            fs.write("image_width", int(intrinsics.image_size[0]))
-            fs.write("image_height", int(intrinsics.image_size[1]))
-        fs.write("camera_matrix", intrinsics.camera_matrix)
-        fs.write("distortion_coefficients", intrinsics.dist_coeffs.reshape(-1, 1))
-        for name, value in (notes or {}).items():
-            fs.write(name, value)
-    finally:
-        fs.release()
+                    = None, force: bool = True) -> Path:
+    """Write a FileStorage file, whole or not at all (format from the suffix: .yaml, .yml,
+    .xml, .json)."""
+    from flowtop.tracker.files.atomic import write_file
+
+    path = Path(path)
+    return write_file(path, encode_intrinsics(intrinsics, path.suffix, notes), force)

@@ -47,52 +47,77 @@ def spec_of(f: dataclasses.Field) -> Spec:
     return f.metadata["spec"]
 
 
+MAX_LIST_NUMBER = 1e9  # |x| of any number in a list parameter (pixels, metres) at most
+SHOWN_CHARS = 40  # of a value quoted in an error message
+
+
+def clip(text: str) -> str:
+    """`text` shortened to about SHOWN_CHARS for an error message (a 5000-digit number)."""
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS - 16]}... ({len(text)} characters)"
+
+
+def show(value: object) -> str:
+    """`repr(value)`, clipped."""
+    return clip(repr(value))
+
+
 def kind_of(f: dataclasses.Field) -> type:
     """The type a field holds: its default's (bool, int, float, str), or list."""
     return type(f.default) if f.default is not dataclasses.MISSING else list
 
 
 def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
-    """Validate and coerce one value for field `f`; raise ParamError naming the key."""
+    """Validate and coerce one value for field `f`; raise ParamError naming the key.
+
+    Bounds are checked on the value as given, before any conversion, so a number too large
+    for a float is refused, not an OverflowError."""
     spec = spec_of(f)
     key = f"{section}.{f.name}"
     kind = kind_of(f)
     if kind is bool:
         if not isinstance(value, bool):
-            raise ParamError(f"{key}: expected true or false, got {value!r}")
+            raise ParamError(f"{key}: expected true or false, got {show(value)}")
         return value
-    if kind in (int, float) and isinstance(value, float) and not math.isfinite(value):
-        raise ParamError(f"{key}: expected a finite number, got {value!r}")
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-            raise ParamError(f"{key}: expected a whole number, got {value!r}")
-        value = int(value)
-    elif kind is float:
+    if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParamError(f"{key}: expected a number, got {value!r}")
-        value = float(value)
-    elif kind is str:
+            raise ParamError(f"{key}: expected a {'whole ' if kind is int else ''}number, "
+                             f"got {show(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamError(f"{key}: expected a finite number, got {show(value)}")
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ParamError(f"{key}: expected a whole number, got {show(value)}")
+        if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+            raise ParamError(f"{key}: {show(value)} is out of range "
+                             f"[{_num(spec.lo)}, {_num(spec.hi)}]")
+        return kind(value)
+    if kind is str:
         if not isinstance(value, str):
-            raise ParamError(f"{key}: expected a string, got {value!r}")
+            raise ParamError(f"{key}: expected a string, got {show(value)}")
         if spec.choices and value not in spec.choices:
-            raise ParamError(f"{key}: {value!r} is not one of {', '.join(spec.choices)}")
+            raise ParamError(f"{key}: {show(value)} is not one of {', '.join(spec.choices)}")
         return value
-    elif kind is list:
-        if not isinstance(value, list):
-            raise ParamError(f"{key}: expected a list, got {value!r}")
-        if not _all_finite(value):
-            raise ParamError(f"{key}: numbers must be finite, got {value!r}")
-        return value
-    if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
-        raise ParamError(f"{key}: {value} is out of range [{_num(spec.lo)}, {_num(spec.hi)}]")
+    if not isinstance(value, list):
+        raise ParamError(f"{key}: expected a list, got {show(value)}")
+    if not _all_finite(value):
+        raise ParamError(f"{key}: numbers must be finite and within ±{MAX_LIST_NUMBER:g}, "
+                         f"got {show(value)}")
     return value
 
 
+def _finite(value: object) -> bool:
+    """A number (not a bool) that is finite and within ±MAX_LIST_NUMBER."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and -MAX_LIST_NUMBER <= value <= MAX_LIST_NUMBER)
+
+
 def _all_finite(value: object) -> bool:
-    """Whether every number in a (nested) list is finite: no NaN or infinity."""
+    """Whether every number in a (nested) list is finite and within ±MAX_LIST_NUMBER: no NaN,
+    no infinity, no 400-digit integer."""
     if isinstance(value, list):
         return all(_all_finite(v) for v in value)
-    return not isinstance(value, float) or math.isfinite(value)
+    return not isinstance(value, (int, float)) or isinstance(value, bool) or _finite(value)
 
 
 def _num(x: float | None) -> str:
@@ -133,7 +158,7 @@ class FeatureParams(Section):
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.roi)
                 or self.roi[2] <= 0 or self.roi[3] <= 0):
             raise ParamError(f"features.roi: expected [x, y, w, h] with w, h > 0, "
-                             f"got {self.roi!r}")
+                             f"got {show(self.roi)}")
 
 
 @dataclass(frozen=True)
@@ -183,11 +208,9 @@ class TrackingParams(Section):
 
 def _check_points(key: str, value: list, count: int | None = None, least: int = 0) -> None:
     """`value` must be a list of [x, y] number pairs: exactly `count`, or at least `least`."""
-    ok = all(isinstance(p, list) and len(p) == 2 and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in p)
-        for p in value)
+    ok = all(isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p) for p in value)
     if not ok:
-        raise ParamError(f"{key}: expected a list of [x, y] number pairs, got {value!r}")
+        raise ParamError(f"{key}: expected a list of [x, y] number pairs, got {show(value)}")
     if value and count is not None and len(value) != count:
         raise ParamError(f"{key}: expected {count} points, got {len(value)}")
     if value and len(value) < least:
@@ -295,6 +318,10 @@ class TrapParams(Section):
             _check_points(f"trap.{key}", line, count=2)
             if line and line[0] == line[1]:
                 raise ParamError(f"trap.{key}: the two points are the same pixel")
+        a, b = self.line_a, self.line_b
+        if a and b and sorted(map(tuple, a)) == sorted(map(tuple, b)):
+            raise ParamError("trap.line_b: the same line as trap.line_a; the trap needs two "
+                             "lines a distance apart")
 
     @property
     def active(self) -> bool:
@@ -313,6 +340,12 @@ class PreviewParams(Section):
                                "distinct colours, longer runs, fewer bytes", 1, 8, 1, "bits")
     hysteresis: int = param(16, "a preview pixel keeps its colour unless a channel moved by more "
                             "than this (0 = off): sensor noise stops repainting", 0, 128, 2)
+    min_speed: float = param(5.0, "tracks slower than this are static background: hidden in "
+                             "the preview, faint dots in PNGs and videos", 0.0, 10000.0, 1.0,
+                             "px/s")
+    speed_max: float = param(0.0, "speed at the top of the colour scale, in px/s (in "
+                             "speed.unit when calibrated); 0 = follow the fastest tracks",
+                             0.0, 1e6, 10.0)
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -339,13 +372,15 @@ class Params:
         sections: dict[str, Section] = {}
         for sname, values in data.items():
             if sname not in SECTIONS:
-                raise ParamError(f"unknown section [{sname}] (known: {', '.join(SECTIONS)})")
+                raise ParamError(f"unknown section [{clip(sname)}] "
+                             f"(known: {', '.join(SECTIONS)})")
             if not isinstance(values, dict):
                 raise ParamError(f"[{sname}] must be a table of keys")
             known = {f.name for f in dataclasses.fields(SECTIONS[sname])}
             for key in values:
                 if key not in known:
-                    raise ParamError(f"unknown key {sname}.{key} (known: {', '.join(known)})")
+                    raise ParamError(f"unknown key {sname}.{clip(key)} "
+                                     f"(known: {', '.join(known)})")
             sections[sname] = SECTIONS[sname](**values)
         return cls(**sections)  # type: ignore[arg-type]
 
@@ -371,9 +406,9 @@ def split_key(key: str) -> tuple[str, str]:
     """'lk.win_size' -> ('lk', 'win_size'), or ParamError for an unknown key."""
     section, _, name = key.partition(".")
     if section not in SECTIONS:
-        raise ParamError(f"unknown section in {key!r} (known: {', '.join(SECTIONS)})")
+        raise ParamError(f"unknown section in {show(key)} (known: {', '.join(SECTIONS)})")
     if name not in {f.name for f in dataclasses.fields(SECTIONS[section])}:
-        raise ParamError(f"unknown key {key!r}")
+        raise ParamError(f"unknown key {show(key)}")
     return section, name
 
 
@@ -404,8 +439,8 @@ def parse_text(key: str, text: str) -> Any:
             if not isinstance(value, list):
                 raise ValueError
             return value
-    except ValueError:
-        raise ParamError(f"{key}: cannot read {text!r} as {kind.__name__}") from None
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
+        raise ParamError(f"{key}: cannot read {show(text)} as {kind.__name__}") from None
     return text
 
 

@@ -2,8 +2,10 @@
 
 `annotate(image, state)` returns a copy of the frame with fading trails, live points, the
 fastest points' speeds, object boxes with their speeds and a caption (frame, time, live
-points). Colours come from `tracker.render.colors`, so a track looks the same here as in the
-terminal preview. Sizes grow with the frame, so a 1080p frame is as legible as a 360p one.
+points, the speed scale). What is drawn and in which colours follows the same
+`tracker.render.scheme` as the terminal preview, so a track looks the same here as there;
+at full resolution static tracks stay visible as small faint dots. Sizes grow with the
+frame, so a 1080p frame is as legible as a 360p one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.contracts import MOVING_PX_S, ObjectState, TrackState
-from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA, object_colors, track_colors
+from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA
+from flowtop.tracker.render.scheme import DEFAULT_SCHEME, Scheme, paint
+from flowtop.tracker.render.speed_scale import SpeedScale
 
 U8 = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
@@ -29,6 +33,9 @@ LABEL_FRACTION = 0.25  # single points slower than this share of the fastest get
 LIGHT_LUMA = 140  # label colours this light get black text, darker ones white
 OUTLINE_BGR = (0, 0, 0)
 CAPTION_BGR = (40, 40, 40)
+FAINT_BGR = (235, 235, 235)  # static tracks: small light dots...
+FAINT_ALPHA = 0.6  # ...blended this much into the picture
+LEGEND_SIDE = 4.0  # the legend's colour bar is this many text heights long
 
 
 @dataclass(frozen=True)
@@ -134,14 +141,26 @@ def draw_points(out: U8, pts: npt.NDArray[np.float32], colors: U8, style: Style)
         cv2.circle(out, (x, y), r, tuple(color), -1, cv2.LINE_AA, SHIFT)
 
 
-def draw_objects(out: U8, objects: Sequence[ObjectState], style: Style, taken: list[Box]
-                 ) -> None:
-    """Each object's box in its colour, and its id and speed on a tab above the box (or
-    inside its top, or below it, whichever first overlaps no other label; none if all do)."""
+def draw_faint(out: U8, pts: npt.NDArray[np.float32], style: Style) -> None:
+    """Static tracks as small light dots, blended faintly into the picture."""
+    if not len(pts):
+        return
+    layer = out.copy()
+    r = round(0.75 * style.radius * (1 << SHIFT))
+    for x, y in _fixed(pts).tolist():
+        cv2.circle(layer, (x, y), r, FAINT_BGR, -1, cv2.LINE_AA, SHIFT)
+    cv2.addWeighted(layer, FAINT_ALPHA, out, 1.0 - FAINT_ALPHA, 0.0, dst=out)
+
+
+def draw_objects(out: U8, objects: Sequence[ObjectState], object_bgr: U8, style: Style,
+                 taken: list[Box]) -> None:
+    """Each object's box in its colour (`object_bgr` (M, 3)), and its id and speed on a tab
+    above the box (or inside its top, or below it, whichever first overlaps no other label;
+    none if all do)."""
     if not objects:
         return
     h, w = out.shape[:2]
-    colors = [tuple(c) for c in object_colors([o.id for o in objects]).tolist()]
+    colors = [tuple(c) for c in object_bgr.tolist()]
     corners = [(round(o.x - o.w / 2), round(o.y - o.h / 2), round(o.x + o.w / 2),
                 round(o.y + o.h / 2)) for o in objects]
     for (x0, y0, x1, y1), color in zip(corners, colors):  # every box before any label
@@ -158,8 +177,9 @@ def draw_objects(out: U8, objects: Sequence[ObjectState], style: Style, taken: l
 
 
 def draw_speeds(out: U8, state: TrackState, colors: U8, style: Style, limit: int,
-                taken: list[Box]) -> None:
-    """Speeds of the `limit` fastest points not in an object, where a label fits.
+                taken: list[Box], shown: npt.NDArray[np.bool_] | None = None) -> None:
+    """Speeds of the `limit` fastest `shown` points (default all) not in an object, where a
+    label fits.
 
     Points slower than LABEL_FRACTION of the fastest get none: near-static noise says little.
     """
@@ -168,6 +188,8 @@ def draw_speeds(out: U8, state: TrackState, colors: U8, style: Style, limit: int
         return
     floor = max(MOVING_PX_S, LABEL_FRACTION * float(speed.max()))
     candidates = (speed >= floor) & (age > 0)
+    if shown is not None:
+        candidates &= shown
     in_objects = [t for o in state.objects for t in o.track_ids]
     if in_objects:
         candidates &= ~np.isin(ids, in_objects)
@@ -194,32 +216,75 @@ def caption_text(state: TrackState) -> str:
     return f"frame {state.index}  t {state.t:.2f} s  {state.live} live"
 
 
+@dataclass(frozen=True)
+class Legend:
+    """Where the speed scale's legend goes: 'px/s 0', a colour bar, '120' on a dark tab."""
+
+    scale: SpeedScale
+    org: tuple[int, int]  # bottom-left of the first text
+    bar: Box  # the colour bar
+    high_x: int  # left of the top's text
+    box: Box  # the whole tab
+
+    @classmethod
+    def at(cls, scale: SpeedScale, org: tuple[int, int], style: Style) -> Legend:
+        (_, text_h), _ = cv2.getTextSize("0", FONT, style.font_scale, style.thickness)
+        bar_w, gap = max(8, round(LEGEND_SIDE * text_h)), 2 * style.thickness + 2
+        first = label_box(f"{scale.unit} 0", org, style)
+        bar_x = first[2] + gap
+        high_x = bar_x + bar_w + gap
+        last = label_box(f"{scale.top:g}", (high_x, org[1]), style)
+        return cls(scale, org, (bar_x, org[1] - text_h, bar_x + bar_w, org[1]), high_x,
+                   (first[0], first[1], last[2], first[3]))
+
+    def draw(self, out: U8, style: Style) -> None:
+        x0, y0, x1, y1 = self.box
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), CAPTION_BGR, -1)
+        for text, x in ((f"{self.scale.unit} 0", self.org[0]),
+                        (f"{self.scale.top:g}", self.high_x)):
+            cv2.putText(out, text, (x, self.org[1]), FONT, style.font_scale, (255, 255, 255),
+                        style.thickness, cv2.LINE_AA)
+        bx0, by0, bx1, by1 = self.bar
+        ramp = self.scale.colors(np.linspace(0.0, self.scale.top, bx1 - bx0))  # (w, 3) BGR
+        out[max(0, by0):by1, bx0:bx1] = ramp[None, :out.shape[1] - bx0, :]
+
+
 def annotate(image: U8, state: TrackState | None, *, trails: bool = True,
-             labels: int = MAX_LABELS, caption: bool = True) -> U8:
+             labels: int = MAX_LABELS, caption: bool = True, scheme: Scheme = DEFAULT_SCHEME) -> U8:
     """A BGR copy of `image` with `state`'s tracks drawn on it (None: the picture alone).
 
-    `labels` is how many of the fastest points get a speed label; `caption` writes the frame
-    number, time and live points in the top-left corner.
+    `scheme` says which tracks show and in what colours, as in the preview; `labels` is how
+    many of the fastest points get a speed label; `caption` writes the frame number, time,
+    live points and the speed scale in the top-left corner.
     """
     out = _as_bgr(image)
     if state is None:
         return out
     h, w = out.shape[:2]
     style = Style.for_size(w, h)
-    colors = track_colors(state.ids)
-    if trails and len(state.ids):
-        draw_trails(out, state.trails, state.trail_len, colors, style)
-    if len(state.ids):
-        draw_points(out, state.pts, colors, style)
+    look = paint(state, scheme)
+    if look.static.any():
+        draw_faint(out, state.pts[look.static], style)
+    if trails and look.trailed.any():
+        keep = look.trailed
+        draw_trails(out, state.trails[keep], state.trail_len[keep], look.colors[keep], style)
+    if look.marked.any():
+        draw_points(out, state.pts[look.marked], look.colors[look.marked], style)
     taken: list[Box] = []
     text = caption_text(state)
     corner = label_box(text, (0, 0), style)
     org = (2 - corner[0], 2 - corner[1])
+    legend = None
     if caption:
         taken.append(label_box(text, org, style))
-    draw_objects(out, state.objects, style, taken)
+        if look.scale is not None:
+            legend = Legend.at(look.scale, (taken[0][2] + 6 * style.thickness, org[1]), style)
+            taken.append(legend.box)
+    draw_objects(out, state.objects, look.object_bgr, style, taken)
     if labels > 0:
-        draw_speeds(out, state, colors, style, labels, taken)
+        draw_speeds(out, state, look.colors, style, labels, taken, look.marked)
     if caption:
         put_label(out, text, org, CAPTION_BGR, style)
+        if legend is not None:
+            legend.draw(out, style)
     return out

@@ -1,8 +1,9 @@
 """Cells to ANSI text, compactly: for `flowtop snapshot`, pipes and byte counts.
 
 One SGR sequence per change of colour, only for what changed (a space needs no foreground),
-a cell whose halves are equal is a background and a space, and every row ends with a reset
-and a newline, so the text can be printed or concatenated anywhere.
+a cell whose halves are equal is a background and a space, and a row that set a colour ends
+with a reset, so the text can be printed or concatenated anywhere. A row without colour
+(ASCII, letterbox) is its characters alone: no escape code at all.
 """
 
 from __future__ import annotations
@@ -40,10 +41,8 @@ def bg_sgr(code: int, mode: str) -> str:
 
 
 def row_to_ansi(styled: StyledCells, row: int) -> str:
-    """One row of cells as text with SGR sequences, ending with a reset (no newline).
-
-    The row starts from the terminal's default colours.
-    """
+    """One row of cells as text with SGR sequences, ending with a reset if it set a colour
+    (no newline). The row starts from the terminal's default colours."""
     fg, bg, glyph = styled.fg[row], styled.bg[row], styled.glyph[row]
     cols = len(fg)
     starts = np.flatnonzero(np.r_[True, (fg[1:] != fg[:-1]) | (bg[1:] != bg[:-1])])
@@ -52,6 +51,7 @@ def row_to_ansi(styled: StyledCells, row: int) -> str:
     blank = (glyph == SPACE).astype(np.int32)
     spaces = np.r_[0, np.cumsum(blank)]
     out: list[str] = []
+    coloured = False
     cur_fg = cur_bg = DEFAULT
     mode = styled.mode
     for s, e in zip(starts.tolist(), ends.tolist()):
@@ -66,13 +66,15 @@ def row_to_ansi(styled: StyledCells, row: int) -> str:
             cur_bg = want_bg
         if params:
             out.append(f"\x1b[{';'.join(params)}m")
+            coloured = True
         out.append(text[s:e])
-    out.append(RESET)
+    if coloured:
+        out.append(RESET)
     return "".join(out)
 
 
 def styled_to_ansi(styled: StyledCells) -> str:
-    """Every row of `styled`, each ending with a reset and a newline."""
+    """Every row of `styled`, each ending with a newline (after a reset if it set a colour)."""
     return "".join(row_to_ansi(styled, r) + "\n" for r in range(styled.fg.shape[0]))
 
 

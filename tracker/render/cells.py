@@ -3,8 +3,9 @@
 A terminal cell is about twice as tall as wide, so one cell shows two square pixels: the
 upper as the foreground of `▀`, the lower as its background. `render_cells` scales the frame
 with INTER_AREA into a canvas of (2*rows, cols) pixels, letterboxed, and draws trails, live
-points, object boxes and an optional overlay into it. Pure numpy/OpenCV: no Python call per
-cell. Turning the pixels into terminal colours is `tracker.render.palette`'s job.
+points, object boxes with their labels (which and in what colours: `tracker.render.scheme`)
+and an optional overlay into it. Pure numpy/OpenCV: no Python call per cell. Turning the
+pixels into terminal colours is `tracker.render.palette`'s job.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.contracts import ObjectState, TrackState
-from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA, object_colors, track_colors
+from flowtop.tracker.render.colors import TRAIL_BANDS, TRAIL_MIN_ALPHA
+from flowtop.tracker.render.scheme import DEFAULT_SCHEME, Scheme, object_speed, paint
 
 U8 = npt.NDArray[np.uint8]
 # what a cell shows besides the picture; larger wins when two halves differ
@@ -191,15 +193,26 @@ class _Canvas:
             self.bgr[v, ij[:, 0]] = colors
             self.marks[v, ij[:, 0]] = mark
 
+    def fill_pixels(self, xy: npt.ArrayLike, bgr: npt.ArrayLike, mark: int) -> None:
+        """Paint the one canvas pixel (half a cell) under each image point (N, 2)."""
+        ij = np.floor(self.layout.to_canvas(xy)).astype(np.int32)
+        ok = self.on_picture(ij)
+        ij, colors = ij[ok], np.broadcast_to(np.asarray(bgr, np.uint8), (len(ok), 3))[ok]
+        self.bgr[ij[:, 1], ij[:, 0]] = colors
+        self.marks[ij[:, 1], ij[:, 0]] = mark
+
 
 def render_cells(image: U8, state: TrackState | None, cols: int, rows: int, *,
                  trails: bool = True,
                  gray: bool = False, overlay: Overlay | None = None, scale: float = 1.0,
-                 picture_filter: Callable[[U8], U8] | None = None) -> Cells:
+                 picture_filter: Callable[[U8], U8] | None = None,
+                 scheme: Scheme = DEFAULT_SCHEME) -> Cells:
     """The BGR `image` in a cols x rows half-block grid, with `state`'s tracks over it.
 
-    `state` gives the live points, trails (when `trails`) and object boxes (None: the
-    picture alone).
+    `state` gives the live points, trails (when `trails`) and object boxes with their id and
+    speed (None: the picture alone); `scheme` says which tracks show and in what colours
+    (`tracker.render.scheme`): by default static tracks are hidden, moving ones are a pixel
+    and a trail in their speed's colour, an object is its box, label and one trail.
     `gray` shows the picture in gray (tracks keep their colours); `scale` shrinks the
     picture inside the grid; `picture_filter` maps the scaled picture before anything is
     drawn over it (quantisation, hysteresis: see `tracker.render.palette.Stabilizer`).
@@ -217,12 +230,7 @@ def render_cells(image: U8, state: TrackState | None, cols: int, rows: int, *,
                      np.zeros((2 * rows, cols), np.uint8), layout)
     canvas.bgr[layout.y0:layout.y0 + layout.h, layout.x0:layout.x0 + layout.w] = picture
     if state is not None:
-        colors = track_colors(state.ids)
-        if trails and len(state.ids):
-            draw_trails(canvas, state.trails, state.trail_len, colors)
-        draw_objects(canvas, state.objects)
-        if len(state.ids):
-            canvas.fill_cells(state.pts, colors, MARK_POINT)
+        draw_tracks(canvas, state, scheme, trails)
     if overlay is not None:
         draw_overlay(canvas, overlay)
     pic_rows = np.zeros(2 * rows, bool)
@@ -234,6 +242,22 @@ def render_cells(image: U8, state: TrackState | None, cols: int, rows: int, *,
                  marks=np.maximum(canvas.marks[0::2], canvas.marks[1::2]),
                  blank=~on_picture & (canvas.text == 0), text=canvas.text,
                  text_rgb=canvas.text_bgr[..., ::-1].copy(), layout=layout)
+
+
+def draw_tracks(canvas: _Canvas, state: TrackState, scheme: Scheme, trails: bool) -> None:
+    """`state`'s trails, object boxes and labels, and points, as `scheme` paints them."""
+    look = paint(state, scheme)
+    if trails and look.trailed.any():
+        keep = look.trailed
+        draw_trails(canvas, state.trails[keep], state.trail_len[keep], look.colors[keep])
+    corners = _box_corners(canvas.layout, state.objects)
+    draw_objects(canvas, corners, look.object_bgr)
+    if scheme.all_tracks:
+        canvas.fill_cells(state.pts, look.colors, MARK_POINT)
+    elif look.marked.any():
+        canvas.fill_pixels(state.pts[look.marked], look.colors[look.marked], MARK_POINT)
+    if state.objects:
+        draw_labels(canvas, state.objects, corners, look.object_bgr, state.calibrated)
 
 
 def draw_trails(canvas: _Canvas, trails: npt.NDArray[np.float32],
@@ -285,21 +309,49 @@ def draw_trails(canvas: _Canvas, trails: npt.NDArray[np.float32],
     marks[flat] = np.maximum(marks[flat], MARK_TRAIL)
 
 
-def _box_corners(layout: Layout, x: float, y: float, w: float, h: float
-                 ) -> tuple[tuple[int, int], tuple[int, int]]:
-    uv = np.floor(layout.to_canvas([(x - w / 2, y - h / 2), (x + w / 2, y + h / 2)]))
-    return (int(uv[0, 0]), int(uv[0, 1])), (int(uv[1, 0]), int(uv[1, 1]))
+def _box_corners(layout: Layout, objects: Sequence[ObjectState]) -> npt.NDArray[np.int32]:
+    """(M, 4) canvas pixels u0, v0, u1, v1 of each object's box corners."""
+    boxes = np.array([(o.x - o.w / 2, o.y - o.h / 2, o.x + o.w / 2, o.y + o.h / 2)
+                      for o in objects], np.float32).reshape(-1, 2)
+    return np.floor(layout.to_canvas(boxes)).astype(np.int32).reshape(-1, 4)
 
 
-def draw_objects(canvas: _Canvas, objects: Sequence[ObjectState]) -> None:
-    """Each object's box outline (centre x, y and size w, h in image pixels) in its colour."""
-    if not objects:
-        return
-    colors = object_colors([o.id for o in objects])
-    for obj, color in zip(objects, colors):
-        p1, p2 = _box_corners(canvas.layout, obj.x, obj.y, obj.w, obj.h)
-        cv2.rectangle(canvas.bgr, p1, p2, tuple(int(c) for c in color), 1)
-        cv2.rectangle(canvas.marks, p1, p2, MARK_BOX, 1)
+def draw_objects(canvas: _Canvas, corners: npt.NDArray[np.int32], colors: U8) -> None:
+    """Each object's box outline (`corners` (M, 4) from `_box_corners`) in its colour
+    (`colors` (M, 3) BGR)."""
+    for (u0, v0, u1, v1), color in zip(corners.tolist(), colors.tolist()):
+        cv2.rectangle(canvas.bgr, (u0, v0), (u1, v1), color, 1)
+        cv2.rectangle(canvas.marks, (u0, v0), (u1, v1), MARK_BOX, 1)
+
+
+def object_label(obj: ObjectState, calibrated: bool) -> str:
+    """'#16 94': the object's id and its speed in the scale's unit (id alone without one)."""
+    speed = object_speed(obj, calibrated)
+    return f"#{obj.id} {speed:.0f}" if math.isfinite(speed) else f"#{obj.id}"
+
+
+def draw_labels(canvas: _Canvas, objects: Sequence[ObjectState],
+                corners: npt.NDArray[np.int32], colors: U8, calibrated: bool) -> None:
+    """Each object's label in its colour, in the cell row above its box (below it at the
+    top edge), fastest object first, where it covers no other label and no box."""
+    layout = canvas.layout
+    boxes = np.maximum(canvas.marks[0::2], canvas.marks[1::2]) == MARK_BOX
+    speeds = [object_speed(o, calibrated) for o in objects]
+    order = sorted(range(len(objects)),
+                   key=lambda k: -speeds[k] if math.isfinite(speeds[k]) else math.inf)
+    for k in order:
+        u0, v0, _u1, v1 = (int(c) for c in corners[k])
+        codes = np.frombuffer(object_label(objects[k], calibrated).encode("utf-32-le"),
+                              np.uint32)
+        codes = codes[:layout.cols]
+        start = min(max(u0, 0), layout.cols - len(codes))
+        end = start + len(codes)
+        for row in (v0 // 2 - 1, v1 // 2 + 1):
+            if 0 <= row < layout.rows and not (canvas.text[row, start:end].any()
+                                               or boxes[row, start:end].any()):
+                canvas.text[row, start:end] = codes
+                canvas.text_bgr[row, start:end] = colors[k]
+                break
 
 
 def draw_overlay(canvas: _Canvas, overlay: Overlay) -> None:

@@ -4,7 +4,8 @@
 `fg`, `bg` colour codes (-1 = the terminal's or widget's default) and `glyph` code points.
 Codes are 0xRRGGBB in truecolor, xterm palette indices in 256/16/gray, all -1 in ascii.
 A cell whose two halves get the same code is a space on that background: half the bytes.
-Nearest palette colours come from lookup tables, so a frame costs a few array operations.
+256 and 16 colours are dithered (`tracker.render.dither`: the same pixels always give the
+same codes); gray takes the nearest of xterm's grays to each pixel's luma.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.config.modes import COLOR_MODES
-from flowtop.tracker.render.cells import MARK_BOX, MARK_OVERLAY, MARK_POINT, MARK_TRAIL, Cells
+from flowtop.tracker.render.cells import (
+    MARK_BOX,
+    MARK_NONE,
+    MARK_OVERLAY,
+    MARK_POINT,
+    MARK_TRAIL,
+    Cells,
+)
+from flowtop.tracker.render.dither import BlockDiffuser, Palette, build_palette, diffuse
 
 T = TypeVar("T", int, npt.NDArray[np.int64])
 U8 = npt.NDArray[np.uint8]
@@ -30,7 +39,6 @@ UPPER_HALF = 0x2580  # ▀
 SPACE = 0x20
 ASCII_RAMP = " .:-=+*#%@"
 ASCII_MARKS = {MARK_TRAIL: "o", MARK_BOX: "x", MARK_OVERLAY: "X", MARK_POINT: "O"}
-LUT_BITS = 6  # the 256/16-colour tables index colours by their top 6 bits per channel
 CUBE_LEVELS = (0, 95, 135, 175, 215, 255)
 XTERM_16 = ((0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
             (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
@@ -45,60 +53,15 @@ def xterm_256() -> npt.NDArray[np.int32]:
     return np.array(list(XTERM_16) + cube + grays, np.int32)
 
 
-def _lut_grid() -> npt.NDArray[np.int32]:
-    """(2**(3*LUT_BITS), 3) RGB: the centre of each table bucket, in table order."""
-    n = 1 << LUT_BITS
-    levels = (np.arange(n) << (8 - LUT_BITS)) + (1 << (7 - LUT_BITS))
-    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
-    return np.stack([r.ravel(), g.ravel(), b.ravel()], axis=1).astype(np.int32)
-
-
-def _nearest_table(palette_rgb: npt.NDArray[np.int32], indices: npt.NDArray[np.int64]
-                   ) -> U8:
-    """For each bucket of the table grid, the nearest colour of `indices` (brute force)."""
-    grid = _lut_grid()
-    best = np.zeros(len(grid), np.int64)
-    best_d = np.full(len(grid), np.iinfo(np.int64).max)
-    for i in indices:
-        d = ((grid - palette_rgb[i]) ** 2).sum(axis=1)
-        better = d < best_d
-        best[better], best_d[better] = i, d[better]
-    return best.astype(np.uint8)
-
-
 @functools.cache
-def cube_tables() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Per channel value 0..255: index (0..5) and value of the nearest xterm cube level."""
-    levels = np.array(CUBE_LEVELS)
-    index = np.abs(np.arange(256)[:, None] - levels[None, :]).argmin(axis=1)
-    return index.astype(np.int32), levels[index].astype(np.int32)
-
-
-def nearest_256(rgb: U8) -> I32:
-    """(..., 3) RGB -> nearest xterm colour among 16..255 (0..15 follow the theme).
-
-    Exact: the cube is a product of levels, so its nearest colour is the nearest level per
-    channel (table lookups); the nearest of the 24 grays is the one nearest the mean.
-    """
-    index, value = cube_tables()
-    c = rgb.astype(np.int32)
-    ci, cv = index[c], value[c]
-    d_cube = ((c - cv) ** 2).sum(axis=-1)
-    gi = np.clip((c.sum(axis=-1) - 24 + 15) // 30, 0, 23)  # round((mean - 8) / 10)
-    d_gray = ((c - (8 + 10 * gi)[..., None]) ** 2).sum(axis=-1)
-    cube = 16 + 36 * ci[..., 0] + 6 * ci[..., 1] + ci[..., 2]
-    return np.where(d_gray < d_cube, 232 + gi, cube).astype(np.int32)
-
-
-@functools.cache
-def table_256() -> U8:
-    """Nearest xterm colour (16..255) per table bucket: one lookup per pixel at draw time."""
-    return nearest_256(_lut_grid().astype(np.uint8)).astype(np.uint8)
-
-
-@functools.cache
-def table_16() -> U8:
-    return _nearest_table(np.array(XTERM_16, np.int32), np.arange(16))
+def xterm_palette(mode: str) -> Palette:
+    """The colours of `mode` "256" (xterm 16..255, nearest in CIELAB) or "16" (the 16 ANSI
+    colours as xterm shows them, nearest in RGB: `tracker.render.dither` says why)."""
+    if mode == "256":
+        return build_palette(np.arange(16, 256), xterm_256()[16:], "lab")
+    if mode == "16":
+        return build_palette(np.arange(16), XTERM_16, "rgb")
+    raise ValueError(f"no palette in mode {mode!r}")
 
 
 @functools.cache
@@ -117,17 +80,12 @@ def luma(rgb: U8) -> U8:
 
 
 def color_codes(rgb: U8, mode: str) -> I32:
-    """(..., 3) RGB -> (...) colour codes of `mode`."""
+    """(..., 3) RGB -> (...) colour codes of `mode`, each the nearest (no dithering)."""
     if mode == "truecolor":
         c = rgb.astype(np.int32)
         return (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
     if mode in ("256", "16"):
-        s = 8 - LUT_BITS
-        idx = ((rgb[..., 0].astype(np.int32) >> s) << (2 * LUT_BITS)
-               | (rgb[..., 1].astype(np.int32) >> s) << LUT_BITS
-               | rgb[..., 2].astype(np.int32) >> s)
-        table = table_256() if mode == "256" else table_16()
-        return table[idx].astype(np.int32)
+        return xterm_palette(mode).nearest(rgb)
     if mode == "gray":
         return table_gray()[luma(rgb)].astype(np.int32)
     raise ValueError(f"no colour codes in mode {mode!r}")
@@ -158,8 +116,12 @@ class StyledCells:
         return (self.fg == other.fg) & (self.bg == other.bg) & (self.glyph == other.glyph)
 
 
-def style_cells(cells: Cells, mode: str) -> StyledCells:
-    """Colour codes and glyphs of `cells` in `mode` (one of MODES; resolve `auto` first)."""
+def style_cells(cells: Cells, mode: str, diffuser: BlockDiffuser | None = None) -> StyledCells:
+    """Colour codes and glyphs of `cells` in `mode` (one of MODES; resolve `auto` first).
+
+    256 and 16 colours are dithered by `diffuser` when given (it redoes only the blocks that
+    changed since its last call: give each picture stream its own), else afresh.
+    """
     rows, cols = cells.shape
     texted = cells.text != 0
     if mode == "ascii":
@@ -173,7 +135,13 @@ def style_cells(cells: Cells, mode: str) -> StyledCells:
         return StyledCells(none, none.copy(), glyph.astype(np.uint32), mode)
     if mode not in MODES:
         raise ValueError(f"unknown colour mode {mode!r} (known: {', '.join(MODES)})")
-    codes = color_codes(cells.pixels, mode)
+    if mode in ("256", "16"):
+        marked = np.repeat(cells.marks != MARK_NONE, 2, axis=0)
+        palette = xterm_palette(mode)
+        codes = (diffuser(cells.pixels, palette, marked) if diffuser is not None
+                 else diffuse(cells.pixels, palette, marked))
+    else:
+        codes = color_codes(cells.pixels, mode)
     up, low = codes[0::2], codes[1::2]
     same = up == low
     glyph = np.where(same, np.uint32(SPACE), np.uint32(UPPER_HALF))
@@ -190,11 +158,13 @@ def style_cells(cells: Cells, mode: str) -> StyledCells:
                        np.where(blank, np.uint32(SPACE), glyph).astype(np.uint32), mode)
 
 
-def resolve_mode(mode: str, environ: Mapping[str, str] | None = None) -> str:
+def resolve_mode(mode: str, environ: Mapping[str, str] | None = None,
+                 truecolor: bool | None = None) -> str:
     """`mode`, or for `auto` the richest mode the terminal announces.
 
-    NO_COLOR (set, non-empty) or TERM=dumb/unset -> ascii; COLORTERM truecolor/24bit or a
-    TERM ending in -direct -> truecolor; TERM with 256color -> 256; any other TERM -> 16.
+    NO_COLOR (set, non-empty) or TERM=dumb/unset -> ascii; COLORTERM truecolor/24bit, a
+    TERM ending in -direct, or `truecolor` True (the terminal said so when asked:
+    `tui.app.colour_probe`) -> truecolor; TERM with 256color -> 256; any other TERM -> 16.
     """
     if mode != "auto":
         if mode not in MODES:
@@ -204,11 +174,18 @@ def resolve_mode(mode: str, environ: Mapping[str, str] | None = None) -> str:
     term = env.get("TERM", "")
     if env.get("NO_COLOR") or term in ("", "dumb"):
         return "ascii"
-    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit") or term.endswith("-direct"):
+    if (env.get("COLORTERM", "").lower() in ("truecolor", "24bit") or term.endswith("-direct")
+            or truecolor):
         return "truecolor"
     if "256color" in term:
         return "256"
     return "16"
+
+
+def next_mode(mode: str) -> str:
+    """The colour setting after `mode` in the order auto, truecolor, 256, 16, gray, ascii."""
+    order = ("auto", *MODES)
+    return order[(order.index(mode) + 1) % len(order)] if mode in order else order[0]
 
 
 class Stabilizer:

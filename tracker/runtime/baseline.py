@@ -15,15 +15,32 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.lk import lk_kwargs
 
 
-def bare_loop(path: str, params: Params, frames: int = 0) -> tuple[int, float]:
-    """Track `path` the bare way; return (frames processed, seconds)."""
+def bare_loop(path: str, params: Params, frames: int = 0, *, paced: bool = False,
+              seconds: float = 0.0) -> tuple[int, float]:
+    """Track `path` the bare way; return (frames processed, seconds).
+
+    `paced` plays the file at its own frame rate, again and again, for `seconds` (as a camera
+    would deliver it: the yardstick for the live UI's CPU); otherwise it runs as fast as it can
+    through `frames` frames (0 = all).
+    """
     fp, tp = params.features, params.tracking
     kwargs = lk_kwargs(params.lk)
     cap = cv2.VideoCapture(path)
+    period = 1.0 / (cap.get(cv2.CAP_PROP_FPS) or 30.0)
     start = time.perf_counter()
     prev, pts, n = None, np.zeros((0, 1, 2), np.float32), 0
     while not frames or n < frames:
+        if paced:
+            now = time.perf_counter()
+            if now - start >= seconds:
+                break
+            due = start + n * period
+            if due > now:
+                time.sleep(due - now)
         ok, img = cap.read()
+        if not ok and paced:  # play the file again, as `--loop` does
+            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, img = cap.read()
         if not ok:
             break
         gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)

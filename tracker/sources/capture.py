@@ -6,6 +6,7 @@ import contextlib
 import glob
 import math
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -14,9 +15,12 @@ import cv2
 
 from flowtop.tracker.contracts import Frame
 from flowtop.tracker.errors import SourceError, SourceLost
+from flowtop.tracker.redact import redact
 from flowtop.tracker.sources.base import SourceBase
 
 NETWORK_TIMEOUT_MS = 5000
+OPEN_WAIT_STEP_S = 0.1
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # for the thread that waits
 
 
 class CaptureClock:
@@ -208,10 +212,23 @@ def quiet_backend_logs() -> None:
 
 
 def _open_capture(target: int | str, backend: int, params: list[int]) -> cv2.VideoCapture:
+    """Open `target` in a helper thread, waited for in short steps: a backend that blocks (a
+    stream's open timeout, a FIFO with no writer) does not hold up a KeyboardInterrupt in the
+    waiting thread; an abandoned open ends by itself. The helper blocks the stop signals, so
+    they reach the waiting thread and never cut the backend's own calls short."""
     quiet_backend_logs()
     cap = cv2.VideoCapture()
-    with contextlib.suppress(cv2.error):
-        cap.open(target, backend, params)
+
+    def attempt() -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        with contextlib.suppress(cv2.error):
+            cap.open(target, backend, params)
+
+    opener = threading.Thread(target=attempt, daemon=True, name="open-capture")
+    opener.start()
+    while opener.is_alive():
+        opener.join(OPEN_WAIT_STEP_S)
     return cap
 
 
@@ -253,13 +270,19 @@ def open_file(path: str, paced: bool = False, loop: bool = False) -> CaptureSour
     return source
 
 
-def open_url(url: str) -> CaptureSource:
+def stream_capture(url: str) -> cv2.VideoCapture:
+    """A network stream opened through FFmpeg, with open and read timeouts."""
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS,
               cv2.CAP_PROP_READ_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS]
-    cap = _open_capture(url, cv2.CAP_FFMPEG, params)
+    return _open_capture(url, cv2.CAP_FFMPEG, params)
+
+
+def open_url(url: str) -> CaptureSource:
+    """A network stream; it is named, and errors show it, without its credentials."""
+    cap = stream_capture(url)
     if not cap.isOpened():
-        raise SourceError(f"cannot open stream {url}")
-    return CaptureSource(cap, url, live=True)
+        raise SourceError(f"cannot open stream {redact(url)}")
+    return CaptureSource(cap, redact(url), live=True)
 
 
 def camera_delivers(device: int, timeout: float) -> cv2.VideoCapture | None:

@@ -1,5 +1,8 @@
 """Camera probe: which video devices exist, whether they deliver, in which modes, how fast.
 
+A network stream (rtsp://, http://...) is probed the same way apart from the modes, which a
+stream cannot switch; its report names it without its credentials.
+
 `probe_devices(devices, opener)` runs without a display and without a real camera: `opener`
 is any callable turning a device path into a `cv2.VideoCapture`-like object, so tests pass
 fakes. Every blocking call on a capture (open, read) runs under a timeout, and each device
@@ -20,6 +23,8 @@ from typing import Any, Protocol
 
 import cv2
 import numpy as np
+
+from flowtop.tracker.redact import redact
 
 MODES = ((640, 480), (1280, 720), (1920, 1080))
 FOURCCS = ("MJPG", "YUYV")
@@ -110,10 +115,20 @@ def device_name(path: str) -> str | None:
         return None
 
 
-def open_device(path: str) -> cv2.VideoCapture:
-    """The real opener: V4L2 on Linux, any backend elsewhere, backend warnings silenced."""
-    from flowtop.tracker.sources.capture import quiet_backend_logs
+def is_stream(target: str) -> bool:
+    """Whether `target` is a network stream's URL rather than a device."""
+    from flowtop.tracker.sources.open import URL_SCHEMES
 
+    return target.strip().lower().startswith(URL_SCHEMES)
+
+
+def open_device(path: str) -> cv2.VideoCapture:
+    """The real opener: a stream through FFmpeg with timeouts; a device through V4L2 on
+    Linux, any backend elsewhere; backend warnings silenced."""
+    from flowtop.tracker.sources.capture import quiet_backend_logs, stream_capture
+
+    if is_stream(path):
+        return stream_capture(path)
     quiet_backend_logs()
     cap = cv2.VideoCapture()
     backend = cv2.CAP_V4L2 if os.name == "posix" else cv2.CAP_ANY
@@ -183,9 +198,9 @@ def _num(value: float) -> float | None:
 class _DeviceProbe:
     """The steps of one device's probe, sharing its capture, clock and budget."""
 
-    def __init__(self, report: DeviceReport, clock: Clock, budget_s: float,
+    def __init__(self, report: DeviceReport, target: str, clock: Clock, budget_s: float,
                  call_timeout_s: float) -> None:
-        self.report, self.clock = report, clock
+        self.report, self.target, self.clock = report, target, clock
         self.deadline = clock() + budget_s
         self.call_timeout_s = call_timeout_s
         self.cap: CaptureLike | None = None
@@ -206,9 +221,10 @@ class _DeviceProbe:
 
     def open(self, opener: Opener) -> bool:
         r, t0 = self.report, self.clock()
-        self.cap = self.call(lambda: opener(r.path))
+        self.cap = self.call(lambda: opener(self.target))
         if not self.cap.isOpened():
-            r.error = "does not open (busy, no permission, or not a capture node)"
+            r.error = ("does not open (address, path or credentials?)" if is_stream(self.target)
+                       else "does not open (busy, no permission, or not a capture node)")
             return False
         r.opens = True
         try:
@@ -285,12 +301,14 @@ def probe_device(path: str, opener: Opener = open_device, *, measure_s: float = 
     """Open `path`, read its defaults and first frame, measure its rate, then try each of
     MODES x FOURCCS, within `budget_s` (default `measure_s` + STEPS_BUDGET_S). Stops early
     (saying why in `error`) on a hung call or a spent budget; modes not tried keep
-    `delivered` None."""
+    `delivered` None. A stream (`is_stream`) tries no modes and is reported as `redact(path)`."""
     if budget_s is None:
         budget_s = measure_s + STEPS_BUDGET_S
-    report = DeviceReport(path, name=device_name(path),
-                          modes=[ModeResult(w, h, c) for w, h in MODES for c in FOURCCS])
-    probe = _DeviceProbe(report, clock, budget_s, call_timeout_s)
+    stream = is_stream(path)
+    report = DeviceReport(redact(path), name=None if stream else device_name(path),
+                          modes=[] if stream else
+                          [ModeResult(w, h, c) for w, h in MODES for c in FOURCCS])
+    probe = _DeviceProbe(report, path, clock, budget_s, call_timeout_s)
     started = clock()
     try:
         if probe.open(opener):
@@ -303,7 +321,7 @@ def probe_device(path: str, opener: Opener = open_device, *, measure_s: float = 
         report.error = f"the device did not answer within {exc.args[0]:.3g} s; probe stopped"
         probe.cap = None  # still in use by the stuck call: not released under it
     except cv2.error as exc:
-        report.error = f"OpenCV error: {str(exc).strip().splitlines()[-1]}"
+        report.error = redact(f"OpenCV error: {str(exc).strip().splitlines()[-1]}")
     finally:
         if probe.cap is not None:
             with contextlib.suppress(cv2.error):

@@ -25,6 +25,7 @@ import numpy as np
 
 from flowtop.tracker.contracts import Frame, Source
 from flowtop.tracker.errors import SourceLost
+from flowtop.tracker.redact import redact
 from flowtop.tracker.sources.base import SourceBase
 
 BACKOFF_START_S = 1.0
@@ -172,9 +173,10 @@ class _Attempt:
 
 
 def describe(exc: BaseException) -> str:
-    """An exception as one line: its message, or its type when it has none."""
+    """An exception as one line: its message (credentials masked), or its type when it has
+    none."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return redact(text[0]) if text else type(exc).__name__
 
 
 class ResilientSource(SourceBase):

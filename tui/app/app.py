@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -32,7 +33,9 @@ from flowtop.tracker.config.files import default_config_path, save_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import check_params
-from flowtop.tracker.errors import ParamError
+from flowtop.tracker.errors import OutputError, ParamError
+from flowtop.tracker.redact import redact
+from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
 from flowtop.tui.app import views
 from flowtop.tui.app.export import start_export
@@ -64,7 +67,8 @@ class FlowtopApp(App[int]):
         Binding("r", "reseed", "reseed now (at the end of a file: play it again)"),
         Binding("c", "clear", "clear all tracks"),
         Binding("t", "toggle_trails", "trails on / off"),
-        Binding("m", "toggle_gray", "colour / gray"),
+        Binding("m", "cycle_colour", "next colour mode (auto, truecolor, 256, 16, gray, ascii)"),
+        Binding("v", "toggle_all_tracks", "all tracks (colours by id) / moving ones by speed"),
         Binding("o", "cycle_sort", "sort the speeds table (speed, id, age)"),
         Binding("s", "save", "save the parameters to the config file"),
         Binding("u", "undo", "undo the last parameter change"),
@@ -118,7 +122,7 @@ class FlowtopApp(App[int]):
         self.query_one("#health").border_title = "health"
         self.query_one("#params").border_title = "parameters"
         preview = self.query_one(Preview)
-        preview.border_title = self.source.name
+        preview.border_title = redact(self.source.name)
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
         preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
@@ -135,6 +139,12 @@ class FlowtopApp(App[int]):
     def run_loop(self) -> None:
         worker = get_current_worker()
         self.loop.run(lambda: worker.is_cancelled)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, with camera credentials masked."""
+        super().notify(redact(message), title=redact(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "tracking":
@@ -331,9 +341,19 @@ class FlowtopApp(App[int]):
         preview = self.query_one(Preview)
         preview.trails = not preview.trails
 
-    def action_toggle_gray(self) -> None:
+    def action_cycle_colour(self) -> None:
+        """The preview's next colour mode (auto, truecolor, 256, 16, gray, ascii); `s` saves
+        it as preview.color."""
+        self.apply_params(self.params.with_value("preview.color",
+                                                 next_mode(self.params.preview.color)))
+        self.query_one(ParamsPanel).set_params(self.params)
+        color = self.params.preview.color
+        shown = resolve_mode(color)
+        self.notify(f"colour: {shown}" + (" (auto)" if color == "auto" else ""), timeout=3)
+
+    def action_toggle_all_tracks(self) -> None:
         preview = self.query_one(Preview)
-        preview.gray = not preview.gray
+        preview.all_tracks = not preview.all_tracks
 
     def action_cycle_sort(self) -> None:
         self.show_panel("speeds")
@@ -361,11 +381,12 @@ class FlowtopApp(App[int]):
 
     def action_save(self) -> None:
         try:
-            path = save_params(self.params, self.config_path)
-        except OSError as exc:
+            saved = save_params(self.params, self.config_path)
+        except (OSError, OutputError) as exc:
             self.notify(f"cannot save: {exc}", severity="error")
             return
-        self.notify(f"saved parameters to {path}")
+        how = " (its old text was not TOML: written anew)" if saved.rewritten else ""
+        self.notify(f"saved parameters to {saved.path}{how}")
 
     def action_calibrate(self) -> None:
         """Calibration mode (k): the frame holds still while points are picked on it."""
@@ -386,7 +407,8 @@ class FlowtopApp(App[int]):
     def action_export(self) -> None:
         """The shown frame as an annotated PNG and the recent tracks as CSV, written into
         the working directory; a notification says where."""
-        start_export(self, self.snapshot.state, self.snapshot.history)
+        start_export(self, self.snapshot.state, self.snapshot.history,
+                     scheme=self.query_one(Preview).scheme)
 
     def action_toggle_health(self) -> None:
         """Show the Health view (beside the picture in place of the speeds and objects panels,

@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 
 from flowtop.tracker.config.files import save_params
 from flowtop.tracker.config.params import Params
+from flowtop.tracker.errors import OutputError
 from flowtop.tracker.render.cells import Overlay
 from flowtop.tui.calibration.session import HELP, CalibrationSession
 
@@ -140,9 +141,9 @@ class CalibrationPanel(Vertical):
             self._refresh()
             return
         try:
-            path = save_params(params, self.config_path)
-        except OSError as exc:
-            session.message = f"cannot save: {exc.strerror or exc}"
+            path = save_params(params, self.config_path).path
+        except (OSError, OutputError) as exc:
+            session.message = f"cannot save: {getattr(exc, 'strerror', None) or exc}"
             self._refresh()
             return
         session.params = params

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flowtop.tui.cli.options import at_least, parse_size, positive_float
+from flowtop.tui.cli.options import at_least, number_in, parse_size
 
 DEFAULT_FRAMES = 120
 DEFAULT_LINK_KBPS = 300.0
@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--size", type=parse_size, default=None, metavar="COLSxROWS",
                    help="preview size in cells (default: what this terminal would give)")
-    p.add_argument("--link-kbps", type=positive_float, default=DEFAULT_LINK_KBPS, metavar="K",
+    p.add_argument("--link-kbps", type=number_in(0, 1e7, lo_open=True),
+                   default=DEFAULT_LINK_KBPS, metavar="K",
                    help=f"link speed in KB/s for the preview fps it allows "
                         f"(default {DEFAULT_LINK_KBPS:g})")
     p.add_argument("--frames", type=at_least(2), default=DEFAULT_FRAMES, metavar="N",

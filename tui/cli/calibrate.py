@@ -2,29 +2,38 @@
 
 Finds the chessboard in a video, an image glob or a camera (Ctrl-C ends a live capture), runs
 `cv.calibrateCamera`, reports the RMS reprojection error and the views used, and writes an
-OpenCV FileStorage file that `speed.intrinsics = FILE` loads.
+OpenCV FileStorage file that `speed.intrinsics = FILE` loads, whole or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError, SourceError
-from flowtop.tui.cli.options import at_least, parse_pattern, positive_float
+from flowtop.tracker.redact import redact
+from flowtop.tui.cli.options import (
+    at_least,
+    number_in,
+    params_from,
+    parse_pattern,
+    refuse_input_as_output,
+    source_from,
+)
+from flowtop.tui.cli.stop import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the command's work loads OpenCV and Rich only when it runs
     from rich.console import Console
 
     from flowtop.tracker.calibration.chessboard import BoardFinder, CameraFit
+    from flowtop.tui.cli.stop import StopSignals
 
 SUFFIXES = (".yaml", ".yml", ".xml", ".json")
+MIN_VIEWS = 3  # tracker.calibration.chessboard.MIN_VIEWS, without loading OpenCV for --help
+MAX_SQUARE_M = 10.0
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -32,18 +41,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                        description="Find a chessboard in a video, image glob or camera, fit "
                                    "the camera matrix and lens distortion, and write them for "
                                    "speed.intrinsics.")
-    p.add_argument("source", help="video file, image glob ('shots/*.png') or camera")
+    p.add_argument("source", nargs="?", default=None,
+                   help="video file, image glob ('shots/*.png') or camera (default: "
+                        "$FLOWTOP_SOURCE, else the config's [source] url)")
     p.add_argument("--chessboard", required=True, type=pattern_arg, metavar="COLSxROWS",
                    help="inner corners per row and per column, e.g. 9x6")
-    p.add_argument("--square", required=True, type=positive_float, metavar="METRES",
-                   help="side of one square in metres")
+    p.add_argument("--square", required=True, type=number_in(0, MAX_SQUARE_M, lo_open=True),
+                   metavar="METRES", help="side of one square in metres")
     p.add_argument("--out", type=Path, default=Path("camera.yaml"), metavar="FILE",
                    help="calibration file to write (.yaml, .xml or .json; default camera.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --out")
     p.add_argument("--every", type=at_least(1), default=1, metavar="N",
                    help="search every Nth frame only (long videos)")
-    p.add_argument("--max-views", type=at_least(1), default=40, metavar="N",
-                   help="calibrate from at most N views, spread over the source")
+    p.add_argument("--max-views", type=at_least(MIN_VIEWS), default=40, metavar="N",
+                   help=f"calibrate from at most N views (at least {MIN_VIEWS}), spread over "
+                        f"the source")
     p.add_argument("--frames", type=at_least(1), default=None, metavar="N",
                    help="stop after N frames (a camera runs until Ctrl-C otherwise)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -57,86 +69,80 @@ def pattern_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def check_out(path: Path, force: bool) -> None:
-    from flowtop.tracker.output.rows import check_output
-
-    if path.suffix.lower() not in SUFFIXES:
-        raise OutputError(f"--out {path}: the name must end in {', '.join(SUFFIXES)}")
-    check_output(path, force)
-
-
-def write_atomically(path: Path, fit: CameraFit, square: float,
-                     pattern: tuple[int, int]) -> None:
-    """Write beside `path`, then rename over it: a reader never sees half a file."""
-    from flowtop.tracker.calibration.intrinsics import save_intrinsics
-
-    fd, tmp = tempfile.mkstemp(prefix=".calibration-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        save_intrinsics(tmp, fit.intrinsics, {
-            "rms_reprojection_error_px": fit.rms, "views": len(fit.view_frames),
-            "board_cols": pattern[0], "board_rows": pattern[1], "square_m": square})
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
-
 def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
+    """Search the source for the board until it ends, --frames, or a stop signal (which ends
+    a live capture: the views found so far are used)."""
     from rich.progress import TextColumn
 
     from flowtop.tracker.calibration.chessboard import BoardFinder
     from flowtop.tracker.sources.open import open_source
-    from flowtop.tui.cli.runloop import frame_progress, frame_total
+    from flowtop.tui.cli.runloop import (
+        frame_progress,
+        frame_total,
+        frames_until_stopped,
+        say_stopped,
+    )
 
+    stop: StopSignals = args.stop
     source = open_source(args.source, paced=False)
     finder = BoardFinder(args.chessboard)
-    total = frame_total(source, args.frames)
     progress = frame_progress(err, TextColumn("{task.fields[views]} views"))
     read = 0
+
+    def more() -> bool:
+        return args.frames is None or read < args.frames
+
     try:
-        with progress:
-            task = progress.add_task(source.name, total=total, views=0)
-            while args.frames is None or read < args.frames:
-                frame = source.read()
-                if frame is None:
-                    break
+        with stop.deferred(), progress:
+            task = progress.add_task(source.name, total=frame_total(source, args.frames),
+                                     views=0)
+            for frame in frames_until_stopped(source, stop, more):
                 read += 1
                 if (read - 1) % args.every == 0:
                     try:
                         finder.add(frame.index, frame.image)
                     except ValueError as exc:
-                        raise SourceError(f"{args.source}: {exc}") from None
+                        raise SourceError(f"{redact(args.source)}: {exc}") from None
                 progress.update(task, completed=read, views=len(finder.views))
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: calibrating from the views found so far")
     finally:
         source.close()
+    if stop.received:
+        say_stopped(err, stop.name, f"calibrating from the {len(finder.views)} views found "
+                                    f"so far")
     return finder
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from flowtop.tracker.calibration.chessboard import fit_camera
+    from flowtop.tracker.calibration.intrinsics import encode_intrinsics
+    from flowtop.tracker.files.atomic import AtomicFile
+    from flowtop.tui.cli.runloop import StderrConsole
 
-    check_out(args.out, args.force)
-    err = Console(stderr=True)
-    finder = find_views(args, err)
-    try:
-        fit = fit_camera(finder, args.square, args.max_views)
-    except ValueError as exc:
-        raise SourceError(f"{args.source}: {exc}") from None
-    write_atomically(args.out, fit, args.square, args.chessboard)
+    stop: StopSignals = args.stop
+    params_from(args)  # a broken config is reported here as by every command
+    args.source = source_from(args)  # the command line, $FLOWTOP_SOURCE or [source]
+    suffix = args.out.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise OutputError(f"--out {args.out}: the name must end in {', '.join(SUFFIXES)}")
+    refuse_input_as_output(args.source, args.out)
+    with AtomicFile(args.out, args.force) as out:  # an unwritable folder: refused here
+        err = StderrConsole()
+        finder = find_views(args, err)
+        with stop.deferred():
+            try:
+                fit = fit_camera(finder, args.square, args.max_views)
+            except ValueError as exc:
+                raise SourceError(f"{redact(args.source)}: {exc}") from None
+            out.write(encode_intrinsics(fit.intrinsics, suffix, {
+                "rms_reprojection_error_px": fit.rms, "views": len(fit.view_frames),
+                "board_cols": args.chessboard[0], "board_rows": args.chessboard[1],
+                "square_m": args.square}))
+            out.commit()
     report(fit, finder, args)
-    return 0
+    return EXIT_INTERRUPTED if stop.received else 0
 
 
 def report(fit: CameraFit, finder: BoardFinder, args: argparse.Namespace) -> None:
-    from rich.console import Console
-
     k, d = fit.intrinsics.camera_matrix, fit.intrinsics.dist_coeffs
     worst = max(range(len(fit.view_errors)), key=fit.view_errors.__getitem__)
     summary = {
@@ -165,5 +171,4 @@ def report(fit: CameraFit, finder: BoardFinder, args: argparse.Namespace) -> Non
         f"wrote               {args.out}",
         f"use it              --set speed.intrinsics={args.out} --set speed.distance=METRES",
     ]
-    with contextlib.suppress(OSError):
-        Console(soft_wrap=True).print("\n".join(lines), highlight=False, markup=False)
+    print("\n".join(lines))

@@ -1,33 +1,52 @@
 """The `flowtop` command: the live UI by default, headless subcommands beside it.
 
-Errors a user can cause end with one line on stderr and exit code 2, never a traceback.
+Exit codes, the same for every command and every phase:
+0 done; 1 a run-time failure (an output could not be written, a source lost for good);
+2 bad input, refused in one line before any work; 130 stopped by Ctrl-C, SIGTERM or SIGHUP
+(the outputs are still finished whole). A user sees one line on stderr, never a traceback.
+A reader that leaves standard output early (`| head`) is not an error.
+
+Only light modules load before the stop signals are taken over, so a Ctrl-C while the
+engine loads is an interruption like any other.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import contextlib
 import os
-import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from flowtop.tracker.errors import ConfigError, OutputError, ParamError, SourceError
-from flowtop.tui.cli.options import common_options, params_from, positive_float
+from flowtop.tracker.errors import (
+    ConfigError,
+    OutputError,
+    OutputExists,
+    ParamError,
+    SourceError,
+    SourceLost,
+    WriteError,
+)
+from flowtop.tui.cli.stop import EXIT_INTERRUPTED, StopSignals
 
 if TYPE_CHECKING:
     from textual.app import App
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 # modules in flowtop.tui.cli, in help order
 COMMANDS = ("track", "snapshot", "record", "calibrate", "bench", "config", "probe")
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
+RUN_ERRORS = (WriteError, SourceLost)
 
 
 class UsageError(Exception):
     """The command line itself is wrong."""
+
+
+class StdoutError(WriteError):
+    """Standard output cannot be written (a full disk, a terminal gone)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,14 +57,22 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
+    import importlib
+
+    from flowtop.tui.cli.options import common_options, fps_arg
+
     common = common_options(top=False)
     parser = Parser(prog="flowtop", parents=[common_options(top=True)],
-                    description="Live optical-flow point tracker in the terminal.")
-    parser.add_argument("--source", default="auto",
+                    description="Live optical-flow point tracker in the terminal.",
+                    epilog="Exit codes: 0 done, 1 a run-time failure (an output could not be "
+                           "written, a source lost for good), 2 bad input, 130 stopped by "
+                           "Ctrl-C, SIGTERM or SIGHUP.")
+    parser.add_argument("--source", default=None,
                         help="demo, a camera index or /dev/videoN, a file, a URL, a glob, "
-                             "or auto (camera 0, else demo)")
+                             "or auto (camera 0, else demo); default: $FLOWTOP_SOURCE, else "
+                             "the config's [source] url, else auto")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
-    parser.add_argument("--fps", type=positive_float, default=None,
+    parser.add_argument("--fps", type=fps_arg, default=None,
                         help="rate of the demo and of image sequences; requested camera rate")
     parser.set_defaults(func=run_ui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
@@ -56,9 +83,19 @@ def build_parser() -> Parser:
 
 def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tracker.sources.open import open_source
+    from flowtop.tui.app.colour_probe import (
+        colour_environment,
+        drop_late_answers,
+        terminal_truecolor,
+    )
+    from flowtop.tui.cli.options import check_roi, params_from, source_from
 
     params = params_from(args)
-    source = open_source(args.source, paced=True, loop=args.loop, fps=args.fps)
+    spec = source_from(args, default="auto")
+    color = params.preview.color
+    colour_environment(os.environ, terminal_truecolor() if color == "auto" else None, color)
+    source = open_source(spec, paced=True, loop=args.loop, fps=args.fps)
+    check_roi(params, source)
     if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
         source.close()
         raise UsageError("the live view needs a terminal, and stdout is not one; for a pipe or "
@@ -68,50 +105,147 @@ def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tui.preview.internals import hangup_safe_terminal
 
     app = FlowtopApp(source=source, params=params, config_path=args.config)
-    exit_app_on_signals(app)
+    exit_app_on_signals(app, args.stop)
     with hangup_safe_terminal():
+        drop_late_answers()
         app.run()
+    if args.stop.received:
+        say(f"interrupted by {args.stop.name}")
+        return EXIT_INTERRUPTED
     return app.return_code or 0
 
 
-def exit_app_on_signals(app: App) -> None:
-    """SIGHUP (the SSH session dropped) and SIGTERM end the app the way `q` does, so the
+def exit_app_on_signals(app: App, stop: StopSignals) -> None:
+    """A stop signal (SIGHUP: the SSH session dropped) ends the app the way `q` does, so the
     terminal is restored. The handler runs in the main thread, inside the app's event loop:
     it schedules `app.exit` on that loop (call_from_thread would refuse to run there)."""
 
     import asyncio  # only the UI needs it: not loaded for every command
 
     def handler(signum: int, _frame: object) -> None:
+        stop.received = stop.received or signum
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # the app has not started its loop, or has left it
-            raise SystemExit(0) from None
+            if not app.is_running and app.return_code is None:
+                raise KeyboardInterrupt from None
+            return
         loop.call_soon_threadsafe(app.exit)
 
-    for sig in (signal.SIGHUP, signal.SIGTERM):
-        signal.signal(sig, handler)
+    stop.hand_over(handler)
 
 
-def fail(message: str) -> int:
-    print(f"flowtop: {message}", file=sys.stderr)
-    return EXIT_USAGE
+class GuardedStdout:
+    """sys.stdout while a command runs: a write error on it becomes a StdoutError, which
+    names it (a closed pipe stays a BrokenPipeError: not an error)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}"
+                              ) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(f"cannot write to standard output: {exc.strerror or exc}"
+                              ) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def open_std_streams() -> None:
+    """Standard input, output and error that were closed (`>&-`) become /dev/null: else the
+    first file the command opens would take their number, and its output would go there."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if getattr(sys, name) is None:
+                setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
+
+
+def say(message: str) -> None:
+    """One line on stderr, if stderr can still take it; a camera's password never shows."""
+    from flowtop.tracker.redact import redact
+
+    with contextlib.suppress(OSError, ValueError):  # stderr gone (a hung-up terminal)
+        print(f"flowtop: {redact(message)}", file=sys.stderr, flush=True)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> int:
+    say(message)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    stop = StopSignals()
+    stop.install()
+    saved = sys.stdout
     try:
-        args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
+        open_std_streams()
+        sys.stdout = GuardedStdout(sys.stdout)
+        return run_command(argv, stop)
+    finally:
+        if isinstance(sys.stdout, GuardedStdout):
+            sys.stdout = saved
+        stop.restore()
+
+
+def run_command(argv: Sequence[str] | None, stop: StopSignals) -> int:
+    """Parse `argv`, run the command, and turn what can go wrong into one line and a code."""
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            args.stop = stop
+            code = int(args.func(args) or 0)
+        except SystemExit as exc:  # --help, --version
+            code = exc.code if isinstance(exc.code, int) else 0
+        sys.stdout.flush()
+        return code
     except UsageError as exc:
         return fail(str(exc))
+    except OutputExists as exc:
+        return fail(f"{exc}; pass --force to overwrite it")
+    except StdoutError as exc:  # after a hang-up the terminal is gone: the stop is the news
+        silence_stdout()
+        return EXIT_INTERRUPTED if stop.received else fail(str(exc), EXIT_FAILED)
+    except RUN_ERRORS as exc:
+        return fail(str(exc), EXIT_FAILED)
     except USER_ERRORS as exc:
         return fail(str(exc))
-    except KeyboardInterrupt:  # Ctrl-C while a source opens, before any output exists
-        print("flowtop: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # a stop signal before or between the outputs' lives
+        return fail(f"interrupted by {stop.name}" if stop.name else "interrupted",
+                    EXIT_INTERRUPTED)
     except BrokenPipeError:  # `flowtop config | head -1`: the reader left; not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so the flush at exit cannot fail again
-        return 0
+        silence_stdout()
+        return EXIT_INTERRUPTED if stop.received else 0
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null once it failed, so that the flush of what it still
+    holds (at exit) cannot fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`flowtop probe [DEVICE ...] [--json]`: is this camera working, and how well? The probing
+"""`flowtop probe [DEVICE|URL ...] [--json]`: is this camera working, and how well? The probing
 lives in `tracker.sources.probe`, loaded only when the command runs."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                                    "whether it opens, the backend, the default mode, the time "
                                    "to the first frame, the measured frame rate, and which of "
                                    "640x480, 1280x720, 1920x1080 in MJPG and YUYV it really "
-                                   "delivers. No display needed.")
+                                   "delivers; a stream URL gets the same but the modes. No "
+                                   "display needed.")
     p.add_argument("devices", nargs="*", metavar="DEVICE",
-                   help="device paths to probe (default: every /dev/video*)")
+                   help="device paths or stream URLs to probe (default: every /dev/video*, "
+                        "and the stream of $FLOWTOP_SOURCE or the config's [source] url)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--seconds", type=seconds, default=DEFAULT_MEASURE_S, metavar="S",
                    help=f"how long to measure each device's frame rate "
@@ -41,11 +43,16 @@ def run(args: argparse.Namespace) -> int:
 
     from flowtop.tracker.errors import SourceError
     from flowtop.tracker.sources import probe
+    from flowtop.tui.cli.options import configured_source, params_from, warn_if_secret
 
+    params_from(args)  # a broken config is reported here as by every command
     for path in args.devices:
-        if not os.path.exists(path):
+        warn_if_secret(path)
+        if not probe.is_stream(path) and not os.path.exists(path):
             raise SourceError(f"{path} does not exist")
     devices = args.devices or probe.list_devices()
+    if not args.devices and (configured := configured_source(args)) and probe.is_stream(configured):
+        devices.append(configured)
     if not devices:
         if args.json:
             sys.stdout.write(json.dumps(probe.to_json([])) + "\n")
@@ -65,4 +72,9 @@ def run(args: argparse.Namespace) -> int:
                                   measure_s=args.seconds)
     if args.json:
         sys.stdout.write(json.dumps(probe.to_json(reports)) + "\n")
+    closed = [r.path for r in reports if not r.opens]
+    if args.devices and closed:  # a device asked for by name that does not work: a failure
+        sys.stdout.flush()
+        print(f"flowtop: {', '.join(closed)} did not open", file=sys.stderr)
+        return 1
     return 0

@@ -3,51 +3,44 @@ and a log of a live source's losses.
 
 A stop signal (SIGINT, SIGTERM, SIGHUP) may interrupt only a read in progress, which can block
 on a camera; while the command handles a frame the signal is only noted and the run ends after
-that frame, so every frame's output is written whole and counted.
+that frame, so every frame's output is written whole and counted. The caller runs the loop and
+the closing of its outputs inside `signals.deferred()`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
 import time
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from flowtop.tracker.contracts import Frame, Source
 from flowtop.tracker.errors import SourceLost
+from flowtop.tracker.redact import redact
 from flowtop.tracker.sources.resilient import ResilientSource, SourceEvent
+from flowtop.tui.cli.stop import StopSignals
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-
-class StopSignals:
-    """SIGINT, SIGTERM and SIGHUP stop a run the way Ctrl-C does, with outputs closed whole.
-
-    The first signal raises KeyboardInterrupt in the main thread, but only while `armed` (a
-    read is in progress); otherwise, and for any later one, it is only noted in `received`.
-    """
+class StderrConsole(Console):
+    """The commands' console on stderr: a message is one line, never wrapped, and a reader
+    that left (a closed pipe) silences it while the run goes on (rich's own answer would be to
+    exit with code 1)."""
 
     def __init__(self) -> None:
-        self.received: int | None = None
-        self.armed = False
+        super().__init__(stderr=True, soft_wrap=True)
 
-    def install(self) -> None:
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, self._handle)
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
 
-    def _handle(self, signum: int, _frame: object) -> None:
-        first = self.received is None
-        self.received = self.received or signum
-        if first and self.armed:
-            self.armed = False
-            raise KeyboardInterrupt
 
-    @property
-    def name(self) -> str:
-        return signal.Signals(self.received).name if self.received else ""
+def say_stopped(err: Console, signal_name: str, outcome: str) -> None:
+    """The one line of a run ended by a stop signal: `flowtop: interrupted by SIGINT: ...`."""
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        err.print(Text.assemble("flowtop: ", ("interrupted", "yellow"),
+                                f" by {signal_name}: {outcome}"))
 
 
 def frames_until_stopped(source: Source, signals: StopSignals, more: Callable[[], bool],
@@ -57,12 +50,10 @@ def frames_until_stopped(source: Source, signals: StopSignals, more: Callable[[]
     A live source's loss is skipped (a resilient source reconnects by itself), after calling
     `on_lost` (e.g. to keep flushing outputs during an outage).
     """
-    while more():
+    while more() and signals.received is None:
         try:
             signals.armed = True
             try:
-                if signals.received is not None:
-                    return
                 frame = source.read()
             finally:
                 signals.armed = False
@@ -91,13 +82,14 @@ def frame_progress(err: Console, *columns: TextColumn) -> Progress:
 
 
 def log_source_events(source: Source, err: Console) -> None:
-    """Log each loss, failed reconnect and recovery of a live source as a timestamped line."""
+    """Log each loss, failed reconnect and recovery of a live source as a timestamped line,
+    credentials masked."""
     if not isinstance(source, ResilientSource):
         return
 
     def log(event: SourceEvent) -> None:
         with contextlib.suppress(OSError):  # stderr gone (SIGHUP): the run goes on
-            err.print(f"{time.strftime('%H:%M:%S')} {event}", markup=False, highlight=False,
-                      soft_wrap=True)
+            err.print(f"{time.strftime('%H:%M:%S')} {redact(str(event))}", markup=False,
+                      highlight=False, soft_wrap=True)
 
     source.on_event = log

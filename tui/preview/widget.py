@@ -31,9 +31,12 @@ from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.budget import BudgetController
 from flowtop.tracker.render.cells import Layout, Overlay, render_cells
+from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
+from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
+from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 
 WAITING = "waiting for the first frame"
@@ -94,7 +97,10 @@ class Preview(Widget, can_focus=True):
     """The newest frame with tracks; click (or move the cursor and press `a`) to pick a point.
 
     The app calls `show(state)` with each new TrackState; drawing is paced by
-    `preview.fps` and the bandwidth budget, and costs nothing when nothing changed.
+    `preview.fps` and the bandwidth budget, and costs nothing when nothing changed. Tracks
+    are drawn as `tracker.render.scheme` says (static ones hidden, moving ones in their
+    speed's colour, or with `all_tracks` every track in a colour of its id); the border's
+    subtitle is the legend.
     """
 
     BINDINGS = [
@@ -124,7 +130,7 @@ class Preview(Widget, can_focus=True):
             self.x, self.y = x, y
 
     trails: reactive[bool] = reactive(True, layout=False, repaint=False)
-    gray: reactive[bool] = reactive(False, layout=False, repaint=False)
+    all_tracks: reactive[bool] = reactive(False, layout=False, repaint=False)
 
     def __init__(self, params: PreviewParams | None = None, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
@@ -150,6 +156,9 @@ class Preview(Widget, can_focus=True):
         self._image_size: tuple[int, int] | None = None
         self.on_drawn: Callable[[float], None] | None = None  # seconds each drawn frame took
         self.highlight: int | None = None  # a track id marked on the picture
+        self._schemes = SchemeStream()
+        self._scheme = Scheme()
+        self._legend = ""
         self.set_params(params or PreviewParams())
 
     # -- public API ------------------------------------------------------------------------
@@ -168,6 +177,8 @@ class Preview(Widget, can_focus=True):
         self._params = preview
         self._mode = resolve_mode(preview.color)
         self._stabilizer = Stabilizer(preview.quantize_bits, preview.hysteresis)
+        self._diffuser = BlockDiffuser()
+        self._schemes.configure(preview)
         self._budget.configure(preview.max_kbps, preview.fps, self._mode)
         self._styled = None
         self._next_draw = 0.0
@@ -205,6 +216,16 @@ class Preview(Widget, can_focus=True):
         return self._drawn_index
 
     @property
+    def scheme(self) -> Scheme:
+        """How the picture on screen draws its tracks (its speed scale fixed)."""
+        return self._scheme
+
+    @property
+    def legend(self) -> str:
+        """What the colours mean, as the border's subtitle shows it ('' before a frame)."""
+        return self._legend
+
+    @property
     def cursor(self) -> tuple[float, float] | None:
         """The keyboard cursor in image pixels (shown while the preview has focus)."""
         return self._cursor
@@ -236,7 +257,8 @@ class Preview(Widget, can_focus=True):
     def watch_trails(self) -> None:
         self._redraw_now()
 
-    def watch_gray(self) -> None:
+    def watch_all_tracks(self, value: bool) -> None:
+        self._schemes.all_tracks = value
         self._redraw_now()
 
     def on_focus(self) -> None:
@@ -351,10 +373,14 @@ class Preview(Widget, can_focus=True):
                 overlay = replace(overlay or Overlay(), rings=((float(x), float(y)),))
         if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
-        cells = render_cells(state.image, state, cols, rows, trails=self.trails, gray=self.gray,
+        self._scheme = self._schemes(state)
+        cells = render_cells(state.image, state, cols, rows, trails=self.trails,
                              overlay=overlay, scale=level.scale,
-                             picture_filter=self._stabilizer)
-        styled = style_cells(cells, level.mode)
+                             picture_filter=self._stabilizer, scheme=self._scheme)
+        legend = legend_text(self._scheme)
+        if legend.plain != self._legend:  # only when it changes: setting it repaints
+            self._legend, self.border_subtitle = legend.plain, legend
+        styled = style_cells(cells, level.mode, self._diffuser)
         self._layout = cells.layout
         changes = changed_cells(styled, self._styled, self._edges)
         self._styled = styled

@@ -28,8 +28,8 @@ SPARK_LEN = 8
 ARROWS = "→↘↓↙←↖↑↗"  # by angle in image coordinates (y grows downwards)
 SORTS = ("speed", "id", "age")
 # columns: name, width, the order they go in when the panel is narrow (0 = never)
-COLUMNS = (("id", 6, 0), ("x", 5, 3), ("y", 5, 3), ("px/s", 7, 4), ("world", 8, 0),
-           ("dir", 1, 0), ("age", 6, 2), ("recent", SPARK_LEN, 1))
+COLUMNS = (("id", 5, 0), ("x", 4, 3), ("y", 4, 3), ("px/s", 6, 4), ("world", 7, 0),
+           ("dir", 1, 0), ("age", 5, 2), ("recent", SPARK_LEN, 1))
 HEADER_ROWS = 3  # caption, header, the "+N more" line
 WIDTHS = {name: width for name, width, _ in COLUMNS}
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from flowtop.tracker.contracts import LoopStatus, RunState
+from flowtop.tracker.redact import redact
 from flowtop.tui.widgets.panel import LivePanel
 
 STATE_STYLES = {
@@ -52,7 +53,8 @@ def clock(seconds: float) -> str:
 
 
 def fields(status: LoopStatus, live_points: int, preview: PreviewFigures) -> list[Field]:
-    """Every field, in display order, with its rank."""
+    """Every field, in display order, with its rank; the source and the message never show
+    credentials."""
     running = status.state == RunState.LIVE
     w, h = status.size
 
@@ -62,9 +64,10 @@ def fields(status: LoopStatus, live_points: int, preview: PreviewFigures) -> lis
     out = [Field(f" {status.state.value} ", 0, STATE_STYLES[status.state])]
     if status.message:  # why: lost, error, degenerate scene, motion too fast
         trouble = status.state != RunState.LIVE
-        out.append(Field(status.message, 1 if trouble else 3, "red" if trouble else "yellow",
-                         elastic=trouble))
-    out.append(Field(f"{status.source} {w}x{h}" if w else status.source, 4))
+        out.append(Field(redact(status.message), 1 if trouble else 3,
+                         "red" if trouble else "yellow", elastic=trouble))
+    source = redact(status.source)
+    out.append(Field(f"{source} {w}x{h}" if w else source, 4))
     if status.duration_s > 0:
         out.append(Field(f"{clock(status.position_s)}/{clock(status.duration_s)}", 2))
     if running and status.pace < SLOW_PACE:  # a paced file that tracking cannot keep up with

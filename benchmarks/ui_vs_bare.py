@@ -1,0 +1,90 @@
+"""What the live UI costs against the tracking it shows: CPU of the UI over CPU of a bare
+OpenCV loop, measured back to back in one run (same machine, same minute).
+
+The bare loop decodes the same file at its own frame rate (paced, looping, as a camera
+delivers), converts to gray, runs LK forward and backward with the forward-backward check,
+re-detects corners every `tracking.detect_interval` frames with a mask around live points,
+up to `tracking.max_points`: `lk_track.py`'s work with flowtop's parameters, nothing shown.
+The UI runs `flowtop --source FILE --loop` in tmux (under `script`, TERM=xterm-256color;
+COLORTERM=truecolor for the truecolor rows) at the given size, defaults unless `--set`.
+
+    python benchmarks/ui_vs_bare.py [FILE] [--seconds 20] [--size 160x50] \\
+        [--modes 256,truecolor] [--set preview.fps=30 ...] [--cpus 0]
+
+Prints one JSON object: per colour mode the UI's CPU %, the bare loop's, their ratio (goal
+<= 1.5), the preview fps reached and the source frames dropped while measuring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tui_wire import measure_ui  # beside this script, on its path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT.parent / "shared" / "data" / "highway.mp4"
+BARE = (
+    "import sys\n"
+    "from flowtop.tracker.config.files import apply_overrides\n"
+    "from flowtop.tracker.config.params import Params\n"
+    "from flowtop.tracker.runtime.baseline import bare_loop\n"
+    "params = apply_overrides(Params(), sys.argv[3:])\n"
+    "bare_loop(sys.argv[1], params, paced=True, seconds=float(sys.argv[2]))\n"
+)
+
+
+def bare_cpu(video: str, seconds: float, warmup: float, overrides: list[str],
+             cpus: str) -> float:
+    """CPU % of the bare paced loop over `seconds`, after `warmup` seconds."""
+    cmd = [sys.executable, "-c", BARE, video, str(warmup + seconds + 1), *overrides]
+    if cpus:
+        cmd = ["taskset", "-c", cpus, *cmd]
+    proc = subprocess.Popen(cmd)
+    try:
+        time.sleep(warmup)
+        c0, t0 = _cpu(proc.pid), time.monotonic()  # taskset execs: the same pid
+        time.sleep(seconds)
+        c1, t1 = _cpu(proc.pid), time.monotonic()
+    finally:
+        proc.kill()
+        proc.wait()
+    return 100 * (c1 - c0) / (t1 - t0)
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("video", nargs="?", default=str(SAMPLE))
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--size", default="160x50")
+    parser.add_argument("--modes", default="256,truecolor")
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--cpus", default="", help="pin both to these CPUs (taskset -c)")
+    args = parser.parse_args()
+    result: dict = {"video": args.video, "size": args.size, "overrides": args.overrides,
+                    "cpus": args.cpus or "all", "modes": {}}
+    for mode in args.modes.split(","):
+        bare = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus)
+        ui = measure_ui(args.video, args.seconds, args.warmup, args.size,
+                        (*args.overrides, f"preview.color={mode}"), cpus=args.cpus)
+        result["modes"][mode] = {
+            "bare_cpu_percent": round(bare, 1), "ui_cpu_percent": ui["cpu_percent"],
+            "ratio": round(ui["cpu_percent"] / bare, 2) if bare else None,
+            "preview_fps": ui["preview_fps"], "dropped_during": ui["dropped_during"],
+            "wire_kbps": ui["wire_kbps"], "status": ui["status"]}
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

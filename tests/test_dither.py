@@ -1,0 +1,115 @@
+"""Block-local error diffusion: nearest colours, faithful block means, locality, memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from flowtop.tracker.render.dither import (
+    BLOCK_COLS,
+    BLOCK_ROWS,
+    BlockDiffuser,
+    build_palette,
+    diffuse,
+    to_lab,
+)
+from flowtop.tracker.render.palette import XTERM_16, xterm_256, xterm_palette
+
+
+@pytest.mark.parametrize(("mode", "codes"), [("256", range(16, 256)), ("16", range(16))])
+def test_palette_colours_map_to_themselves(mode, codes):
+    rgb = xterm_256()[list(codes)].astype(np.uint8)
+    assert xterm_palette(mode).nearest(rgb).tolist() == list(codes)
+
+
+def test_256_nearest_is_nearest_in_lab():
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (5000, 3)).astype(np.uint8)
+    lab, pal = to_lab(rgb), to_lab(xterm_256()[16:])
+    d = np.sqrt(((lab[:, None, :] - pal[None]) ** 2).sum(-1))
+    got = d[np.arange(len(rgb)), xterm_palette("256").nearest(rgb) - 16]
+    best = d.min(axis=1)
+    # the table has 6 bits per channel: near ties may go the other way, by little
+    assert (got == best).mean() > 0.8
+    assert (got - best).max() < 4.0
+
+
+def test_16_colours_are_xterms_and_nearest_in_rgb():
+    pal = xterm_palette("16")
+    assert pal.rgb.tolist() == [list(c) for c in XTERM_16]
+    assert pal.nearest(np.array([[200, 10, 10], [20, 20, 20], [250, 250, 40]], np.uint8)
+                       ).tolist() == [1, 0, 11]
+
+
+def test_a_palette_colour_is_drawn_without_dither():
+    canvas = np.empty((8, 16, 3), np.uint8)
+    canvas[:] = xterm_256()[67]
+    assert (diffuse(canvas, xterm_palette("256")) == 67).all()
+
+
+@pytest.mark.parametrize("mode", ["256", "16"])
+def test_each_block_keeps_the_mean_colour(mode):
+    """A flat colour between palette colours is mixed: each block's mean is near it."""
+    target = np.array([128, 100, 60], np.float32)
+    canvas = np.empty((8, 16, 3), np.uint8)
+    canvas[:] = target
+    pal = xterm_palette(mode)
+    codes = diffuse(canvas, pal)
+    assert len(np.unique(codes)) >= 2
+    nearest_miss = np.abs(pal.rgb[pal.codes == pal.nearest(target)][0] - target).max()
+    rgb = xterm_256()[codes].astype(np.float32)
+    blocks = rgb.reshape(4, BLOCK_ROWS, 4, BLOCK_COLS, 3).mean(axis=(1, 3))
+    miss = np.abs(blocks - target).max()
+    assert miss < nearest_miss / 2
+
+
+def test_a_changed_pixel_changes_only_its_block():
+    rng = np.random.default_rng(3)
+    canvas = rng.integers(0, 256, (8, 16, 3)).astype(np.uint8)
+    pal = xterm_palette("16")
+    before = diffuse(canvas, pal)
+    canvas[2, 5] = 255 - canvas[2, 5]
+    changed = np.argwhere(diffuse(canvas, pal) != before)
+    assert len(changed)
+    assert set(changed[:, 0] // BLOCK_ROWS) == {1} and set(changed[:, 1] // BLOCK_COLS) == {1}
+
+
+def test_held_pixels_take_their_nearest_and_pass_no_error():
+    canvas = np.full((2, 4, 3), 120, np.uint8)
+    keep = np.zeros((2, 4), bool)
+    keep[0, 1] = True
+    pal = xterm_palette("16")
+    results = []
+    for mark in ((255, 0, 0), (0, 255, 0), (0, 0, 0)):
+        canvas[0, 1] = mark
+        codes = diffuse(canvas, pal, keep)
+        assert codes[0, 1] == pal.nearest(np.array(mark, np.uint8))
+        results.append(np.delete(codes.ravel(), 1))
+    assert all((r == results[0]).all() for r in results)
+
+
+@pytest.mark.parametrize("width", [7, 8, 13])
+@pytest.mark.parametrize("mode", ["256", "16"])
+def test_remembering_diffuser_gives_what_a_fresh_one_gives(mode, width):
+    rng = np.random.default_rng(width)
+    pal = xterm_palette(mode)
+    remembering = BlockDiffuser()
+    canvas = rng.integers(0, 256, (6, width, 3)).astype(np.uint8)
+    keep = np.zeros((6, width), bool)
+    for step in range(25):
+        canvas, keep = canvas.copy(), keep.copy()
+        canvas[rng.integers(0, 6), rng.integers(0, width)] = rng.integers(0, 256, 3)
+        if step % 4 == 0:
+            keep[rng.integers(0, 6), rng.integers(0, width)] ^= True
+        assert (remembering(canvas, pal, keep) == diffuse(canvas, pal, keep)).all()
+    other = xterm_palette("256" if mode == "16" else "16")  # a new palette starts afresh
+    assert (remembering(canvas, other, keep) == diffuse(canvas, other, keep)).all()
+
+
+def test_bad_canvas_and_palette_are_refused():
+    with pytest.raises(ValueError, match="multiple of 2"):
+        diffuse(np.zeros((3, 4, 3), np.uint8), xterm_palette("16"))
+    with pytest.raises(ValueError, match="colour space"):
+        build_palette([1], [(0, 0, 0)], "hsv")
+    with pytest.raises(ValueError, match="one code"):
+        build_palette([300], [(0, 0, 0)], "rgb")
