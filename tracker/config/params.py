@@ -199,6 +199,9 @@ class TrackingParams(Section):
                               0.1, 600.0, 0.5, "s")
     motion_share: float = param(0.4, "share of max_points kept for moving things: still tracks "
                                      "beyond the rest are retired", 0.0, 1.0, 0.05)
+    region_points: int = param(40, "a moving region (a vehicle) holding this many points gets "
+                                   "no more, so many vehicles share max_points; 0 = no limit",
+                               0, 10000, 5)
     foreground_threshold: float = param(20.0, "grey-level difference from the background that "
                                               "counts as something moving (seeded first; one "
                                               "region, one object)", 1.0, 255.0, 2.0)

@@ -166,7 +166,11 @@ class Tracker:
             prev = None
         lost, cut = 0, ""
         t1 = time.perf_counter()
-        self._foreground.update(gray, frame.t - self._prev_t if prev is not None else 0.0)
+        tr = self.tracks
+        moving = tr.pts[tr.measured & (np.abs(tr.vel).max(axis=1, initial=0.0)
+                                       >= self._params.objects.min_speed)]
+        self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
+                                moving)
         timed["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
@@ -271,7 +275,8 @@ class Tracker:
             if plan.moving_room <= 0:
                 return 0
             corners = detect_split(gray, self.tracks.pts, roi,  # type: ignore[arg-type]
-                                   self._foreground.seed_mask(gray.shape[:2]), fp, plan)
+                                   self._foreground.seed_mask(gray.shape[:2], self.tracks.pts,
+                                                              tp.region_points), fp, plan)
         self._append(corners)
         return len(corners)
 

@@ -1,10 +1,12 @@
 """What moves in a fixed camera's picture: a running background and the foreground against it.
 
-The background is an exponential average of half-resolution grey frames, in seconds of source
-time (`tracking.background_memory`); foreground is where a frame differs from it by more than
-`tracking.foreground_threshold` grey levels. Pixels under the foreground learn four times more
-slowly, so a vehicle is not absorbed while it passes. The engine seeds moving things inside the
-foreground and tells moving vehicles apart by its connected regions (`regions`).
+The background is an exponential average of half-resolution frames, in seconds of source time
+(`tracking.background_memory`); foreground is where a frame differs from it by more than
+`tracking.foreground_threshold` levels in any colour channel. Pixels under the foreground learn
+four times more slowly, so a vehicle is not absorbed while it passes, and pixels near a moving
+track not at all: a drone circling over its own area never becomes background. The engine
+seeds moving things inside the foreground and tells moving vehicles apart by its connected
+regions.
 
 On a moving camera everything is foreground: seeding then works as it would without the model.
 """
@@ -19,6 +21,7 @@ Gray = npt.NDArray[np.uint8]
 SCALE = 2  # the model runs at 1/SCALE of the frame's size
 FOREGROUND_SLOWDOWN = 4.0
 CLOSE = np.ones((3, 3), np.uint8)
+KEEP = np.ones((7, 7), np.uint8)  # around a moving track (half size): never learnt
 
 
 class Foreground:
@@ -36,30 +39,56 @@ class Foreground:
         self.mask = np.zeros((0, 0), np.uint8)
         self._labels = None
 
-    def update(self, gray: Gray, dt: float) -> None:
-        """Compare `gray` with the background, then let the background learn from it."""
-        h, w = gray.shape[:2]
-        small = cv2.resize(gray, (max(1, w // SCALE), max(1, h // SCALE)),
+    def update(self, image: npt.NDArray[np.uint8], dt: float,
+               moving: npt.ArrayLike | None = None) -> None:
+        """Compare `image` (grey or BGR: colours tell apart what grey levels may not) with the
+        background, then let the background learn from it, except
+        near the (N, 2) full-size points of `moving` tracks: what moves is never background,
+        however long it stays in one area."""
+        h, w = image.shape[:2]
+        small = cv2.resize(image, (max(1, w // SCALE), max(1, h // SCALE)),
                            interpolation=cv2.INTER_AREA)
         self._labels = None
         if self._bg is None or self._bg.shape != small.shape:
             self._bg = small.astype(np.float32)
-            self.mask = np.zeros(small.shape, np.uint8)
+            self.mask = np.zeros(small.shape[:2], np.uint8)
             return
-        diff = cv2.absdiff(small.astype(np.float32), self._bg)
-        fg = (diff > self.threshold).astype(np.uint8)
+        diff = cv2.absdiff(small, cv2.convertScaleAbs(self._bg))
+        level = int(self.threshold)
+        if small.ndim == 2:
+            near = cv2.inRange(diff, 0, level)
+        else:  # BGR: near the background in every channel
+            near = cv2.inRange(diff, (0, 0, 0), (level, level, level))
+        fg = (near == 0).astype(np.uint8)
         self.mask = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, CLOSE)
         rate = min(1.0, max(0.0, dt) / self.memory_s) if self.memory_s > 0 else 1.0
         if rate > 0:
-            cv2.accumulateWeighted(small, self._bg, rate, mask=1 - self.mask)
-            cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=self.mask)
+            learn = 1 - self.mask
+            slow = self.mask
+            if moving is not None and len(np.asarray(moving).reshape(-1, 2)):
+                held = np.zeros_like(self.mask)
+                held[self._cells(moving)] = 1
+                held = cv2.dilate(held, KEEP)
+                learn, slow = learn & (1 - held), slow & (1 - held)
+            cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
+            cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
 
-    def seed_mask(self, shape: tuple[int, int]) -> Gray:
-        """The foreground at full size `shape` (h, w) as 0/255, for corner seeding."""
+    def seed_mask(self, shape: tuple[int, int], live: npt.ArrayLike | None = None,
+                  full: int = 0) -> Gray:
+        """The foreground at full size `shape` (h, w) as 0/255, for corner seeding; with the
+        `live` (N, 2) points and `full` > 0, less the regions already holding `full` of them
+        (many vehicles share the points)."""
         h, w = shape
         if not self.mask.size:
             return np.zeros((h, w), np.uint8)
-        return cv2.resize(self.mask * np.uint8(255), (w, h), interpolation=cv2.INTER_NEAREST)
+        mask = self.mask * np.uint8(255)
+        if live is not None and full > 0 and len(np.asarray(live).reshape(-1, 2)):
+            held = np.bincount(self.regions(live))
+            crowded = np.flatnonzero(held >= full)
+            crowded = crowded[crowded > 0]
+            if len(crowded):
+                mask[np.isin(self._labels, crowded)] = 0  # type: ignore[arg-type]
+        return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
 
     def _cells(self, pts: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         p = np.asarray(pts, np.float32).reshape(-1, 2) / SCALE
