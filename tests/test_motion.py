@@ -11,7 +11,7 @@ import pytest
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import Frame, TrackState
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.core.grouping import median, region_pairs
+from flowtop.tracker.core.grouping import median, region_pairs, speed_split
 from flowtop.tracker.core.motion import Foreground
 from flowtop.tracker.core.tracks import Tracks
 
@@ -171,3 +171,13 @@ def test_region_pairs_pair_only_within_a_region_and_median_is_numpys() -> None:
     for values in (rng.normal(size=7), rng.normal(size=8), rng.normal(size=(5, 2))):
         assert np.allclose(median(values, axis=0 if values.ndim > 1 else None),
                            np.median(values, axis=0 if values.ndim > 1 else None))
+
+
+def test_two_speeds_in_one_group_are_two_vehicles() -> None:
+    rng = np.random.default_rng(1)
+    touching = np.r_[rng.normal(57, 1.5, 20), rng.normal(40, 1.5, 15), [48, 50]]  # and a seam
+    fast = speed_split(touching, least=5, ratio=1.35)
+    assert fast is not None and fast[:20].all() and not fast[20:35].any()
+    one = np.r_[rng.normal(57, 1.5, 30), rng.uniform(25, 50, 6)]  # a body, slow edge tracks
+    assert speed_split(one, least=5, ratio=1.35) is None
+    assert speed_split(touching, least=5, ratio=1.6) is None  # 57 / 40 is not 1.6 apart

@@ -290,6 +290,9 @@ class ObjectParams(Section):
     use_foreground: bool = param(True, "an object's tracks lie on one region of the foreground "
                                        "(what differs from the background): the road between "
                                        "two vehicles keeps them apart; off = link across it")
+    split_speeds: float = param(1.35, "a group whose tracks move at two speeds this many times "
+                                      "apart (5 or more tracks each) is two vehicles that "
+                                      "touch in the picture; 1 = never split", 1.0, 10.0, 0.05)
     speed_band: float = param(0.04, "an object's speed is the median of its tracks within this "
                                    "fraction of their densest speed (edge tracks that slide "
                                    "are left out)", 0.01, 1.0, 0.01)

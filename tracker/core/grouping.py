@@ -160,3 +160,24 @@ def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
     speed = np.hypot(vel[:, 0], vel[:, 1])
     dv = np.hypot(*(vel[a] - vel[b]).T)
     return Links(a, b, dv <= np.maximum(floor, tolerance * np.maximum(speed[a], speed[b])))
+
+
+def speed_split(speeds: npt.ArrayLike, least: int, ratio: float) -> npt.NDArray[np.bool_] | None:
+    """Two vehicles that touch in the picture, linked through the tracks on their seam: when a
+    group's speeds (N,) form two clusters (2-means on log speed), each of at least `least`
+    tracks, whose medians differ by more than `ratio`, the mask of the faster cluster; else
+    None (one vehicle: its edge tracks are a minority, its body one speed)."""
+    s = np.log(np.maximum(np.asarray(speeds, np.float64).reshape(-1), 1e-9))
+    if len(s) < 2 * least:
+        return None
+    lo, hi = np.percentile(s, (25, 75))
+    if hi - lo < math.log(ratio) / 2:
+        return None
+    for _ in range(8):
+        fast = np.abs(s - hi) < np.abs(s - lo)
+        if fast.all() or not fast.any():
+            return None
+        lo, hi = float(np.median(s[~fast])), float(np.median(s[fast]))
+    if min(fast.sum(), (~fast).sum()) < least or hi - lo < math.log(ratio):
+        return None
+    return fast

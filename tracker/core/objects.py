@@ -24,11 +24,13 @@ from flowtop.tracker.core.grouping import (
     median,
     near_pairs,
     region_pairs,
+    speed_split,
 )
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
 TRAP_LOG = 100  # trap results kept
+SPLIT_LEAST = 5  # tracks each of two touching vehicles needs before they are told apart
 MIN_IOU = 0.3  # box overlap that carries an id over when no track is shared
 
 
@@ -131,7 +133,11 @@ class ObjectGrouper:
         order = np.argsort(labels, kind="stable")
         _, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
         groups = [idx[order[a:a + c]] for a, c in zip(starts, counts) if c >= p.min_tracks]
-        return [g for g in groups if self._big_enough(tracks, g)]
+        split = []
+        for g in groups:  # two vehicles touching in the picture, at two speeds
+            fast = speed_split(tracks.speed[g], max(p.min_tracks, SPLIT_LEAST), p.split_speeds)
+            split.extend([g] if fast is None or p.split_speeds <= 1 else [g[fast], g[~fast]])
+        return [g for g in split if self._big_enough(tracks, g)]
 
     def _big_enough(self, tracks: TrackView, group: npt.NDArray[np.int64]) -> bool:
         """Whether a group spans at least objects.min_size metres on the ground (always true
