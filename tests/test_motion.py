@@ -176,8 +176,13 @@ def test_region_pairs_pair_only_within_a_region_and_median_is_numpys() -> None:
 def test_two_speeds_in_one_group_are_two_vehicles() -> None:
     rng = np.random.default_rng(1)
     touching = np.r_[rng.normal(57, 1.5, 20), rng.normal(40, 1.5, 15), [48, 50]]  # and a seam
-    fast = speed_split(touching, least=5, ratio=1.35)
+    beside = rng.uniform(0, 40, (15, 2)) + np.array([45, 10])
+    side = np.r_[rng.uniform(0, 40, (20, 2)), beside, [[42, 20], [43, 22]]]  # seam between
+    fast = speed_split(touching, side, least=5, ratio=1.35)
     assert fast is not None and fast[:20].all() and not fast[20:35].any()
     one = np.r_[rng.normal(57, 1.5, 30), rng.uniform(25, 50, 6)]  # a body, slow edge tracks
-    assert speed_split(one, least=5, ratio=1.35) is None
-    assert speed_split(touching, least=5, ratio=1.6) is None  # 57 / 40 is not 1.6 apart
+    ring = np.r_[rng.uniform(5, 35, (30, 2)), [[0, 0], [40, 0], [0, 40], [40, 40], [20, 0],
+                                               [0, 20]]]
+    assert speed_split(one, ring, least=5, ratio=1.35) is None
+    assert speed_split(touching, side, least=5, ratio=1.6) is None  # 57 / 40 is under 1.6
+    assert speed_split(touching, rng.uniform(0, 40, (37, 2)), least=5, ratio=1.35) is None

@@ -162,22 +162,33 @@ def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
     return Links(a, b, dv <= np.maximum(floor, tolerance * np.maximum(speed[a], speed[b])))
 
 
-def speed_split(speeds: npt.ArrayLike, least: int, ratio: float) -> npt.NDArray[np.bool_] | None:
+def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: float
+                ) -> npt.NDArray[np.bool_] | None:
     """Two vehicles that touch in the picture, linked through the tracks on their seam: when a
-    group's speeds (N,) form two clusters (2-means on log speed), each of at least `least`
-    tracks, whose medians differ by more than `ratio`, the mask of the faster cluster; else
-    None (one vehicle: its edge tracks are a minority, its body one speed)."""
+    group's speeds (N,) fall into two clusters (the best cut of the sorted log speeds, Otsu's),
+    each of at least `least` tracks, whose medians are more than `ratio` apart, and whose
+    points (N, 2) lie side by side (their boxes overlap by less than half the smaller one),
+    the mask of the faster cluster; else None (one vehicle: its slower edge tracks ring its
+    body, they do not sit beside it)."""
     s = np.log(np.maximum(np.asarray(speeds, np.float64).reshape(-1), 1e-9))
-    if len(s) < 2 * least:
+    n = len(s)
+    if n < 2 * least:
         return None
-    lo, hi = np.percentile(s, (25, 75))
-    if hi - lo < math.log(ratio) / 2:
+    order = np.argsort(s)
+    v = s[order]
+    if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
-    for _ in range(8):
-        fast = np.abs(s - hi) < np.abs(s - lo)
-        if fast.all() or not fast.any():
-            return None
-        lo, hi = float(np.median(s[~fast])), float(np.median(s[fast]))
-    if min(fast.sum(), (~fast).sum()) < least or hi - lo < math.log(ratio):
+    k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
+    total = np.cumsum(v)
+    low = total[k - 1] / k
+    high = (total[-1] - total[k - 1]) / (n - k)
+    cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
+    if np.median(v[cut:]) - np.median(v[:cut]) <= math.log(ratio):
         return None
-    return fast
+    fast = np.zeros(n, bool)
+    fast[order[cut:]] = True
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    a_lo, a_hi, b_lo, b_hi = p[fast].min(0), p[fast].max(0), p[~fast].min(0), p[~fast].max(0)
+    inter = np.prod(np.clip(np.minimum(a_hi, b_hi) - np.maximum(a_lo, b_lo), 0, None))
+    smaller = min(np.prod(a_hi - a_lo), np.prod(b_hi - b_lo))
+    return fast if inter < 0.5 * smaller else None

@@ -135,7 +135,8 @@ class ObjectGrouper:
         groups = [idx[order[a:a + c]] for a, c in zip(starts, counts) if c >= p.min_tracks]
         split = []
         for g in groups:  # two vehicles touching in the picture, at two speeds
-            fast = speed_split(tracks.speed[g], max(p.min_tracks, SPLIT_LEAST), p.split_speeds)
+            fast = speed_split(tracks.speed[g], tracks.pts[g], max(p.min_tracks, SPLIT_LEAST),
+                               p.split_speeds)
             split.extend([g] if fast is None or p.split_speeds <= 1 else [g[fast], g[~fast]])
         return [g for g in split if self._big_enough(tracks, g)]
 
