@@ -168,7 +168,7 @@ class Tracker:
         t1 = time.perf_counter()
         tr = self.tracks
         moving = tr.pts[tr.measured & (np.abs(tr.vel).max(axis=1, initial=0.0)
-                                       >= self._params.objects.min_speed)]
+                                       >= self._params.objects.min_speed)]  # never background
         self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
                                 moving)
         timed["foreground"] = time.perf_counter() - t1

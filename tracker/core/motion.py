@@ -21,6 +21,7 @@ Gray = npt.NDArray[np.uint8]
 SCALE = 2  # the model runs at 1/SCALE of the frame's size
 FOREGROUND_SLOWDOWN = 4.0
 CLOSE = np.ones((3, 3), np.uint8)
+LEARN_EVERY = 2  # frames between lessons (each for the time since the last)
 KEEP = np.ones((7, 7), np.uint8)  # around a moving track (half size): never learnt
 
 
@@ -30,6 +31,7 @@ class Foreground:
 
     def __init__(self, threshold: float = 20.0, memory_s: float = 2.0) -> None:
         self.threshold, self.memory_s = threshold, memory_s
+        self._unlearnt, self._frames = 0.0, 0
         self._bg: npt.NDArray[np.float32] | None = None
         self.mask: Gray = np.zeros((0, 0), np.uint8)
         self._labels: npt.NDArray[np.int32] | None = None
@@ -61,7 +63,12 @@ class Foreground:
             near = cv2.inRange(diff, (0, 0, 0), (level, level, level))
         fg = (near == 0).astype(np.uint8)
         self.mask = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, CLOSE)
-        rate = min(1.0, max(0.0, dt) / self.memory_s) if self.memory_s > 0 else 1.0
+        self._unlearnt += max(0.0, dt)  # learnt every other frame, for the time of both
+        self._frames += 1
+        if self._frames % LEARN_EVERY:
+            return
+        rate = min(1.0, self._unlearnt / self.memory_s) if self.memory_s > 0 else 1.0
+        self._unlearnt = 0.0
         if rate > 0:
             learn = 1 - self.mask
             slow = self.mask
@@ -120,10 +127,14 @@ class Foreground:
         if self._labels is None:
             self._labels = self._label()
         row, col = self._cells(pts)
-        mh, mw = self._labels.shape
-        found = np.zeros(n, np.int32)
-        for dy in (0, -1, 1):
-            for dx in (0, -1, 1):
-                near = self._labels[np.clip(row + dy, 0, mh - 1), np.clip(col + dx, 0, mw - 1)]
-                found = np.where(found > 0, found, near)
-        return np.where(self.mask[row, col] > 0, found, 0)
+        found = self._labels[row, col]
+        rim = np.flatnonzero((found == 0) & (self.mask[row, col] > 0))
+        if len(rim):
+            mh, mw = self._labels.shape
+            r, c = row[rim], col[rim]
+            best = np.zeros(len(rim), np.int32)
+            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
+                near = self._labels[np.clip(r + dy, 0, mh - 1), np.clip(c + dx, 0, mw - 1)]
+                best = np.where(best > 0, best, near)
+            found[rim] = best
+        return found
