@@ -246,3 +246,26 @@ async def test_app_shows_a_worker_error_and_r_restarts(tmp_path: Path) -> None:
         await app_wait(pilot, lambda: app.run_state is RunState.LIVE
                        and shown_index(app) > failed_at + 5, "LIVE after the restart")
         assert app.snapshot.state.live > 0
+
+
+def test_a_burst_of_parameter_changes_is_applied_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key held down sends a burst of sets; the engine takes the newest, not each."""
+    applied: list[Params] = []
+    setter = Tracker.params.fset
+    assert setter is not None
+
+    def counting(self: Tracker, params: Params) -> None:
+        applied.append(params)
+        setter(self, params)
+
+    monkeypatch.setattr(Tracker, "params", property(Tracker.params.fget, counting))
+    run = Run(FaultySource(FlakyCamera([])))
+    run.loop.set_paused(True)
+    run.wait_for(lambda s: s and s[-1].status.state is RunState.PAUSED)
+    sets = [Params().with_value("lk.win_size", 5 + 2 * k) for k in range(1, 28)]
+    for params in sets:
+        run.loop.set_params(params)
+    run.wait_for(lambda s: s[-1].params == sets[-1])
+    run.finish()
+    # the loop may wake between two of the sets: still a handful at most, the newest last
+    assert len(applied) <= 3 and applied[-1] == sets[-1]

@@ -63,7 +63,16 @@ def test_table_calibrated_with_trap_results() -> None:
 
 def test_table_keeps_to_its_room() -> None:
     text = text_of(objects_table([obj(i, float(i)) for i in range(1, 30)], [], 8))
-    assert len(table_rows(text)) == 6 and "+23 more" in text
+    assert len(text.splitlines()) == 8  # caption, header, 5 rows, the rest counted
+    assert len(table_rows(text)) == 5 and "+24 more" in text
+
+
+def test_a_narrow_panel_drops_columns_never_digits() -> None:
+    many = [obj(i, 12345.6 + i) for i in range(1, 4)]
+    for width in (24, 30, 44):
+        text = text_of(objects_table(many, [], 10, width))
+        assert all(len(line) <= width for line in text.splitlines()[1:]), text
+        assert "12348.6" in text and "…" not in text
 
 
 class Host(App):

@@ -19,7 +19,9 @@ def ended_app(tmp_path: Path) -> FlowtopApp:
     # hysteresis keeps colours from whichever earlier frames the preview drew: off, so the
     # picture is a function of the last frame alone; a fixed colour mode, not one that
     # follows the TERM of whoever runs the test
-    params = Params().with_value("preview.hysteresis", 0).with_value("preview.color", "256")
+    params = Params().with_value("preview.hysteresis", 0)
+    # the speed scale's top follows the traffic over seconds: fixed, the colours are too
+    params = params.with_value("preview.speed_max", 200.0).with_value("preview.color", "256")
     return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=12), params=params,
                       config_path=tmp_path / "c.toml")
 

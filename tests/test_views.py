@@ -94,9 +94,9 @@ async def settle(pilot, app: FlowtopApp) -> None:
 
 
 def visible(app: FlowtopApp, selector: str) -> bool:
-    from flowtop.tui.app.app import _on_screen
+    from flowtop.tui.widgets.panel import on_screen
 
-    return _on_screen(app.query_one(selector))
+    return on_screen(app.query_one(selector))
 
 
 @pytest.mark.parametrize("size", [SMALL, MEDIUM])

@@ -74,6 +74,7 @@ class TrackingLoop:
         self._resumed = False
         self._steps = 0
         self._rewind = False
+        self._new_params: Params | None = None
         self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
@@ -92,7 +93,19 @@ class TrackingLoop:
         self._wake.set()
 
     def set_params(self, params: Params) -> None:
-        self.command(lambda tr: setattr(tr, "params", params))
+        """Use `params` from the next frame. A burst of changes (a key held down) is applied
+        once: only the newest set waits, never a queue of them."""
+        with self._lock:
+            first = self._new_params is None
+            self._new_params = params
+        if first:
+            self.command(self._apply_params)
+
+    def _apply_params(self, tracker: Tracker) -> None:
+        with self._lock:
+            params, self._new_params = self._new_params, None
+        if params is not None:
+            tracker.params = params
 
     def reseed(self) -> None:
         self.command(Tracker.reseed)

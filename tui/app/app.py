@@ -26,7 +26,6 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from flowtop.tracker.config.files import default_config_path, save_params
@@ -47,6 +46,7 @@ from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.health import HealthPanel
 from flowtop.tui.widgets.key_bar import KeyBar
 from flowtop.tui.widgets.objects import ObjectsPanel
+from flowtop.tui.widgets.panel import on_screen
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar
@@ -205,24 +205,24 @@ class FlowtopApp(App[int]):
         self.query_one("#side").display = shown.side
         for name in views.PANELS:
             self.query_one(f"#{name}").display = name in shown.panels
-        self._keep_focus_on_screen()
+        self._keep_focuson_screen()
         self.refresh_panels()
 
-    def _keep_focus_on_screen(self) -> None:
+    def _keep_focuson_screen(self) -> None:
         """Move the focus off a widget that is not shown (its keys would act unseen)."""
         focused = self.screen.focused
-        if focused is not None and _on_screen(focused):
+        if focused is not None and on_screen(focused):
             return
         for candidate in ("#params", "#calibration", "#preview", "#speeds"):
             widget = self.query_one(candidate)
-            if _on_screen(widget) and widget.focusable:
+            if on_screen(widget) and widget.focusable:
                 widget.focus()
                 return
         self.screen.set_focus(None)
 
     def show_panel(self, name: str) -> None:
         """Bring panel `name` into view (a narrow screen switches to it)."""
-        if not _on_screen(self.query_one(f"#{name}")):
+        if not on_screen(self.query_one(f"#{name}")):
             wide = self.wide
             self.view = views.DEFAULT if wide and name != "health" else name
             self.apply_layout()
@@ -376,7 +376,7 @@ class FlowtopApp(App[int]):
         else:
             self.view = views.DEFAULT if name == self.view else name
         self.apply_layout()
-        if name == "params" and _on_screen(self.query_one(ParamsPanel)):
+        if name == "params" and on_screen(self.query_one(ParamsPanel)):
             self.query_one(ParamsPanel).focus()
 
     def action_save(self) -> None:
@@ -439,13 +439,3 @@ class FlowtopApp(App[int]):
         w, h = self.snapshot.status.size
         return (w, h) if w > 0 and h > 0 else None
 
-
-def _on_screen(widget: Widget) -> bool:
-    """Whether `widget` and every container above it are displayed."""
-    node: Widget | None = widget
-    while node is not None and not isinstance(node, Screen):
-        if not node.display:
-            return False
-        parent = node.parent
-        node = parent if isinstance(parent, Widget) else None
-    return True

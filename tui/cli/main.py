@@ -94,6 +94,7 @@ def run_ui(args: argparse.Namespace) -> int:
     spec = source_from(args, default="auto")
     color = params.preview.color
     colour_environment(os.environ, terminal_truecolor() if color == "auto" else None, color)
+    warm_palette(color)
     source = open_source(spec, paced=True, loop=args.loop, fps=args.fps)
     check_roi(params, source)
     if not sys.stdout.isatty():  # after the source: a bad one is the error worth naming
@@ -113,6 +114,19 @@ def run_ui(args: argparse.Namespace) -> int:
         say(f"interrupted by {args.stop.name}")
         return EXIT_INTERRUPTED
     return app.return_code or 0
+
+
+def warm_palette(color: str) -> None:
+    """Build the 256- or 16-colour palette's lookup table (about a second of CPU) in the
+    background while Textual starts, not when the first frame is drawn."""
+    import threading
+
+    from flowtop.tracker.render.palette import resolve_mode, xterm_palette
+
+    mode = resolve_mode(color)
+    if mode in ("256", "16"):
+        threading.Thread(target=xterm_palette, args=(mode,), daemon=True,
+                         name="palette").start()
 
 
 def exit_app_on_signals(app: App, stop: StopSignals) -> None:

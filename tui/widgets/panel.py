@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from rich.console import RenderableType
+from textual.screen import Screen
 from textual.widget import Widget
+
+
+def on_screen(widget: Widget) -> bool:
+    """Whether `widget` and every container above it are displayed."""
+    node: Widget | None = widget
+    while node is not None and not isinstance(node, Screen):
+        if not node.display:
+            return False
+        parent = node.parent
+        node = parent if isinstance(parent, Widget) else None
+    return True
 
 
 class LivePanel(Widget):

@@ -14,14 +14,14 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 
 from flowtop.tracker.contracts import MOVING_PX_S, TrackState
-from flowtop.tui.widgets.panel import LivePanel
+from flowtop.tui.widgets.columns import Column, grid
+from flowtop.tui.widgets.panel import LivePanel, on_screen
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_LEN = 8
@@ -31,7 +31,6 @@ SORTS = ("speed", "id", "age")
 COLUMNS = (("id", 5, 0), ("x", 4, 3), ("y", 4, 3), ("px/s", 6, 4), ("world", 7, 0),
            ("dir", 1, 0), ("age", 5, 2), ("recent", SPARK_LEN, 1))
 HEADER_ROWS = 3  # caption, header, the "+N more" line
-WIDTHS = {name: width for name, width, _ in COLUMNS}
 
 
 def arrow(vx: float, vy: float) -> str:
@@ -65,27 +64,19 @@ def aggregates(state: TrackState) -> Aggregates:
     return Aggregates(len(moving), float(np.median(moving)), float(moving.max()))
 
 
-def columns_for(width: int, calibrated: bool) -> list[str]:
-    """The columns that fit `width` cells (a cell of padding between columns)."""
-    names = [(n, w, drop) for n, w, drop in COLUMNS if calibrated or n != "world"]
-    if calibrated:  # the world speed stays; pixels go before the position
-        names = [(n, w, 5 if n == "px/s" else d) for n, w, d in names]
-    while sum(w + 1 for _, w, _ in names) > width:
-        droppable = [c for c in names if c[2]]
-        if not droppable:
-            break
-        names.remove(min(droppable, key=lambda c: c[2]))
-    return [n for n, _, _ in names]
-
-
 class SpeedHistory:
     """Recent speeds per live track, forgotten when the track dies (memory stays bounded)."""
 
     def __init__(self, length: int = SPARK_LEN) -> None:
         self.length = length
         self._hist: dict[int, deque[float]] = {}
+        self._last: tuple[int, float] | None = None
 
     def add(self, state: TrackState) -> None:
+        """One sample per track of a new frame (a frame published again adds none)."""
+        if (state.index, state.t) == self._last:
+            return
+        self._last = (state.index, state.t)
         live = set(state.ids.tolist())
         for dead in self._hist.keys() - live:
             del self._hist[dead]
@@ -130,6 +121,7 @@ class SpeedsPanel(LivePanel, can_focus=True):
         super().__init__(**kwargs)
         self.history = SpeedHistory()
         self._state: TrackState | None = None
+        self._drawn: TrackState | None = None  # the state the table shows
         self.selected: int | None = None  # a track id
         self._row = 0  # the selected row's position in the sorted order
         self._offset = 0  # the first row shown
@@ -137,17 +129,20 @@ class SpeedsPanel(LivePanel, can_focus=True):
     def reset_history(self) -> None:
         """Forget the sparklines' samples; the next state shown starts them afresh."""
         self.history = SpeedHistory(self.history.length)
-        self._state = None
+        self._state = self._drawn = None
 
     def show(self, state: TrackState | None) -> None:
-        if state is None or state is self._state:
+        if state is None:
             return
-        self._state = state
-        self.history.add(state)
-        self._redraw()
+        if state is not self._state:
+            self._state = state
+            self.history.add(state)
+        if on_screen(self) and self._drawn is not state:  # off screen the table waits
+            self._redraw()
 
     def _redraw(self) -> None:
         if self._state is not None:
+            self._drawn = self._state
             self.show_content(self.table(self._state))
 
     def watch_sort(self) -> None:
@@ -207,41 +202,41 @@ class SpeedsPanel(LivePanel, can_focus=True):
 
     # -- the table -------------------------------------------------------------------------
 
-    def table(self, state: TrackState) -> Table:
+    def table(self, state: TrackState) -> Text:
+        """The panel's text: the aggregates, a header and the rows that fit, and what is
+        above and below them."""
         agg = aggregates(state)
-        world = state.calibrated
-        width = (self.content_size.width or 44)
+        width = self.content_size.width or 44
         caption = f"{agg.moving} moving · median {agg.median:.1f} · max {agg.maximum:.1f} px/s"
-        table = Table(title=Text(caption, style="bold", overflow="ellipsis", no_wrap=True),
-                      title_justify="left", expand=True, box=None, padding=(0, 1, 0, 0),
-                      header_style="bold cyan")
-        names = columns_for(width, world)
-        for name in names:
-            header = state.unit if name == "world" else ("" if name == "dir" else name)
-            table.add_column(header, justify="left" if name in ("dir", "recent") else "right",
-                             no_wrap=True, min_width=WIDTHS[name])
+        columns = [Column(name, state.unit if name == "world" else
+                          ("" if name == "dir" else name), w,
+                          "left" if name in ("dir", "recent") else "right",
+                          5 if name == "px/s" and state.calibrated else drop)
+                   for name, w, drop in COLUMNS if state.calibrated or name != "world"]
         room = max(1, (self.content_size.height or 20) - HEADER_ROWS)
         order = self.order(state)
         start, end = self._window(order, state.ids, room)
         top = self.history.top()
+        rows, styles = [], []
         for i in order[start:end]:
             track_id = int(state.ids[i])
-            cells = {
+            world = float(state.speed_world[i])
+            rows.append({
                 "id": str(track_id), "x": f"{state.pts[i, 0]:.0f}",
                 "y": f"{state.pts[i, 1]:.0f}", "px/s": f"{state.speed[i]:.1f}",
-                "world": "-" if not math.isfinite(state.speed_world[i])
-                else f"{state.speed_world[i]:.2f}",
+                "world": "-" if not math.isfinite(world) else f"{world:.2f}",
                 "dir": arrow(float(state.vel[i, 0]), float(state.vel[i, 1])),
                 "age": str(int(state.age[i])),
                 "recent": sparkline(self.history.get(track_id), top),
-            }
-            table.add_row(*(cells[n] for n in names),
-                          style="reverse" if track_id == self.selected else "")
+            })
+            styles.append("reverse" if track_id == self.selected else "")
+        text = Text(caption, style="bold", no_wrap=True, overflow="ellipsis")
+        text.append("\n")
+        text.append_text(grid(columns, rows, width, styles))
         above, below = start, len(order) - end
         if above or below:
             more = [f"+{below} more" if below else "", f"{above} above" if above else ""]
             hint = "↑ ↓ select" if self.has_focus else "o: sort"
-            table.caption = (f"{' · '.join(m for m in more if m)} "
-                             f"(by {self.sort}; {hint})")
-            table.caption_justify = "left"
-        return table
+            text.append(f"\n{' · '.join(m for m in more if m)} (by {self.sort}; {hint})",
+                        style="dim")
+        return text
