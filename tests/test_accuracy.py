@@ -81,9 +81,10 @@ def test_highway_cars_move_background_stays(highway) -> None:
     source.close()
     allspeeds = np.concatenate(speeds)
     assert np.median(live) > 100
-    static = allspeeds < 0.5
+    static = allspeeds < 2
     moving = allspeeds > 20  # cars cross the frame at tens to hundreds of px/s
-    assert static.mean() > 0.5, "most tracked points are on static scenery"
-    assert moving.sum() > 1000, "cars' points move"
+    # still scenery holds at most 1 - tracking.motion_share of the points, cars the rest
+    assert static.mean() > 0.4, "much of what is tracked is static scenery, and stays still"
+    assert moving.mean() > 0.3, "cars' points move, and cars get their share of points"
     # few points in between: a track is either on a car or on the ground
     assert ((allspeeds > 2) & (allspeeds < 10)).mean() < 0.1

@@ -85,14 +85,16 @@ def test_seeding_respects_mask_roi_and_limit() -> None:
     assert np.all((corners[:, 1] >= 60) & (corners[:, 1] < 180))
 
 
-def test_max_points_caps_live_tracks() -> None:
+@pytest.mark.parametrize(("share", "still"), [(0.0, 40), (0.4, 24)])
+def test_max_points_caps_live_tracks(share: float, still: int) -> None:
+    """A still picture fills the budget but the share kept for moving things."""
     params = Params().with_value("tracking.max_points", 40)
-    tracker = Tracker(params)
+    tracker = Tracker(params.with_value("tracking.motion_share", share))
     img = cv2.cvtColor(texture(), cv2.COLOR_GRAY2BGR)
     for i in range(12):
         state = tracker.update(Frame(i, i / 30, img))
         assert state.live <= 40
-    assert state.live == 40
+    assert state.live == still
 
 
 def test_velocity_from_uneven_timestamps() -> None:

@@ -12,14 +12,8 @@ import pytest
 
 from flowtop.tracker.config.params import ObjectParams, Params
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.core.objects import (
-    ObjectGrouper,
-    TrackView,
-    absorb_edges,
-    components,
-    core_speed,
-    near_pairs,
-)
+from flowtop.tracker.core.grouping import absorb_edges, components, core_speed, near_pairs
+from flowtop.tracker.core.objects import ObjectGrouper, TrackView
 from flowtop.tracker.output.rows import OBJECT_COLUMNS, ObjectWriter
 from flowtop.tracker.sources.demo import DemoScene, DemoSource, MovingObject
 from flowtop.tui.cli.main import main

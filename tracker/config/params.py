@@ -145,6 +145,9 @@ class FeatureParams(Section):
     quality_level: float = param(0.01, "corner quality relative to the best corner",
                                  0.0001, 1.0, 0.0001, log=True)
     min_distance: float = param(7.0, "minimum distance between seeded corners", 1, 200, 1, "px")
+    motion_min_distance: float = param(4.0, "minimum distance between corners seeded on moving "
+                                            "things (the foreground): denser, so a vehicle has "
+                                            "points soon", 1, 200, 1, "px")
     block_size: int = param(7, "neighbourhood for the corner measure", 3, 31, 2, "px")
     mode: str = param("corners", "how new points are seeded", choices=("corners", "faces"))
     roi: list = param([], "seed only inside [x, y, w, h] (pixels); empty = whole frame")
@@ -186,6 +189,24 @@ class TrackingParams(Section):
                              0.01, 1.0, 0.05)
     min_speed: float = param(0.0, "hide points slower than this (0 = show all)", 0.0, 10000.0,
                              1.0, "px/s")
+    max_jump: float = param(3.0, "a point whose step misses where its velocity said it would be "
+                                 "by more than this (or half the step) jumped: it restarts "
+                                 "instead of giving a speed", 0.5, 1000.0, 0.5, "px")
+    still_radius: float = param(2.0, "a track that stays within this distance of where it came "
+                                     "to rest is still", 0.1, 50.0, 0.5, "px")
+    still_life: float = param(1.0, "a track still this long is background: dropped if something "
+                                   "drags it away, retired first when points run short",
+                              0.1, 600.0, 0.5, "s")
+    motion_share: float = param(0.4, "share of max_points kept for moving things: still tracks "
+                                     "beyond the rest are retired", 0.0, 1.0, 0.05)
+    region_points: int = param(40, "a moving region (a vehicle) holding this many points gets "
+                                   "no more, so many vehicles share max_points; 0 = no limit",
+                               0, 10000, 5)
+    foreground_threshold: float = param(20.0, "grey-level difference from the background that "
+                                              "counts as something moving (seeded first; one "
+                                              "region, one object)", 1.0, 255.0, 2.0)
+    background_memory: float = param(2.0, "how long the background model of a fixed camera "
+                                          "remembers", 0.1, 600.0, 0.5, "s")
 
 
 def _check_points(key: str, value: list, count: int | None = None, least: int = 0) -> None:
@@ -266,10 +287,19 @@ class ObjectParams(Section):
                                             "as a fraction of its speed", 0.0, 2.0, 0.05)
     velocity_floor: float = param(12.0, "velocity difference always allowed within an object",
                                   0.0, 1000.0, 1.0, "px/s")
+    use_foreground: bool = param(True, "an object's tracks lie on one region of the foreground "
+                                       "(what differs from the background): the road between "
+                                       "two vehicles keeps them apart; off = link across it")
+    split_speeds: float = param(1.35, "a group whose tracks move at two speeds this many times "
+                                      "apart (5 or more tracks each) is two vehicles that "
+                                      "touch in the picture; 1 = never split", 1.0, 10.0, 0.05)
     speed_band: float = param(0.04, "an object's speed is the median of its tracks within this "
                                    "fraction of their densest speed (edge tracks that slide "
                                    "are left out)", 0.01, 1.0, 0.01)
     min_tracks: int = param(3, "tracks an object needs", 1, 1000, 1)
+    min_size: float = param(0.4, "when calibrated, an object's tracks must span this much of "
+                                 "the ground (smaller groups are noise, not vehicles or "
+                                 "people); 0 = any", 0.0, 100.0, 0.1, "m")
     min_frames: int = param(3, "frames an object must be seen before it is shown", 1, 1000, 1,
                             "frames")
     min_track_age: int = param(2, "frames a track must be followed before it joins an object",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 import cv2
@@ -19,56 +18,25 @@ from flowtop.tracker.calibration.models import Calibration, calibration_from_par
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import Frame, ObjectState, TrackState, frozen
 from flowtop.tracker.core.faces import FaceSeeder, load_cascade
-from flowtop.tracker.core.lk import Points, detect_corners, seed_mask, track_fb
+from flowtop.tracker.core.lk import (
+    Points,
+    beyond_reach,
+    detect_corners,
+    lk_reach,
+    seed_mask,
+    track_fb,
+)
+from flowtop.tracker.core.motion import Foreground
 from flowtop.tracker.core.objects import ObjectGrouper, TrackView
+from flowtop.tracker.core.seeding import detect_split, plan_seeds
+from flowtop.tracker.core.tracks import Tracks
 
 F32 = npt.NDArray[np.float32]
 MIN_SIDE_PX = 8  # smaller frames hold no trackable corner
 FLAT_STD = 1.0  # grey-level spread below which a frame counts as flat
 NOTICE_HOLD_S = 1.0
-
-
-@dataclass
-class Tracks:
-    """Live tracks as one record of arrays, row i being track i.
-
-    ids (N,) int64; pts, vel (N, 2) px and px/s; age (N,) frames since seeding; measured (N,)
-    whether vel holds a measurement yet; trail (N, L, 2) ring buffer written at `head`;
-    trail_len (N,); world, world_vel (N, 2) metres and m/s (NaN when uncalibrated);
-    fb_error (N,) px of the last step.
-    """
-
-    ids: npt.NDArray[np.int64]
-    pts: F32
-    vel: F32
-    age: npt.NDArray[np.int32]
-    measured: npt.NDArray[np.bool_]
-    trail: F32
-    trail_len: npt.NDArray[np.int32]
-    world: npt.NDArray[np.float64]
-    world_vel: npt.NDArray[np.float64]
-    fb_error: F32
-
-    @classmethod
-    def empty(cls, trail_length: int) -> Tracks:
-        return cls(np.zeros(0, np.int64), np.zeros((0, 2), np.float32),
-                   np.zeros((0, 2), np.float32), np.zeros(0, np.int32), np.zeros(0, bool),
-                   np.zeros((0, trail_length, 2), np.float32), np.zeros(0, np.int32),
-                   np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0, np.float32))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def select(self, keep: npt.NDArray[np.bool_]) -> Tracks:
-        """The rows where `keep` is true, as new arrays (one index, taken from each array:
-        4x faster than masking each array)."""
-        rows = np.flatnonzero(keep)
-        return Tracks(*(getattr(self, name).take(rows, axis=0)
-                        for name in self.__dataclass_fields__))
-
-    def extend(self, other: Tracks) -> Tracks:
-        return Tracks(*(np.concatenate([getattr(self, n), getattr(other, n)])
-                        for n in self.__dataclass_fields__))
+CUT_SHARE, CUT_MIN = 0.6, 10  # losing this share of at least this many points at once: a cut
+REACH_CHECK_MIN = 3  # fresh points on moving things lost at once before a deeper look
 
 
 def check_params(params: Params, frame_size: tuple[int, int] | None = None) -> None:
@@ -109,7 +77,10 @@ class Tracker:
         self._faces: FaceSeeder | None = None  # made when features.mode is first 'faces'
         if self._params.features.mode == "faces":
             self._face_seeder()
-        self.tracks = Tracks.empty(self._params.tracking.trail_length)
+        tp = self._params.tracking
+        self._foreground = Foreground(tp.foreground_threshold, tp.background_memory)
+        self._too_fast = 0  # tracks whose last step was beyond LK's reach
+        self.tracks = Tracks.empty(tp.trail_length)
 
     @property
     def params(self) -> Params:
@@ -127,6 +98,8 @@ class Tracker:
             self._forget_world()
         self._params = params
         self._grouper.params, self._grouper.trap = params.objects, params.trap
+        self._foreground.threshold = params.tracking.foreground_threshold
+        self._foreground.memory_s = params.tracking.background_memory
         if params.tracking.trail_length != old.tracking.trail_length:
             self._resize_trails(params.tracking.trail_length)
 
@@ -168,6 +141,7 @@ class Tracker:
         seeded at once."""
         self.clear()
         self._prev_gray = None
+        self._foreground.reset()
         self._reseed = True
 
     # -- per frame -------------------------------------------------------------------------
@@ -190,15 +164,26 @@ class Tracker:
             self.reset()
             self._pending[:] = pending
             prev = None
-        lost = 0
+        lost, cut = 0, ""
+        t1 = time.perf_counter()
+        tr = self.tracks
+        moving = tr.pts[tr.measured & (np.abs(tr.vel).max(axis=1, initial=0.0)
+                                       >= self._params.objects.min_speed)]  # never background
+        self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
+                                moving)
+        timed["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
+            before = len(self.tracks)
             lost = self._step(prev, gray, frame.t, timed)
+            if before >= CUT_MIN and lost >= CUT_SHARE * before:  # a cut: start again
+                self.reset()
+                cut = f"the picture changed at once ({lost} of {before} points lost): restarted"
         self._insert_pending(gray)
         t1 = time.perf_counter()
         seeded = self._maybe_seed(gray) + self._seeded_between
         self._seeded_between = 0
-        self._update_notice(gray, frame.t, lost, seeded)
+        self._update_notice(gray, frame.t, lost, seeded, cut)
         timed["seed"] = time.perf_counter() - t1
         speeds = self._speeds()
         if self.group_objects:
@@ -212,15 +197,18 @@ class Tracker:
               timings: dict[str, float]) -> int:
         """Move every track from `prev` to `gray`; drop those that fail a check."""
         tr, p = self.tracks, self._params
+        self._too_fast = 0
         if not len(tr):
             return 0
         t0 = time.perf_counter()
         flow = track_fb(prev, gray, tr.pts, p.lk, p.tracking.fb_threshold)
         timings["lk"] = time.perf_counter() - t0
         dt = t - self._prev_t
-        keep = flow.keep
+        keep = flow.keep & ~tr.off_course(flow.points, dt, p.tracking.max_jump)
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
+        reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
+        self._too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
         if dt > 0:
             a = p.tracking.smoothing
@@ -239,9 +227,30 @@ class Tracker:
         old.trail[:, self._head] = pts  # `old.trail` is select's copy, owned here
         self.tracks = Tracks(old.ids, pts, vel.astype(np.float32, copy=False), old.age + 1,
                              measured, old.trail, np.minimum(old.trail_len + 1, length),
-                             world, world_vel, flow.fb_error[keep])
+                             world, world_vel, flow.fb_error[keep], old.anchor, old.rest,
+                             reliable, old.manual)
+        tp = p.tracking
+        woken = self.tracks.settle(max(dt, 0.0), tp.still_radius, tp.still_life)
+        if woken.any():  # background dragged along by something passing: never a speed
+            self.tracks = self.tracks.select(~woken)
         timings["fb"] = time.perf_counter() - t0 - timings["lk"]
         return int((~keep).sum())
+
+    def _beyond_reach(self, prev: npt.NDArray[np.uint8], gray: npt.NDArray[np.uint8],
+                      lost: npt.NDArray[np.bool_]) -> int:
+        """How many of the points just seeded on moving things and lost at once are found
+        (by their patch) farther than LK's reach: motion too fast for the lk settings, not a
+        failure. Looked at only when most of those fresh points are lost."""
+        tr = self.tracks
+        fresh = tr.age == 0
+        if (fresh & lost).sum() < REACH_CHECK_MIN:
+            return 0
+        fresh &= self._foreground.on(tr.pts)
+        gone = fresh & lost
+        if gone.sum() < REACH_CHECK_MIN or gone.sum() < 0.5 * fresh.sum():
+            return 0
+        found = beyond_reach(prev, gray, tr.pts[gone], lk_reach(self._params.lk))
+        return found if found >= REACH_CHECK_MIN - 1 else 0  # one alone may be a look-alike
 
     def _maybe_seed(self, gray: npt.NDArray[np.uint8]) -> int:
         tp, fp = self._params.tracking, self._params.features
@@ -251,15 +260,23 @@ class Tracker:
         if not due:
             return 0
         forced, self._reseed, self._frames_since_seed = self._reseed, False, 0
-        room = tp.max_points - len(self.tracks)
-        if room <= 0:
-            return 0
         roi = tuple(int(v) for v in fp.roi) if fp.roi else None
-        mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
-        if fp.mode == "faces" and self._face_seeder().restrict(
-                mask, gray, tp.detect_interval, forced) is None:
-            return 0  # no face in view: nothing to seed
-        corners = detect_corners(gray, mask, fp, room)
+        if fp.mode == "faces":
+            room = tp.max_points - len(self.tracks)
+            mask = seed_mask(gray.shape[:2], self.tracks.pts, fp.min_distance, roi)  # type: ignore[arg-type]
+            if room <= 0 or self._face_seeder().restrict(
+                    mask, gray, tp.detect_interval, forced) is None:
+                return 0  # no room, or no face in view: nothing to seed
+            corners = detect_corners(gray, mask, fp, room)
+        else:
+            plan = plan_seeds(self.tracks, self._foreground.on(self.tracks.pts), tp)
+            if plan.retire.any():
+                self.tracks = self.tracks.select(~plan.retire)
+            if plan.moving_room <= 0:
+                return 0
+            corners = detect_split(gray, self.tracks.pts, roi,  # type: ignore[arg-type]
+                                   self._foreground.seed_mask(gray.shape[:2], self.tracks.pts,
+                                                              tp.region_points), fp, plan)
         self._append(corners)
         return len(corners)
 
@@ -279,21 +296,16 @@ class Tracker:
         room = self._params.tracking.max_points - len(self.tracks)
         if room < inside.sum():  # manual points win over the oldest automatic ones
             self.tracks = self.tracks.select(np.arange(len(self.tracks)) >= inside.sum() - room)
-        self._append(pts[inside])
+        self._append(pts[inside], manual=True)
 
-    def _append(self, pts: Points) -> None:
+    def _append(self, pts: Points, manual: bool = False) -> None:
         n = len(pts)
         if not n:
             return
-        length = self.tracks.trail.shape[1]
-        trail = np.zeros((n, length, 2), np.float32)
-        trail[:, self._head] = pts
         world = (self._calibration.to_world(pts) if self._calibration is not None
                  else np.full((n, 2), np.nan))
-        new = Tracks(np.arange(self._next_id, self._next_id + n, dtype=np.int64),
-                     pts.astype(np.float32), np.zeros((n, 2), np.float32),
-                     np.zeros(n, np.int32), np.zeros(n, bool), trail, np.ones(n, np.int32),
-                     world, np.full((n, 2), np.nan), np.zeros(n, np.float32))
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
+        new = Tracks.new(pts, ids, self.tracks.trail.shape[1], self._head, world, manual)
         self._next_id += n
         self.tracks = self.tracks.extend(new)
 
@@ -314,10 +326,12 @@ class Tracker:
         """How many tracks have been started since the tracker was made."""
         return self._next_id - 1
 
-    def _update_notice(self, gray: npt.NDArray[np.uint8], t: float, lost: int, seeded: int
-                       ) -> None:
-        """Say why nothing is tracked (flat, tiny, cornerless frame), or that every point was
-        just lost; the latter stays for NOTICE_HOLD_S of frame time so a UI can show it."""
+    def _update_notice(self, gray: npt.NDArray[np.uint8], t: float, lost: int, seeded: int,
+                       cut: str = "") -> None:
+        """Say why nothing is tracked (flat, tiny, cornerless frame), that every point was just
+        lost, that the picture jumped (`cut`: most points lost, the rest restarted), or that
+        motion is beyond LK's reach; all but the first stay for NOTICE_HOLD_S of frame time so
+        a UI can show them."""
         if len(self.tracks) == 0:
             h, w = gray.shape[:2]
             if min(h, w) < MIN_SIDE_PX:
@@ -332,6 +346,14 @@ class Tracker:
             self._notice_until = t
         elif lost and len(self.tracks) == seeded:
             self._notice = f"every point was lost at once ({lost}); reseeded {seeded}"
+            self._notice_until = t + NOTICE_HOLD_S
+        elif cut:
+            self._notice, self._notice_until = cut, t + NOTICE_HOLD_S
+        elif self._too_fast:
+            reach = lk_reach(self._params.lk)
+            self._notice = (f"motion too fast for the current lk settings: {self._too_fast} "
+                            f"points moved over {reach:.0f} px in a frame (raise lk.max_level "
+                            f"or lk.win_size)")
             self._notice_until = t + NOTICE_HOLD_S
         elif t > self._notice_until or t < self._notice_until - NOTICE_HOLD_S:
             self._notice = ""
@@ -379,7 +401,9 @@ class Tracker:
         """Group the moving tracks of this frame into objects (`tracker.core.objects`)."""
         tr, p = self.tracks, self._params
         speed, world, unit = speeds
-        eligible = (tr.measured & (tr.age >= p.objects.min_track_age)
+        eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
                     & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
-        view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible)
+        view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,
+                         self._foreground.regions(tr.pts),
+                         tr.world if self._calibration is not None else None)
         return self._grouper.update(t, view, unit, p.speed.unit)

@@ -38,6 +38,35 @@ def lk_kwargs(p: LKParams) -> dict:
     }
 
 
+def lk_reach(p: LKParams) -> float:
+    """Pixels per frame pyramidal LK can follow: about half a window at the coarsest level,
+    doubling with each level below it (7.5 * 4 = 30 px for win_size 15, max_level 2)."""
+    return p.win_size / 2 * 2 ** p.max_level
+
+
+def beyond_reach(prev: Gray, cur: Gray, pts: Points, reach: float, limit: int = 8,
+                 half: int = 5, match: float = 0.9) -> int:
+    """How many of (up to `limit`) points lost by LK are found in `cur`, by their patch's
+    normalised cross-correlation (at least `match`) within twice `reach` of where they were,
+    farther than `reach`: they moved beyond what the pyramid follows."""
+    h, w = prev.shape[:2]
+    radius = round(2 * reach)
+    found = 0
+    for x, y in np.round(pts[:limit]).astype(int).tolist():
+        if not (half <= x < w - half and half <= y < h - half):
+            continue
+        patch = prev[y - half:y + half + 1, x - half:x + half + 1]
+        x0, y0 = max(0, x - radius - half), max(0, y - radius - half)
+        area = cur[y0:y + radius + half + 1, x0:x + radius + half + 1]
+        if min(area.shape) <= 2 * half or float(patch.std()) < 1.0:
+            continue
+        score = cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED)
+        _, best, _, (bx, by) = cv2.minMaxLoc(score)
+        if best >= match and max(abs(x0 + bx + half - x), abs(y0 + by + half - y)) > reach:
+            found += 1
+    return found
+
+
 def forward(prev: Gray, cur: Gray, p0: Points, kwargs: dict
             ) -> tuple[Points, npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
     """One LK pass: new points, status and LK error per point."""

@@ -17,122 +17,21 @@ import numpy.typing as npt
 
 from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
+from flowtop.tracker.core.grouping import (
+    absorb_edges,
+    components,
+    core_speed,
+    median,
+    near_pairs,
+    region_pairs,
+    speed_split,
+)
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
-CHUNK = 1024  # rows of the pairwise distance matrix computed at once
 TRAP_LOG = 100  # trap results kept
+SPLIT_LEAST = 5  # tracks each of two touching vehicles needs before they are told apart
 MIN_IOU = 0.3  # box overlap that carries an id over when no track is shared
-EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
-
-
-@dataclass(frozen=True)
-class Links:
-    """Pairs (a[k] < b[k]) of points within the link distance; `linked` marks those that also
-    move alike (and so belong to one group)."""
-
-    a: npt.NDArray[np.int64]
-    b: npt.NDArray[np.int64]
-    linked: npt.NDArray[np.bool_]
-
-
-def near_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float, tolerance: float,
-               floor: float) -> Links:
-    """Pairs of points (N, 2) px within `link_distance`; linked when their velocities (N, 2)
-    px/s differ by at most max(floor, tolerance * the larger speed)."""
-    pts = np.asarray(pts, np.float64).reshape(-1, 2)
-    vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    n = len(pts)
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    rows, cols, alike = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, bool)]
-    for start in range(0, n, CHUNK):
-        part = slice(start, min(n, start + CHUNK))
-        d2 = ((pts[part, None, :] - pts[None, :, :]) ** 2).sum(-1)
-        i, j = np.nonzero(d2 <= link_distance ** 2)
-        keep = i + start < j
-        i, j = i[keep] + start, j[keep]
-        dv = np.hypot(*(vel[i] - vel[j]).T)
-        rows.append(i)
-        cols.append(j)
-        alike.append(dv <= np.maximum(floor, tolerance * np.maximum(speed[i], speed[j])))
-    return Links(np.concatenate(rows), np.concatenate(cols), np.concatenate(alike))
-
-
-def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
-               ) -> npt.NDArray[np.int64]:
-    """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
-    labelled with its least index."""
-    labels = np.arange(n)
-    while True:  # label propagation with pointer jumping
-        low = np.minimum(labels[a], labels[b])
-        new = labels.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
-        new = new[new]
-        if np.array_equal(new, labels):
-            return labels
-        labels = new
-
-
-def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:
-    """A robust speed of one object's tracks: the median of those in the densest window of
-    relative width +-`band` (tracks sliding along its edges are slower and spread out).
-
-    Returns (speed, mask of the tracks used); (NaN, none) when no speed is finite and > 0.
-    """
-    s = np.asarray(speeds, np.float64).reshape(-1)
-    valid = np.isfinite(s) & (s > 0)
-    if not valid.any():
-        return math.nan, np.zeros(len(s), bool)
-    logs = np.log(s[valid])
-    order = np.sort(logs)
-    width = 2 * math.log1p(band)
-    ends = np.searchsorted(order, order + width, side="right")
-    start = int(np.argmax(ends - np.arange(len(order))))
-    lo, hi = order[start], order[start] + width
-    core = np.zeros(len(s), bool)
-    core[np.flatnonzero(valid)[(logs >= lo) & (logs <= hi)]] = True
-    return float(np.median(s[core])), core
-
-
-def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
-                 ) -> npt.NDArray[np.int64]:
-    """Merge each group into a larger neighbouring group it trails: moving the same way (within
-    EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window straddles object
-    and background, slide along at a fraction of its speed. Returns the new labels."""
-    vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    sums = [np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)]
-    heads = np.stack(sums, 1).astype(np.float64) / sizes[:, None]
-    speed = np.hypot(heads[:, 0], heads[:, 1])
-    ga, gb = inverse[links.a], inverse[links.b]
-    pairs = np.unique(np.sort(np.c_[ga, gb][ga != gb], axis=1), axis=0)
-    neighbours: dict[int, set[int]] = {}
-    for x, y in pairs.tolist():
-        neighbours.setdefault(x, set()).add(y)
-        neighbours.setdefault(y, set()).add(x)
-    cos_min = math.cos(math.radians(EDGE_ANGLE))
-    parent = np.arange(len(uniq))
-    size = sizes.copy()
-    for small in np.argsort(sizes, kind="stable").tolist():
-        bigger = [g for g in neighbours.get(small, ()) if size[g] > size[small]]
-        for big in sorted(bigger, key=lambda g: -size[g]):
-            sv, su = speed[small], speed[big]
-            if 0 < sv < su and heads[small] @ heads[big] >= cos_min * su * sv:
-                parent[small] = big
-                size[big] += size[small]
-                for other in neighbours.pop(small, set()) - {big}:
-                    neighbours[other].discard(small)
-                    neighbours[other].add(big)
-                    neighbours.setdefault(big, set()).add(other)
-                neighbours.get(big, set()).discard(small)
-                break
-    while True:  # follow merges of merges
-        root = parent[parent]
-        if np.array_equal(root, parent):
-            break
-        parent = root
-    return uniq[parent][inverse]
 
 
 @dataclass
@@ -163,6 +62,8 @@ class TrackView:
     speed: F32
     speed_world: npt.NDArray[np.float64]
     eligible: npt.NDArray[np.bool_]
+    region: npt.NDArray[np.int32] | None = None  # foreground region under each track, 0 = none
+    world: npt.NDArray[np.float64] | None = None  # (N, 2) ground positions, m (NaN: unknown)
 
 
 class ObjectGrouper:
@@ -215,16 +116,39 @@ class ObjectGrouper:
     def _groups(self, tracks: TrackView, t: float) -> list[npt.NDArray[np.int64]]:
         """Index arrays (into the tracks) of each group large enough to be an object."""
         p = self.params
-        idx = np.flatnonzero(tracks.eligible & self._steady(tracks, t))
+        usable = tracks.eligible & self._steady(tracks, t)
+        if tracks.region is not None and p.use_foreground:
+            usable &= tracks.region > 0  # moving but on background: dragged, not a vehicle
+        idx = np.flatnonzero(usable)
         if len(idx) < p.min_tracks:
             return []
-        links = near_pairs(tracks.pts[idx], tracks.vel[idx], p.link_distance,
-                           p.velocity_tolerance, p.velocity_floor)
+        if tracks.region is not None and p.use_foreground:  # one vehicle, one region
+            links = region_pairs(tracks.pts[idx], tracks.vel[idx], tracks.region[idx],
+                                 p.link_distance, p.velocity_tolerance, p.velocity_floor)
+        else:
+            links = near_pairs(tracks.pts[idx], tracks.vel[idx], p.link_distance,
+                               p.velocity_tolerance, p.velocity_floor)
         labels = components(len(idx), links.a[links.linked], links.b[links.linked])
         labels = absorb_edges(labels, tracks.vel[idx], links)
         order = np.argsort(labels, kind="stable")
         _, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
-        return [idx[order[a:a + c]] for a, c in zip(starts, counts) if c >= p.min_tracks]
+        groups = [idx[order[a:a + c]] for a, c in zip(starts, counts) if c >= p.min_tracks]
+        split = []
+        for g in groups:  # two vehicles touching in the picture, at two speeds
+            fast = speed_split(tracks.speed[g], tracks.pts[g], max(p.min_tracks, SPLIT_LEAST),
+                               p.split_speeds)
+            split.extend([g] if fast is None or p.split_speeds <= 1 else [g[fast], g[~fast]])
+        return [g for g in split if self._big_enough(tracks, g)]
+
+    def _big_enough(self, tracks: TrackView, group: npt.NDArray[np.int64]) -> bool:
+        """Whether a group spans at least objects.min_size metres on the ground (always true
+        without a calibration)."""
+        if tracks.world is None or self.params.min_size <= 0:
+            return True
+        world = tracks.world[group]
+        if not np.isfinite(world).all():
+            return True
+        return bool(np.hypot(*np.ptp(world, axis=0)) >= self.params.min_size)
 
     def _steady(self, tracks: TrackView, t: float) -> npt.NDArray[np.bool_]:
         """Tracks whose last step agrees with their smoothed velocity: a track that has just
@@ -291,7 +215,7 @@ class ObjectGrouper:
     def _new(self, t: float, tracks: TrackView, members: npt.NDArray[np.int64]) -> _Object:
         pts = tracks.pts[members].astype(np.float64)
         obj = _Object(self._next_id, t, t, np.sort(tracks.ids[members]), _bounds(pts),
-                      (0.0, 0.0), np.median(pts, axis=0))
+                      (0.0, 0.0), median(pts, axis=0))
         self._next_id += 1
         self._objects.append(obj)
         return obj
@@ -306,7 +230,7 @@ class ObjectGrouper:
             pos = np.minimum(np.searchsorted(prev, ids), len(prev) - 1)
             known = prev[pos] == ids
         if obj.last_seen == self._prev_t and np.any(known):
-            step = np.median(tracks.pts[members][known] - self._prev_pts[pos[known]], axis=0)
+            step = median(tracks.pts[members][known] - self._prev_pts[pos[known]], axis=0)
         else:  # unseen for a while, or every track is new: coast on its last velocity
             step = np.asarray(obj.vel) * (t - obj.last_seen)
         old = obj.ref.copy()
@@ -322,7 +246,7 @@ class ObjectGrouper:
         pts = tracks.pts[members].astype(np.float64)
         band = self.params.speed_band
         speed, core = core_speed(tracks.speed[members], band)
-        vx, vy = (float(v) for v in np.median(tracks.vel[members][core], axis=0))
+        vx, vy = (float(v) for v in median(tracks.vel[members][core], axis=0))
         speed_world = core_speed(tracks.speed_world[members], band)[0] if unit else math.nan
         obj.box, obj.vel = _bounds(pts), (vx, vy)
         obj.last_seen = t

@@ -23,6 +23,7 @@ from flowtop.tracker.files.paths import check_output, is_special
 
 U8 = npt.NDArray[np.uint8]
 DEFAULT_FPS = 30.0
+RATE_FRAMES = 15  # timed frames held to measure the rate before the file opens
 FOURCCS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
 # px: FFmpeg's MJPG encoder, as OpenCV drives it, corrupts memory (the process aborts) on
 # frames narrower than 8 px (a sweep of every size from 1x1 to 32x32); 16 keeps a margin
@@ -91,6 +92,10 @@ def frames_in(path: Path) -> int:
 class VideoRecorder:
     """Frames of one size into a video at `fps`; the first frame fixes the size.
 
+    Frames given with their time (`write(image, t)`) keep to the frames' clock: the rate is
+    measured on the first RATE_FRAMES frames (the given `fps` wins when within 1% of it, so
+    29.97 stays 29.97), and later a frame is repeated or dropped so that each shows at its
+    own time: a clip plays as long as it lasted, whatever its container claims.
     Frames of another size (a camera that changed mode) are scaled to it. `close()` finishes
     the file and moves it to `path`; `discard()` deletes what was written. The temporary file
     is created at once, so an unwritable folder is refused before any frame.
@@ -104,6 +109,7 @@ class VideoRecorder:
         quiet_backend_logs()  # OpenCV's own "failed to write" lines: the check says it once
         self.path = path
         self.fps = fps if 0 < fps < 1000 else DEFAULT_FPS
+        self._hint = fps if 0 < fps < 1000 else 0.0
         self.fourcc = FOURCCS[path.suffix.lower()]
         self.file = AtomicFile(path, force, flag)
         self.partial = self.file.temp
@@ -111,9 +117,40 @@ class VideoRecorder:
         self.size: tuple[int, int] | None = None  # of the video: source_size, padded
         self.frames = 0
         self._writer: cv2.VideoWriter | None = None
+        self._early: list[tuple[U8, float]] = []  # timed frames before the rate is known
+        self._t0 = 0.0
+        self._next_slot = 0
 
-    def write(self, image: U8) -> None:
-        """Append one BGR (or gray) frame."""
+    def write(self, image: U8, t: float | None = None) -> None:
+        """Append one BGR (or gray) frame; with its time `t` in seconds, at that time (see
+        the class)."""
+        if t is None:
+            self._put(image)
+        elif self._writer is None:
+            self._early.append((image, t))
+            if len(self._early) >= RATE_FRAMES:
+                self._start_timed()
+        else:
+            self._place(image, t)
+
+    def _start_timed(self) -> None:
+        """Measure the rate on the frames held, open the file and write them."""
+        early, self._early = self._early, []
+        span = early[-1][1] - early[0][1]
+        if len(early) > 1 and span > 0:
+            rate = (len(early) - 1) / span
+            self.fps = self._hint if self._hint and abs(rate / self._hint - 1) < 0.01 else rate
+        self._t0 = early[0][1]
+        for image, t in early:
+            self._place(image, t)
+
+    def _place(self, image: U8, t: float) -> None:
+        slot = round((t - self._t0) * self.fps)
+        for _ in range(max(0, slot - self._next_slot + 1)):
+            self._put(image)
+        self._next_slot = max(self._next_slot, slot + 1)
+
+    def _put(self, image: U8) -> None:
         h, w = image.shape[:2]
         if self._writer is None:
             self._open((w, h))
@@ -139,6 +176,8 @@ class VideoRecorder:
     def close(self) -> Path | None:
         """Finish the file, check it holds every frame, and give it its name; None when no
         frame was written. WriteError (and nothing under `path`) when the video is cut."""
+        if self._early:
+            self._start_timed()
         if self._writer is None or not self.frames:
             self.discard()
             return None
@@ -163,6 +202,7 @@ class VideoRecorder:
 
     def discard(self) -> None:
         """Stop and delete the partial file."""
+        self._early = []
         if self._writer is not None:
             self._writer.release()
             self._writer = None

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from flowtop.tracker.contracts import Frame
 from flowtop.tracker.errors import SourceError, SourceLost
@@ -59,6 +58,35 @@ class CaptureClock:
         return t
 
 
+class FileClock:
+    """Times of a file's frames, in seconds, that never run backwards.
+
+    The container's timestamp (CAP_PROP_POS_MSEC) is kept while it moves forward; a missing,
+    repeated or backwards one (some AVIs report 0 ms for their last frame) is replaced by the
+    last time plus the last frame interval seen (1 / nominal fps until one is seen), so the
+    clock goes on without a jump.
+    """
+
+    def __init__(self, nominal_fps: float = 0.0) -> None:
+        self._step = 1.0 / nominal_fps if nominal_fps > 0 else 1.0 / 30.0
+        self._last: float | None = None
+
+    @property
+    def step(self) -> float:
+        """The frame interval in use, seconds."""
+        return self._step
+
+    def stamp(self, msec: float) -> float:
+        t = msec / 1000.0
+        if self._last is None:
+            self._last = t if math.isfinite(t) and t >= 0 else 0.0
+        elif math.isfinite(t) and t > self._last + 1e-6:  # forward beyond rounding
+            self._step, self._last = t - self._last, t
+        else:
+            self._last += self._step
+        return self._last
+
+
 class CaptureSource(SourceBase):
     """A camera, video file or network stream read through cv2.VideoCapture."""
 
@@ -80,20 +108,16 @@ class CaptureSource(SourceBase):
         self._last_t = -1.0
         self._restart = False
         self._clock = CaptureClock()
-
-    def _file_time(self) -> float:
-        msec = self.cap.get(cv2.CAP_PROP_POS_MSEC)
-        by_index = self._pos / self.nominal_fps if self.nominal_fps else float(self._pos)
-        if self._pos > 0 and (not np.isfinite(msec) or msec <= 0):
-            return by_index  # the container gives no timestamps
-        return msec / 1000.0
+        self._file_clock = FileClock(self.nominal_fps)
 
     def rewind(self) -> bool:
         """Back to the first frame of a file; its times go on from the last frame's."""
         if self.live or self._pos == 0:
             return not self.live
         self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        self._t_offset = self._last_t + (1 / self.nominal_fps if self.nominal_fps else 0.04)
+        step = self._file_clock.step  # the new round starts a frame after the last one
+        self._t_offset = self._last_t + step
+        self._file_clock = FileClock(1.0 / step)
         self._pos, self._restart = 0, True
         self._pace_origin = None
         return True
@@ -113,7 +137,10 @@ class CaptureSource(SourceBase):
         if self.live:
             t = self._clock.stamp(self.cap.get(cv2.CAP_PROP_POS_MSEC), time.monotonic())
         else:
-            t = self._t_offset + self._file_time()
+            file_t = self._file_clock.stamp(self.cap.get(cv2.CAP_PROP_POS_MSEC))
+            if self._restart:  # a new round starts exactly one frame after the last
+                self._t_offset -= file_t
+            t = self._t_offset + file_t
         if self.paced and not self.live:
             self.pace(t)
         frame = Frame(self._index, t, image, restart=self._restart)

@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("record", parents=[common], help="write the annotated video headless",
                        description="Track SOURCE and write every frame with its tracks, "
                                    "trails, speeds and objects drawn on it to a video (mp4v; "
-                                   ".avi: MJPG) at the source's frame rate. Files run as fast "
+                                   ".avi: MJPG) at the rate of the frames' timestamps, so "
+                                   "it plays as long as the source lasted. Files run as fast "
                                    "as possible with a progress bar; cameras and streams run "
                                    "until --frames or Ctrl-C, which finishes the file.")
     p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
@@ -78,16 +79,20 @@ def run(args: argparse.Namespace) -> int:
                     task = bar.add_task(f"{source.name} → {args.out.name}",
                                         total=frame_total(source, args.frames), fps=0.0)
 
+                    done = 0
+
                     def more() -> bool:
-                        return not args.frames or recorder.frames < args.frames
+                        return not args.frames or done < args.frames
 
                     for frame in frames_until_stopped(source, stop, more):
                         state = tracker.update(frame)
+                        # at the frame's own time: the video lasts as long as the source did
                         recorder.write(annotate(frame.image, state, trails=args.trails,
-                                                scheme=schemes(state)))
-                        if recorder.frames % 10 == 0:
-                            rate = recorder.frames / max(1e-9, time.perf_counter() - started)
-                            bar.update(task, completed=recorder.frames, fps=rate)
+                                                scheme=schemes(state)), frame.t)
+                        done += 1
+                        if done % 10 == 0:
+                            rate = done / max(1e-9, time.perf_counter() - started)
+                            bar.update(task, completed=done, fps=rate)
                 source.close()
                 path = recorder.close()
             except BaseException:
