@@ -208,7 +208,8 @@ class Tracker:
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
         reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
-        self._too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
+        too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
+        self._too_fast = too_fast if too_fast >= REACH_CHECK_MIN - 1 else 0  # one: a look-alike
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
         if dt > 0:
             a = p.tracking.smoothing
@@ -351,9 +352,8 @@ class Tracker:
             self._notice, self._notice_until = cut, t + NOTICE_HOLD_S
         elif self._too_fast:
             reach = lk_reach(self._params.lk)
-            self._notice = (f"motion too fast for the current lk settings: {self._too_fast} "
-                            f"points moved over {reach:.0f} px in a frame (raise lk.max_level "
-                            f"or lk.win_size)")
+            self._notice = (f"motion too fast for lk: {self._too_fast} points moved over "
+                            f"{reach:.0f} px in a frame (raise lk.max_level or lk.win_size)")
             self._notice_until = t + NOTICE_HOLD_S
         elif t > self._notice_until or t < self._notice_until - NOTICE_HOLD_S:
             self._notice = ""
