@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from waiting import wait_for
 
 from flowtop.tracker.config.files import load_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState
-from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.app.keys import Moment, bar_keys
@@ -23,16 +23,6 @@ from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 
 SIZE = (140, 44)
-
-
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (or fail after `timeout` seconds)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
 
 
 async def select_parameter(app: FlowtopApp, pilot, key: str) -> None:
@@ -45,16 +35,18 @@ async def select_parameter(app: FlowtopApp, pilot, key: str) -> None:
     assert panel.selected_key == key
 
 
-def make_app(tmp_path: Path, **kwargs) -> FlowtopApp:
-    """The app on the live demo (paced, endless)."""
-    return FlowtopApp(source=DemoSource(fps=30), params=Params(),
+def make_app(tmp_path: Path, full_size: bool = False, **kwargs) -> FlowtopApp:
+    """The app on the live demo (paced, endless), at 320x180 unless `full_size` (640x360)."""
+    scene = DemoScene() if full_size else DemoScene(320, 180)
+    return FlowtopApp(source=DemoSource(fps=30, scene=scene), params=Params(),
                       config_path=tmp_path / "flowtop.toml", **kwargs)
 
 
-def ended_app(tmp_path: Path, frames: int = 3) -> FlowtopApp:
+def ended_app(tmp_path: Path, frames: int = 3, full_size: bool = False) -> FlowtopApp:
     """The app on a few demo frames tracked as fast as they come: for what needs no motion."""
-    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=frames), params=Params(),
-                      config_path=tmp_path / "flowtop.toml")
+    scene = DemoScene() if full_size else DemoScene(320, 180)
+    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=frames, scene=scene),
+                      params=Params(), config_path=tmp_path / "flowtop.toml")
 
 
 def index_of(app: FlowtopApp) -> int:
@@ -141,7 +133,7 @@ async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
         await select_parameter(app, pilot, "tracking.fb_threshold")
         await pilot.press("right")
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await wait_for(pilot, (tmp_path / "flowtop.toml").exists, "the saved config")
         saved = load_params(tmp_path / "flowtop.toml")
         assert saved == app.params
         assert saved.tracking.fb_threshold == pytest.approx(1.1)
@@ -182,7 +174,7 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
 
 
 async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
-    app = ended_app(tmp_path, frames=40)  # every frame tracked: speeds as settled as they get
+    app = ended_app(tmp_path, frames=40, full_size=True)  # every frame tracked: settled speeds
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await pilot.pause(0.3)
@@ -198,8 +190,8 @@ async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
 
 
 async def test_ended_file_shows_ended(tmp_path: Path) -> None:
-    app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=8), params=Params(),
-                     config_path=tmp_path / "c.toml")
+    source = DemoSource(fps=30, paced=False, frames=8, scene=DemoScene(320, 180))
+    app = FlowtopApp(source=source, params=Params(), config_path=tmp_path / "c.toml")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         assert index_of(app) == 7
@@ -259,8 +251,8 @@ async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> Non
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         drawn, under = preview.frames_drawn, preview.drawn_index
-        await pilot.pause(0.5)  # ~15 frames tracked meanwhile, none drawn
-        assert preview.frames_drawn == drawn and index_of(app) > under
+        await wait_for(pilot, lambda: index_of(app) > under + 10, "frames tracked meanwhile")
+        assert preview.frames_drawn == drawn  # none drawn
         await pilot.press("escape")
         await wait_for(pilot, lambda: preview.drawn_index > under + 5)  # the newest, at once
 
@@ -294,7 +286,7 @@ async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_pat
                                                                          ) -> None:
     from flowtop.tui.preview.legend import ALL_TRACKS_LEGEND
 
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, full_size=True)  # tracks on many rows of the picture
     async with app.run_test(size=(80, 24)) as pilot:
         preview = app.query_one(Preview)
         assert tuple(preview.content_size) == (78, 20)  # test_cover's PREVIEW_80X24

@@ -3,11 +3,11 @@ A/B beside the parameters, , and . step while paused, E writes the buffer as a v
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
 from rich.console import Console
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState
@@ -21,14 +21,6 @@ from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar, fields
 from flowtop.tui.widgets.tuning import TuningPanel
 
 WIDE, SMALL = (140, 44), (80, 24)
-
-
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        assert loop.time() < end, "condition not reached in time"
-        await pilot.pause(0.05)
 
 
 def demo_app(tmp_path: Path, frames: int = 0, params: Params | None = None) -> FlowtopApp:

@@ -26,9 +26,9 @@ SLOW_SEEDS = (2, 3)  # more in benchmarks/road_accuracy.py
 
 
 @pytest.fixture(scope="session")
-def road_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def road_dir(session_dir: Path) -> Path:
     sample("highway.mp4")  # the road and its vehicles are cut from it
-    return tmp_path_factory.mktemp("road")
+    return session_dir
 
 
 def scored(seed: int, folder: Path) -> tuple[Clip, ClipScore]:

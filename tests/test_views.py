@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState
-from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.app.keys import Moment, bar_keys
 from flowtop.tui.app.views import DEFAULT, Screen, shown
@@ -103,16 +103,12 @@ def test_the_status_bar_shows_the_buffer_and_the_replay() -> None:
 
 
 def ended_app(tmp_path: Path) -> FlowtopApp:
-    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=3), params=Params(),
-                      config_path=tmp_path / "c.toml")
+    source = DemoSource(fps=30, paced=False, frames=3, scene=DemoScene(320, 180))
+    return FlowtopApp(source=source, params=Params(), config_path=tmp_path / "c.toml")
 
 
 async def settle(pilot, app: FlowtopApp) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + 10
-    while app.run_state is not RunState.ENDED:
-        assert loop.time() < end
-        await pilot.pause(0.05)
+    await wait_for(pilot, lambda: app.run_state is RunState.ENDED, "the end of the frames")
     await pilot.pause(0.1)
 
 
