@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fakes import FaultySource, FlakyCamera
 from textual.pilot import Pilot
+from waiting import HANG_GUARD_S
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import Frame, RunState, Snapshot, Source, TrackState
@@ -22,7 +23,7 @@ from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.status_bar import StatusBar
 
-WAIT_S = 20.0  # a hang guard, not a timing assertion
+WAIT_S = HANG_GUARD_S  # a hang guard, not a timing assertion
 
 
 class Run:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from waiting import HANG_GUARD_S
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState, Snapshot, TrackState
@@ -19,7 +20,7 @@ from flowtop.tracker.runtime.rewind import MB, Clip, FrameRing
 from flowtop.tracker.sources.demo import DemoScene, DemoSource
 
 FRAMES = 40
-WAIT_S = 20.0  # a hang guard, not a timing assertion
+WAIT_S = HANG_GUARD_S  # a hang guard, not a timing assertion
 CHANGED = Params().with_value("lk.win_size", 7).with_value("tracking.fb_threshold", 0.1)
 
 

@@ -95,7 +95,6 @@ def summary_rows(stdout: str) -> int:
     (signal.SIGTERM, "x.jsonl")])
 def test_signal_leaves_a_complete_file(sig: signal.Signals, out: str, tmp_path: Path) -> None:
     run = Track(tmp_path, "demo", out)
-    time.sleep(1.0)
     run.wait_until(run.has_rows, "the first flush")
     assert run.finish(sig) == 130  # interrupted, the file finished whole
     rows = parse_rows(run.out)
@@ -107,7 +106,6 @@ def test_signal_leaves_a_complete_file(sig: signal.Signals, out: str, tmp_path: 
 
 def test_a_second_signal_while_closing_does_not_cut_the_file(tmp_path: Path) -> None:
     run = Track(tmp_path, "demo", "x.csv")
-    time.sleep(1.0)
     run.wait_until(run.has_rows, "the first flush")
     assert run.finish(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) == 130
     assert parse_rows(run.out)
@@ -248,7 +246,14 @@ class Terminal:
                 self.output += data
 
     def resize(self, cols: int, rows: int) -> None:
-        set_size(self.fd, cols, rows)  # the kernel sends SIGWINCH to the app
+        """Resize the terminal (the kernel sends SIGWINCH to the app) and read until the app
+        has drawn again."""
+        set_size(self.fd, cols, rows)
+        drawn = len(self.output)
+        deadline = time.monotonic() + HANG_GUARD_S
+        while len(self.output) < drawn + 2000:
+            assert time.monotonic() < deadline, self.output[-500:]
+            self.pump(0.1)
 
     def wait(self, read: bool = True) -> int:
         """The exit code, reading the terminal meanwhile (unless it is closed)."""
@@ -277,15 +282,12 @@ def test_the_ui_ends_cleanly_and_restores_the_terminal(end: str, term: str,
                                                       tmp_path: Path) -> None:
     tty = Terminal(tmp_path, term, env)
     try:
-        tty.pump(0.5)
         deadline = time.monotonic() + HANG_GUARD_S
         while ALT_SCREEN_ON not in tty.output or len(tty.output) < 20_000:  # up and drawing
             assert time.monotonic() < deadline, tty.output[-500:]
             tty.pump(0.1)
         tty.resize(20, 10)  # down to 20x10 and back
-        tty.pump(1.0)
         tty.resize(100, 30)
-        tty.pump(1.0)
         if end == "hang up":
             os.close(tty.fd)  # the SSH session drops: the kernel sends SIGHUP
             tty.fd = -1
