@@ -40,6 +40,13 @@ def cap_idle_waits(most_s: float = 0.1) -> None:
 cap_idle_waits()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first, each group in its own order: with the tests handed out one at
+    a time (pyproject's addopts), parallel workers start the long ones early and end
+    together, instead of one worker finishing a long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def sample(name: str) -> Path:
     path = DATA / name
     if not path.exists():
@@ -64,3 +71,11 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def demo_run(session_dir: Path) -> list:
+    """The default demo tracked with the default parameters, 300 frames (`demo_run.py`)."""
+    from demo_run import demo_states
+
+    return demo_states(session_dir)

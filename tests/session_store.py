@@ -8,15 +8,26 @@ conftest.py), never for anything a test changes.
 
 from __future__ import annotations
 
+import copyreg
 import fcntl
 import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 T = TypeVar("T")
 _MEMO: dict[Path, object] = {}
+
+
+
+def _read_only(mapping: dict) -> MappingProxyType:
+    return MappingProxyType(mapping)
+
+
+# read-only mappings (TrackState.timings) pickle as the dicts they wrap
+copyreg.pickle(MappingProxyType, lambda m: (_read_only, (dict(m),)))
 
 
 def stored(path: Path, make: Callable[[], T]) -> T:
