@@ -13,6 +13,7 @@ from flowtop.tracker.sources.open import open_source
 WARMUP = 30  # frames before velocities have settled
 
 
+@pytest.mark.slow
 def test_demo_speeds_within_one_percent(demo_run) -> None:
     """The first 150 frames (5 s) of the demo, tracked with the default parameters."""
     scene = DemoScene()
@@ -39,6 +40,7 @@ def test_demo_speeds_within_one_percent(demo_run) -> None:
     assert np.percentile(still, 95) < 0.5
 
 
+@pytest.mark.slow
 def test_demo_ground_calibration_reads_the_lane_speeds() -> None:
     """With the demo's ground homography (README), objects read the speed of their lane at the
     tyres' row; points above the road read a few percent high, as on a real camera."""

@@ -61,18 +61,26 @@ def engine_params(app: FlowtopApp) -> Params:
     return app.snapshot.params
 
 
+async def pause_app(pilot, app: FlowtopApp) -> None:
+    """Press space and wait for PAUSED and the frame the loop was tracking when the key came
+    (shown after the state turned PAUSED)."""
+    await pilot.press("space")
+    await wait_for(pilot, lambda: app.run_state == RunState.PAUSED, "PAUSED")
+    await pilot.pause(0.3)
+
+
 def shown(app: FlowtopApp):
     """The TrackState the app shows; the tests wait for one before asking."""
     assert app.snapshot.state is not None
     return app.snapshot.state
 
 
+@pytest.mark.slow
 async def test_space_pauses_and_resumes(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 5)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
+        await pause_app(pilot, app)
         frozen = index_of(app)
         await pilot.pause(0.5)
         assert index_of(app) == frozen
@@ -94,12 +102,12 @@ async def test_n_steps_exactly_one_frame(tmp_path: Path) -> None:
         assert index_of(app) == start + 3
 
 
+@pytest.mark.slow
 async def test_r_reseeds_with_new_ids(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 3)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
+        await pause_app(pilot, app)
         before = set(shown(app).ids.tolist())
         await pilot.press("r")
         await pilot.press("n")
@@ -139,6 +147,7 @@ async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
         assert saved.tracking.fb_threshold == pytest.approx(1.1)
 
 
+@pytest.mark.slow
 async def test_click_adds_a_track_at_the_image_pixel(tmp_path: Path) -> None:
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -173,6 +182,7 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
+@pytest.mark.slow
 async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
     app = ended_app(tmp_path, frames=40, full_size=True)  # every frame tracked: settled speeds
     async with app.run_test(size=SIZE) as pilot:
@@ -229,6 +239,7 @@ async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypat
         assert any("face cascade" in str(n.message) for n in app._notifications)
 
 
+@pytest.mark.slow
 async def test_a_narrow_terminal_keeps_the_preview(tmp_path: Path) -> None:
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -243,6 +254,7 @@ async def test_a_narrow_terminal_keeps_the_preview(tmp_path: Path) -> None:
         assert side.size.width > 0
 
 
+@pytest.mark.slow
 async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -282,6 +294,7 @@ def preview_picture(preview: Preview) -> list[str]:
             for y in range(preview.content_size.height)]
 
 
+@pytest.mark.slow
 async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_path: Path
                                                                          ) -> None:
     from flowtop.tui.preview.legend import ALL_TRACKS_LEGEND
@@ -291,9 +304,8 @@ async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_pat
         preview = app.query_one(Preview)
         assert tuple(preview.content_size) == (78, 20)  # test_cover's PREVIEW_80X24
         await wait_for(pilot, lambda: index_of(app) > 10 and preview.frames_drawn > 0)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: app.run_state is RunState.PAUSED
-                       and preview.drawn_index == index_of(app))
+        await pause_app(pilot, app)
+        await wait_for(pilot, lambda: preview.drawn_index == index_of(app))
         scale = preview.scheme.scale
         assert scale is not None and not preview.all_tracks
         assert preview.legend == scale.legend_text()
@@ -308,8 +320,9 @@ async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_pat
         assert busy != calm
         changed = sum(a != b for a, b in zip(busy, calm))
         assert changed >= len(calm) // 4  # every track drawn: marks on many rows
+        drawn = preview.frames_drawn
         await pilot.press("v")
-        await wait_for(pilot, lambda: preview.frames_drawn > drawn + 1)
+        await wait_for(pilot, lambda: preview.frames_drawn > drawn and not preview.all_tracks)
         assert preview_picture(preview) == calm and preview.legend == scale.legend_text()
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert any(t.startswith("all tracks") for t in commands)  # the palette and help

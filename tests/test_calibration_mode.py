@@ -207,6 +207,7 @@ async def test_nothing_to_save_yet_and_escape_leaves(tmp_path: Path) -> None:
         assert not panel.active and app.query_one(Preview)._overlay is None
 
 
+@pytest.mark.slow
 async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
     from flowtop.tracker.contracts import RunState
     from flowtop.tui.app.app import FlowtopApp
@@ -246,6 +247,7 @@ async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
         assert "m/s" in console.file.getvalue().splitlines()[1]
 
 
+@pytest.mark.slow
 async def test_app_refuses_a_calibration_it_cannot_build(tmp_path: Path) -> None:
     from flowtop.tui.app.app import FlowtopApp
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from waiting import wait_for
 
 from flowtop.tracker.config.files import load_params
@@ -26,6 +27,7 @@ def test_next_mode_goes_round():
     assert next_mode("sepia") == "auto"
 
 
+@pytest.mark.slow
 async def test_m_cycles_modes_live_and_s_saves_the_choice(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("TERM", "xterm-256color")  # what ssh gives: auto is 256 colours
     monkeypatch.delenv("COLORTERM", raising=False)

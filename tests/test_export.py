@@ -87,6 +87,7 @@ def test_export_never_overwrites(states, tmp_path: Path) -> None:
         export_files(states[-1], [], tmp_path / "gone", NOW)
 
 
+@pytest.mark.slow
 async def test_e_exports_into_the_working_directory(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     # a finite, unpaced demo: every frame is tracked (a live one may drop frames under load)

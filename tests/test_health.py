@@ -191,6 +191,7 @@ async def test_panel_in_a_host_app_shows_the_figures(demo_states: list[TrackStat
         assert panel.content is before
 
 
+@pytest.mark.slow
 async def test_h_swaps_the_health_view_in_and_out(tmp_path: Path) -> None:
     app = FlowtopApp(source=DemoSource(fps=30, scene=DemoScene(320, 180)), params=Params(),
                      config_path=tmp_path / "c.toml")

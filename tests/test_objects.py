@@ -112,6 +112,7 @@ def test_a_still_scene_has_no_objects() -> None:
         assert state.objects == ()
 
 
+@pytest.mark.slow
 def test_demo_scene_one_object_per_moving_object_with_the_right_speed(demo_run) -> None:
     """Eight vehicles both ways at 70 to 140 px/s and a drone circling at 30 px/s: each one
     object while wholly in view, at its speed (300 frames, 10 s)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from waiting import wait_for
 
@@ -37,6 +38,7 @@ def text(widget) -> str:
     return console.file.getvalue()
 
 
+@pytest.mark.slow
 async def test_b_replays_the_buffer_beside_its_figures_and_comes_back(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     async with app.run_test(size=WIDE) as pilot:
@@ -64,6 +66,7 @@ async def test_b_replays_the_buffer_beside_its_figures_and_comes_back(tmp_path: 
         assert app.view == DEFAULT
 
 
+@pytest.mark.slow
 async def test_the_tuning_view_fits_80x24_with_the_parameters(tmp_path: Path) -> None:
     app = demo_app(tmp_path, frames=20)
     async with app.run_test(size=SMALL) as pilot:
@@ -82,6 +85,7 @@ async def test_the_tuning_view_fits_80x24_with_the_parameters(tmp_path: Path) ->
         await wait_for(pilot, lambda: app.run_state is RunState.ENDED)
 
 
+@pytest.mark.slow
 async def test_comma_steps_back_into_the_buffer_and_dot_forward(tmp_path: Path) -> None:
     app = demo_app(tmp_path, frames=30)
     async with app.run_test(size=SMALL) as pilot:
@@ -101,6 +105,7 @@ async def test_comma_steps_back_into_the_buffer_and_dot_forward(tmp_path: Path) 
                        and app.run_state is RunState.ENDED)
 
 
+@pytest.mark.slow
 async def test_shift_e_writes_the_buffer_as_a_video(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = demo_app(tmp_path, frames=24)

@@ -42,6 +42,7 @@ def test_the_ring_keeps_the_last_seconds_of_source_time() -> None:
     assert clip[-1].index == 149 and clip.fps == pytest.approx(FPS)
 
 
+@pytest.mark.slow
 def test_the_ring_stays_within_its_memory_budget_over_a_long_run() -> None:
     """3000 incompressible frames (100 s, about 200 MB as JPEG) through a 4 MB budget: the
     ring's own count never exceeds it, and neither does the memory Python really holds for

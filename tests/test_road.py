@@ -55,6 +55,7 @@ def check(score: ClipScore) -> None:
             assert v.entry_tracks >= 10, f"{v.name} entered with {v.entry_tracks} tracks\n{text}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", FAST_SEEDS)
 def test_road_one_object_per_vehicle_at_its_speed(seed: int, road_dir: Path) -> None:
     clip, score = scored(seed, road_dir)

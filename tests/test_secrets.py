@@ -90,6 +90,7 @@ def warnings_in(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "warning" in line and "(ps)" in line]
 
 
+@pytest.mark.slow
 def test_every_command_hides_the_password(camera: MjpegServer, tmp_path: Path,
                                           flowtop) -> None:
     url = camera.url
@@ -130,6 +131,7 @@ def test_a_secret_in_the_query_is_hidden_too(tmp_path: Path, flowtop) -> None:
     assert_hidden(run.stdout, run.stderr, folder=tmp_path)
 
 
+@pytest.mark.slow
 def test_a_wrong_password_is_one_line_without_it(camera: MjpegServer, tmp_path: Path) -> None:
     wrong = camera.url.replace(SECRET, SECRET[::-1])
     for args in (["snapshot", wrong], ["probe", wrong, "--seconds", "0.5"]):
@@ -192,6 +194,7 @@ def test_the_config_source_is_read_apart_and_saving_keeps_it_owner_only(tmp_path
             load_source(plain)
 
 
+@pytest.mark.slow
 async def test_the_live_ui_hides_the_password(camera: MjpegServer, tmp_path: Path) -> None:
     from flowtop.tui.app.app import FlowtopApp
 

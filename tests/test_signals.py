@@ -90,6 +90,7 @@ def summary_rows(stdout: str) -> int:
     return int(line.split()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "out"), [
     (signal.SIGINT, "x.csv"), (signal.SIGTERM, "x.csv"), (signal.SIGHUP, "x.csv"),
     (signal.SIGTERM, "x.jsonl")])
@@ -104,6 +105,7 @@ def test_signal_leaves_a_complete_file(sig: signal.Signals, out: str, tmp_path: 
     assert "Traceback" not in run.log()
 
 
+@pytest.mark.slow
 def test_a_second_signal_while_closing_does_not_cut_the_file(tmp_path: Path) -> None:
     run = Track(tmp_path, "demo", "x.csv")
     run.wait_until(run.has_rows, "the first flush")
@@ -120,6 +122,7 @@ def network_camera() -> Iterator[MjpegServer]:
     server.stop()
 
 
+@pytest.mark.slow
 def test_live_source_outage_is_logged_and_the_file_stays_whole(
         network_camera: MjpegServer, tmp_path: Path) -> None:
     run = Track(tmp_path, network_camera.url, "x.csv")
@@ -274,6 +277,7 @@ class Terminal:
 ALT_SCREEN_ON, ALT_SCREEN_OFF, CURSOR_ON = b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25h"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("end", "term", "env"), [
     ("SIGHUP", "xterm-256color", {}), ("SIGTERM", "xterm", {}),
     ("SIGHUP", "xterm-256color", {"NO_COLOR": "1"}), ("hang up", "xterm-256color", {})])

@@ -44,6 +44,7 @@ def settled(app: FlowtopApp, keys: tuple[str, ...] = ()):
     return settle
 
 
+@pytest.mark.slow
 def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
     app = ended_app(tmp_path)
     assert snap_compare(app, terminal_size=(160, 50), run_before=settled(app))

@@ -34,6 +34,7 @@ def in_one_process(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path
     return tune_json("--objective", "lifetime", *SEARCH, "--jobs", "1", "--out", str(out)), out
 
 
+@pytest.mark.slow
 def test_tune_ranks_the_trials_and_writes_the_best_as_a_config(in_one_process, capsys) -> None:
     result, out = in_one_process
     trials = result["trials"]
@@ -53,6 +54,7 @@ def test_tune_ranks_the_trials_and_writes_the_best_as_a_config(in_one_process, c
     assert f"win_size = {values['lk.win_size']}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_figures_of_one(in_one_process) -> None:
     one = in_one_process[0]
     two = tune_json("--objective", "lifetime", *SEARCH, "--jobs", "2")
