@@ -1,5 +1,6 @@
 """Shared fixtures: sample videos from ../shared/data (skipped with a reason when absent), a
-folder shared by every worker of one run; Pilot's idle waits capped (see `cap_idle_waits`)."""
+folder shared by every worker of one run, the demo tracked once (`demo_run`); Pilot's idle
+waits capped (see `cap_idle_waits`); one OpenCV thread per pytest-xdist worker."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ def cap_idle_waits(most_s: float = 0.1) -> None:
 
 
 cap_idle_waits()
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import cv2
+
+    # the workers already keep the cores busy: OpenCV's own threads would only compete with
+    # them (the same results, about 15% more CPU)
+    cv2.setNumThreads(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -173,13 +173,12 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
     app = ended_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
+                       and any(w.size.width for w in app.screen.query("#help-keys")), "the help")
         keys = app.screen.query_one("#help-keys")
         assert keys.size.width > 40 and keys.size.height >= len(app.BINDINGS)  # really shown
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help gone")
 
 
 @pytest.mark.slow
@@ -232,7 +231,8 @@ async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypat
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await select_parameter(app, pilot, "features.mode")
         await pilot.press("right")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: any("face cascade" in str(n.message)
+                                          for n in app._notifications), "the notice")
         assert app.params.features.mode == "corners"
         assert engine_params(app).features.mode == "corners"
         assert app.run_state == RunState.ENDED  # not ERROR
@@ -246,12 +246,10 @@ async def test_a_narrow_terminal_keeps_the_preview(tmp_path: Path) -> None:
         side, preview = app.query_one("#side"), app.query_one(Preview)
         assert side.display and preview.size.width < SIZE[0] // 2 + 40
         await pilot.resize_terminal(60, 20)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: preview.size.width >= 58, "the preview widened")
         assert not side.display or side.size.width == 0
-        assert preview.size.width >= 58
         await pilot.resize_terminal(*SIZE)
-        await pilot.pause(0.2)
-        assert side.size.width > 0
+        await wait_for(pilot, lambda: side.size.width > 0, "the side panels back")
 
 
 @pytest.mark.slow
@@ -261,7 +259,8 @@ async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> Non
         await wait_for(pilot, lambda: index_of(app) > 2)
         preview = app.query_one(Preview)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.pause(0.1)  # a draw under way when the help came up ends
         drawn, under = preview.frames_drawn, preview.drawn_index
         await wait_for(pilot, lambda: index_of(app) > under + 10, "frames tracked meanwhile")
         assert preview.frames_drawn == drawn  # none drawn

@@ -76,7 +76,9 @@ async def test_the_tuning_view_fits_80x24_with_the_parameters(tmp_path: Path) ->
         assert app.view == DEFAULT  # narrow: the picture stays
         await pilot.press("6")
         tuning, params = app.query_one(TuningPanel), app.query_one(ParamsPanel)
-        assert tuning.display and params.display and params.has_focus
+        await wait_for(pilot, lambda: tuning.region.height > 0 and params.has_focus,
+                       "the tuning view")
+        assert tuning.display and params.display
         assert tuning.region.height == 14 and params.region.height >= 6
         assert tuning.region.bottom <= params.region.y
         await pilot.press("right")  # the focused parameter, one step: the pass restarts
