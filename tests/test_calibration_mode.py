@@ -241,10 +241,14 @@ async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.snapshot.state.unit == "m/s"
                        and any(math.isfinite(o.speed_world)
                                for o in app.snapshot.state.objects))
-        await pilot.pause(0.3)
-        console = Console(file=io.StringIO(), width=44, color_system=None)
-        console.print(app.query_one(ObjectsPanel).content)
-        assert "m/s" in console.file.getvalue().splitlines()[1]
+
+        def header() -> str:
+            console = Console(file=io.StringIO(), width=44, color_system=None)
+            console.print(app.query_one(ObjectsPanel).content)
+            lines = console.file.getvalue().splitlines()
+            return lines[1] if len(lines) > 1 else ""
+
+        await wait_for(pilot, lambda: "m/s" in header(), "m/s in the objects panel")
 
 
 @pytest.mark.slow
