@@ -35,7 +35,12 @@ from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
 from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.runtime.rates import RateWindow
-from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
+from flowtop.tui.preview.internals import (
+    ByteMeter,
+    install_byte_meter,
+    place_direct,
+    write_direct,
+)
 from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 
@@ -146,6 +151,7 @@ class Preview(Widget, can_focus=True):
         self._edges: list[int] = [0]
         self._edges_cols = -1  # the width `_edges` were cut for
         self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
+        self.direct_draws = 0  # draws written straight to the terminal (`_refresh_changes`)
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
         self._draws = RateWindow(FPS_WINDOW_S)
@@ -303,7 +309,20 @@ class Preview(Widget, can_focus=True):
             tile.refresh()
 
     def _refresh_changes(self, changes: list[Change]) -> None:
+        """Send the changed cells: straight to the terminal where nothing covers the picture
+        (the bytes the compositor would write, without its per-update work), else through
+        the compositor, one region per changed tile row."""
         edges, tiles = self._edges, self._tiles
+        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
+        places = place_direct(self, tiles) if changes else None
+        if places is not None:
+            console, strips = self.app.console, self._strips
+            write_direct(self.app, [
+                (places[c.tile].x, places[c.tile].y + c.row,
+                 strips[c.row][c.tile].crop(0, c.last - edges[c.tile] + 1).render(console))
+                for c in changes])
+            self.direct_draws += 1
+            return
         per_tile: dict[int, list[Region]] = {}
         for c in changes:
             per_tile.setdefault(c.tile, []).append(
@@ -311,7 +330,6 @@ class Preview(Widget, can_focus=True):
         for index, regions in per_tile.items():
             if index < len(tiles):
                 tiles[index].refresh(*regions)
-        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
 
     def _redraw_now(self) -> None:
         if self.is_mounted:
