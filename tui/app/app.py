@@ -15,6 +15,7 @@ something the user cannot see: keys that need a panel bring it into view first.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -101,6 +102,7 @@ class FlowtopApp(App[int]):
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
         self._latest: Latest[Snapshot] = Latest()
+        self._ui_thread: int | None = None  # the app's own thread, once mounted
         self.loop = TrackingLoop(source, self.params, self._on_publish)
         self.loop.set_paused(start_paused)
         self.snapshot = Snapshot(None, LoopStatus(
@@ -125,6 +127,7 @@ class FlowtopApp(App[int]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
         self.query_one("#speeds").border_title = "speeds"
         self.query_one("#objects").border_title = "objects"
         self.query_one("#health").border_title = "health"
@@ -168,11 +171,19 @@ class FlowtopApp(App[int]):
             return isinstance(message, FlowtopApp.Published)
 
     def _on_publish(self, snapshot: Snapshot) -> None:
-        """In the publishing thread: keep the newest snapshot, wake the app."""
+        """In the publishing thread: keep the newest snapshot, wake the app. A snapshot
+        published by a key's own command (pause, step, reseed) arrives in the app's thread
+        and is shown at once, not after the messages queued before it."""
         self._latest.put(snapshot)
-        self.post_message(self.Published())
+        if threading.get_ident() == self._ui_thread:
+            self._show_latest()
+        else:
+            self.post_message(self.Published())
 
     def on_flowtop_app_published(self, _event: Published) -> None:
+        self._show_latest()
+
+    def _show_latest(self) -> None:
         snap = self._latest.take()
         if snap is None:
             return
