@@ -19,7 +19,8 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.preview.internals import place_direct
-from flowtop.tui.preview.widget import Preview, PreviewTile
+from flowtop.tui.preview.tile import PreviewTile
+from flowtop.tui.preview.widget import Preview
 
 
 def tmux(*args: str) -> str:
