@@ -110,7 +110,8 @@ class FlowtopApp(App[int]):
         self.set_interval(1 / PANEL_HZ, self.refresh_panels)
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
-        self.run_loop()
+        # tracking starts once the screen is up: the first paint does not cost it frames
+        self.call_after_refresh(self.run_loop)
 
     # -- worker ----------------------------------------------------------------------------
 
