@@ -19,7 +19,6 @@ import queue
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Generic, TypeVar
@@ -37,7 +36,7 @@ from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.runtime.health import HealthMonitor
 from flowtop.tracker.runtime.history import TrackHistory
-from flowtop.tracker.runtime.rates import RateWindow
+from flowtop.tracker.runtime.rates import PaceWindow, RateWindow
 from flowtop.tracker.runtime.replay import ReplaySession, Shown
 from flowtop.tracker.runtime.rewind import Clip, FrameRing
 
@@ -103,7 +102,7 @@ class TrackingLoop:
         self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
-        self._pace: deque[tuple[float, float]] = deque()  # (wall, media) of recent frames
+        self._pace = PaceWindow(PACE_WINDOW_S)  # of a paced file
         self._status = LoopStatus(source=source.name, size=source.size)
         self._state: TrackState | None = None
         self._health = HealthMonitor()
@@ -250,7 +249,7 @@ class TrackingLoop:
                 continue
             if resync:  # a pause is no lag: pacing and its measure start again
                 self.source.resync()
-                self._pace.clear()
+                self._pace.reset()
             if not self._advance():
                 self._set_state(RunState.ENDED)
                 if not self._hold_end(cancelled):
@@ -298,11 +297,12 @@ class TrackingLoop:
         now = time.monotonic()
         if frame.restart or self._pass_start is None:  # a loop wrap or a reconnect: rates
             self._src_rate.reset()  # start again
-            self._pace.clear()
+            self._pace.reset()
             self._pass_start = frame.t
         self._src_rate.add(frame.t)
         self._trk_rate.add(now)
-        pace = self._pace_of(now, frame.t)
+        # below 1, tracking cannot keep up with a paced file; a camera or an unpaced file: 1
+        pace = self._pace.add(now, frame.t) if self.source.paced and not self.source.live else 1.0
         with self._lock:
             self._state = state
             self._health.add(state)
@@ -316,18 +316,6 @@ class TrackingLoop:
                 pace=pace, buffer_s=self._ring.seconds, replay_pass=0)
             self._publish()
         return True
-
-    def _pace_of(self, now: float, t: float) -> float:
-        """Media seconds per wall second over the last PACE_WINDOW_S, for a paced file (1.0
-        otherwise, and while the window fills): below 1, tracking cannot keep up."""
-        if self.source.live or not self.source.paced:
-            return 1.0
-        window = self._pace
-        window.append((now, t))
-        while len(window) > 2 and now - window[0][0] > PACE_WINDOW_S:
-            window.popleft()
-        wall, media = now - window[0][0], t - window[0][1]
-        return media / wall if wall >= PACE_WINDOW_S / 2 and media > 0 else 1.0
 
     def _drain(self, holding: bool = False) -> None:
         """Run the queued commands; while the loop holds a frame (paused, ended) publish
@@ -414,7 +402,7 @@ class TrackingLoop:
                                        else live_status.state)
                 self._publish()
             self.source.resync()
-            self._pace.clear()
+            self._pace.reset()
 
     def _replay_step(self, replay: ReplaySession) -> bool:
         """Do one thing the replay needs now; False when there is nothing to do (paused)."""
