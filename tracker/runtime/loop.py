@@ -15,7 +15,6 @@ newest frame; the live tracker goes on as after a pause.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import traceback
@@ -34,6 +33,7 @@ from flowtop.tracker.contracts import (
 )
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
+from flowtop.tracker.runtime.controls import Command, RunControls
 from flowtop.tracker.runtime.health import HealthMonitor
 from flowtop.tracker.runtime.history import TrackHistory
 from flowtop.tracker.runtime.rates import PaceWindow, RateWindow
@@ -42,7 +42,6 @@ from flowtop.tracker.runtime.rewind import Clip, FrameRing
 
 T = TypeVar("T")
 RATE_WINDOW_S = 1.0
-PAUSE_POLL_S = 0.05
 PACE_WINDOW_S = 2.0
 CATCH_UP_NOTE_FRAMES = 15  # while tracking ahead unshown, say how far every this many frames
 
@@ -82,23 +81,13 @@ class TrackingLoop:
         self.source = source
         self.on_publish = on_publish
         self._tracker = Tracker(params)  # the loop's thread alone touches it
-        # (command, whether it is a manual change a replay pass does not count)
-        self._commands: queue.SimpleQueue[tuple[Callable[[Tracker], None], bool]] = (
-            queue.SimpleQueue())
-        self._wake = threading.Event()
-        # guards the run controls, the status and each publication (loop thread vs callers)
+        self._controls = RunControls(self._apply_params)
+        # guards the status and each publication (loop thread vs callers); a pause holds it
+        # while it changes both the controls and the status
         self._lock = threading.RLock()
-        self._paused = False
-        self._resumed = False
-        self._steps = 0
-        self._rewind = False
-        self._replay_wanted = False
-        self._replay_at_end = False  # start the replay paused on its last frame but one
-        self._back = 0  # steps back asked for
         self._ring = FrameRing(params.replay)
         self._replay: ReplaySession | None = None  # the loop's thread alone touches it
         self._tuning: TuningReport | None = None
-        self._new_params: Params | None = None
         self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
@@ -111,22 +100,16 @@ class TrackingLoop:
 
     # -- control, from any thread ----------------------------------------------------------
 
-    def command(self, fn: Callable[[Tracker], None]) -> None:
+    def command(self, fn: Command) -> None:
         """Run `fn(tracker)` in the loop's thread before the next frame (on the replay's
         tracker while replaying)."""
-        self._commands.put((fn, True))
-        self._wake.set()
+        self._controls.command(fn)
 
     def set_params(self, params: Params) -> None:
         """Use `params` from the next frame. A burst of changes (a key held down) is applied
         once: only the newest set waits, never a queue of them (nor a replay started again
         for each)."""
-        with self._lock:
-            first = self._new_params is None
-            self._new_params = params
-        if first:
-            self._commands.put((self._apply_params, False))
-            self._wake.set()
+        self._controls.set_params(params)
 
     def reseed(self) -> None:
         self.command(Tracker.reseed)
@@ -143,67 +126,45 @@ class TrackingLoop:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._controls.paused
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume; a running loop publishes the new state at once."""
         with self._lock:
-            self._resumed = self._paused and not paused
-            self._paused = paused
+            self._controls.set_paused(paused)
             if self._status.state in (RunState.LIVE, RunState.PAUSED):
                 self._set_state(RunState.PAUSED if paused else RunState.LIVE,
                                 self._status.message)
             elif self._status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED):
                 self._set_state(RunState.REPLAY_PAUSED if paused else RunState.REPLAY,
                                 self._status.message)
-        self._wake.set()
 
     def rewind(self) -> None:
         """After the source ended: play it again from its start, if it can."""
-        with self._lock:
-            self._rewind = True
-        self._wake.set()
+        self._controls.rewind()
 
     def step(self) -> None:
         """Advance exactly one frame while paused."""
-        with self._lock:
-            self._steps += 1
-        self._wake.set()
+        self._controls.step()
 
     @property
     def replaying(self) -> bool:
         """Whether a replay of the buffer was asked for (and not left since)."""
-        return self._replay_wanted
+        return self._controls.replay_wanted
 
     def replay(self, on: bool, at_end: bool = False) -> None:
         """Loop the rewind buffer instead of the source (`on`), or go back to the source.
         `at_end`: start paused on the buffer's last frame but one (a step back from live)."""
-        with self._lock:
-            self._replay_wanted, self._replay_at_end = on, at_end
-        self._wake.set()
+        self._controls.replay(on, at_end)
 
     def step_back(self) -> None:
         """One frame back while a replay is paused."""
-        with self._lock:
-            self._back += 1
-        self._wake.set()
+        self._controls.step_back()
 
     def clip(self) -> Clip:
         """The frames the rewind buffer holds now (the stretch replayed, while replaying)."""
         replay = self._replay
         return replay.clip if replay is not None else self._ring.clip()
-
-    def _next_move(self) -> tuple[bool, bool]:
-        """(hold, resync): whether to stay on this frame, and whether to restart pacing
-        (after a pause or a step: a pause is not a backlog to drop). Takes one step."""
-        with self._lock:
-            if self._paused and self._steps == 0:
-                return True, False
-            resync = self._paused or self._resumed
-            self._resumed = False
-            if self._steps:
-                self._steps -= 1
-            return False, resync
 
     # -- the loop, in its own thread -------------------------------------------------------
 
@@ -217,7 +178,7 @@ class TrackingLoop:
         """
         if self._status.state is RunState.ERROR:
             self._tracker.reset()
-            self._replay_wanted = False  # a fault while replaying restarts live
+            self._controls.replay(False)  # a fault while replaying restarts live
             self._set_state(RunState.LIVE, "restarted after an error")
         try:
             self._serve(cancelled)
@@ -239,13 +200,13 @@ class TrackingLoop:
     def _serve(self, cancelled: Callable[[], bool]) -> None:
         while not cancelled():
             self._drain()
-            if self._replay_wanted:
+            if self._controls.replay_wanted:
                 self._serve_replay(cancelled)
                 continue
-            hold, resync = self._next_move()
+            hold, resync = self._controls.next_move()
             if hold:
                 self._set_state(RunState.PAUSED)
-                self._idle()
+                self._controls.idle()
                 continue
             if resync:  # a pause is no lag: pacing and its measure start again
                 self.source.resync()
@@ -259,25 +220,18 @@ class TrackingLoop:
         """Keep serving commands on the last frame until cancelled (False) or asked to play
         the source again (True, once it has rewound)."""
         while not cancelled():
-            self._idle()
+            self._controls.idle()
             self._drain(holding=True)
-            if self._replay_wanted:
+            if self._controls.replay_wanted:
                 self._serve_replay(cancelled)
                 self._set_state(RunState.ENDED)
                 continue
-            with self._lock:
-                again, self._rewind = self._rewind, False
-            if again:
+            if self._controls.take_rewind():
                 if self.source.rewind():
                     self._set_state(RunState.LIVE)
                     return True
                 self._set_state(RunState.ENDED, "this source cannot play again")
         return False
-
-    def _idle(self) -> None:
-        """Wait a little, or until a command or control call arrives."""
-        self._wake.wait(PAUSE_POLL_S)
-        self._wake.clear()
 
     def _advance(self) -> bool:
         """Read, track and publish one frame; False when the source has ended."""
@@ -286,7 +240,7 @@ class TrackingLoop:
             frame = self.source.read()
         except SourceLost as exc:  # a resilient source reconnects by itself meanwhile
             self._set_state(RunState.SOURCE_LOST, str(exc))
-            self._idle()  # no busy loop; a command still wakes us at once
+            self._controls.idle()  # no busy loop; a command still wakes us at once
             return True
         if frame is None:
             return False
@@ -308,7 +262,7 @@ class TrackingLoop:
             self._health.add(state)
             self._history.add(state)
             self._status = replace(
-                self._status, state=RunState.PAUSED if self._paused else RunState.LIVE,
+                self._status, state=RunState.PAUSED if self._controls.paused else RunState.LIVE,
                 size=(frame.image.shape[1], frame.image.shape[0]),
                 source_fps=self._src_rate.per_second(), track_fps=self._trk_rate.per_second(),
                 dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice,
@@ -322,32 +276,24 @@ class TrackingLoop:
         what they changed at once (a cleared or added track, new parameters)."""
         changed = False
         replay = self._replay
-        while True:
-            try:
-                fn, manual = self._commands.get_nowait()
-            except queue.Empty:
-                break
+        for fn, manual in self._controls.commands():
             fn(self._tracker if replay is None else replay.tracker)
             if replay is not None and manual:
                 replay.touched = True
             changed = True
-        if changed and (holding or self._paused) and not (replay and replay.catching_up):
+        if changed and (holding or self._controls.paused) and not (replay and replay.catching_up):
             with self._lock:
                 tracker = self._tracker if replay is None else replay.tracker
                 self._state = tracker.current_state() or self._state
                 self._publish()
 
-    def _apply_params(self, _tracker: Tracker) -> None:
-        """The newest parameters for the live tracker, the buffer and a replay (which starts
-        its pass again when tracking changed)."""
-        with self._lock:
-            params, self._new_params = self._new_params, None
-        if params is None:
-            return
+    def _apply_params(self, params: Params) -> None:
+        """New parameters for the live tracker, the buffer and a replay (which starts its
+        pass again when tracking changed)."""
         self._tracker.params = params
         self._ring.configure(params.replay)
         if self._replay is not None:
-            self._replay.set_params(params, hold=self._paused)
+            self._replay.set_params(params, hold=self._controls.paused)
 
     def _set_state(self, state: RunState, message: str = "") -> None:
         with self._lock:
@@ -370,12 +316,10 @@ class TrackingLoop:
         """Loop the buffer until the replay is left or the loop cancelled; then show the
         live state again."""
         clip = self._ring.clip()
-        with self._lock:
-            at_end, self._replay_at_end = self._replay_at_end, False
-            if len(clip) < 2:  # nothing to loop: stay live
-                self._replay_wanted = False
-                return
-            self._back = 0
+        at_end = self._controls.begin_replay()
+        if len(clip) < 2:  # nothing to loop: stay live
+            self._controls.replay(False)
+            return
         live_state, live_status = self._state, self._status
         replay = self._replay = ReplaySession(clip, self._tracker.params)
         if at_end:
@@ -383,22 +327,23 @@ class TrackingLoop:
         self._trk_rate.reset()
         with self._lock:
             self._status = replace(
-                self._status, state=RunState.REPLAY_PAUSED if self._paused else RunState.REPLAY,
+                self._status,
+                state=RunState.REPLAY_PAUSED if self._controls.paused else RunState.REPLAY,
                 message="", position_s=0.0, duration_s=clip.seconds, buffer_s=clip.seconds,
                 replay_pass=replay.number)
             self._publish()
         try:
-            while not cancelled() and self._replay_wanted:
+            while not cancelled() and self._controls.replay_wanted:
                 self._drain()
                 if not self._replay_step(replay):
                     self._set_state(RunState.REPLAY_PAUSED)
-                    self._idle()
+                    self._controls.idle()
         finally:
             self._replay = None
             with self._lock:
                 self._tuning = replay.report(replaying=False)
                 self._state = live_state
-                self._status = replace(live_status, state=RunState.PAUSED if self._paused
+                self._status = replace(live_status, state=RunState.PAUSED if self._controls.paused
                                        else live_status.state)
                 self._publish()
             self.source.resync()
@@ -414,14 +359,13 @@ class TrackingLoop:
                 self._set_state(self._status.state, f"re-tracking from the loop's start: "
                                 f"frame {replay.frontier + 1} of {replay.target + 1}")
             return True
-        with self._lock:
-            back, self._back = self._back, 0
+        back = self._controls.take_back()
         if back:
             shown = replay.back(back)
             if shown is not None:
                 self._show(replay, shown)
             return True
-        hold, resync = self._next_move()
+        hold, resync = self._controls.next_move()
         if hold:
             return False
         if resync:
@@ -441,7 +385,8 @@ class TrackingLoop:
                 self._history.add(state)
             self._tuning = replay.report()
             self._status = replace(
-                self._status, state=RunState.REPLAY_PAUSED if self._paused else RunState.REPLAY,
+                self._status,
+                state=RunState.REPLAY_PAUSED if self._controls.paused else RunState.REPLAY,
                 size=(state.image.shape[1], state.image.shape[0]),
                 source_fps=replay.clip.fps, track_fps=self._trk_rate.per_second(),
                 message=state.notice, position_s=state.t - replay.clip[0].t,
