@@ -23,19 +23,11 @@ from dataclasses import replace
 from typing import Generic, TypeVar
 
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import (
-    LoopStatus,
-    RunState,
-    Snapshot,
-    Source,
-    TrackState,
-    TuningReport,
-)
+from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.runtime.controls import Command, RunControls
-from flowtop.tracker.runtime.health import HealthMonitor
-from flowtop.tracker.runtime.history import TrackHistory
+from flowtop.tracker.runtime.publisher import Publisher
 from flowtop.tracker.runtime.rates import PaceWindow, RateWindow
 from flowtop.tracker.runtime.replay import ReplaySession, Shown
 from flowtop.tracker.runtime.rewind import Clip, FrameRing
@@ -79,23 +71,15 @@ class TrackingLoop:
     def __init__(self, source: Source, params: Params,
                  on_publish: Callable[[Snapshot], None] | None = None) -> None:
         self.source = source
-        self.on_publish = on_publish
         self._tracker = Tracker(params)  # the loop's thread alone touches it
         self._controls = RunControls(self._apply_params)
-        # guards the status and each publication (loop thread vs callers); a pause holds it
-        # while it changes both the controls and the status
-        self._lock = threading.RLock()
+        self._out = Publisher(LoopStatus(source=source.name, size=source.size),
+                              lambda: self._tracker_in_use().params, on_publish)
         self._ring = FrameRing(params.replay)
         self._replay: ReplaySession | None = None  # the loop's thread alone touches it
-        self._tuning: TuningReport | None = None
-        self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
         self._pace = PaceWindow(PACE_WINDOW_S)  # of a paced file
-        self._status = LoopStatus(source=source.name, size=source.size)
-        self._state: TrackState | None = None
-        self._health = HealthMonitor()
-        self._history = TrackHistory()
         self.error_trace = ""  # the traceback behind the last ERROR
 
     # -- control, from any thread ----------------------------------------------------------
@@ -122,7 +106,7 @@ class TrackingLoop:
 
     def add_timing(self, stage: str, seconds: float) -> None:
         """A stage timed outside the loop (the preview's render), for the health figures."""
-        self._health.add_timing(stage, seconds)
+        self._out.health.add_timing(stage, seconds)
 
     @property
     def paused(self) -> bool:
@@ -130,14 +114,14 @@ class TrackingLoop:
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume; a running loop publishes the new state at once."""
-        with self._lock:
+        out = self._out
+        with out.lock:  # the controls and the status change in one step
             self._controls.set_paused(paused)
-            if self._status.state in (RunState.LIVE, RunState.PAUSED):
-                self._set_state(RunState.PAUSED if paused else RunState.LIVE,
-                                self._status.message)
-            elif self._status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED):
-                self._set_state(RunState.REPLAY_PAUSED if paused else RunState.REPLAY,
-                                self._status.message)
+            if out.status.state in (RunState.LIVE, RunState.PAUSED):
+                out.set_state(RunState.PAUSED if paused else RunState.LIVE, out.status.message)
+            elif out.status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED):
+                out.set_state(RunState.REPLAY_PAUSED if paused else RunState.REPLAY,
+                              out.status.message)
 
     def rewind(self) -> None:
         """After the source ended: play it again from its start, if it can."""
@@ -166,6 +150,11 @@ class TrackingLoop:
         replay = self._replay
         return replay.clip if replay is not None else self._ring.clip()
 
+    def _tracker_in_use(self) -> Tracker:
+        """The replay's tracker while replaying, else the live one."""
+        replay = self._replay
+        return self._tracker if replay is None else replay.tracker
+
     # -- the loop, in its own thread -------------------------------------------------------
 
     def run(self, cancelled: Callable[[], bool]) -> None:
@@ -176,17 +165,17 @@ class TrackingLoop:
         `run` returns with the source still open. Calling `run` again restarts on a fresh
         tracker from the next frame; `close()` releases the source instead.
         """
-        if self._status.state is RunState.ERROR:
+        if self._out.status.state is RunState.ERROR:
             self._tracker.reset()
             self._controls.replay(False)  # a fault while replaying restarts live
-            self._set_state(RunState.LIVE, "restarted after an error")
+            self._out.set_state(RunState.LIVE, "restarted after an error")
         try:
             self._serve(cancelled)
         except Exception as exc:
             self.error_trace = traceback.format_exc()
             lines = str(exc).strip().splitlines()
-            self._set_state(RunState.ERROR, f"{type(exc).__name__}: {lines[0] if lines else ''}"
-                            .rstrip(": "))
+            message = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+            self._out.set_state(RunState.ERROR, message)
             return
         except BaseException:
             self.close()
@@ -205,14 +194,14 @@ class TrackingLoop:
                 continue
             hold, resync = self._controls.next_move()
             if hold:
-                self._set_state(RunState.PAUSED)
+                self._out.set_state(RunState.PAUSED)
                 self._controls.idle()
                 continue
             if resync:  # a pause is no lag: pacing and its measure start again
                 self.source.resync()
                 self._pace.reset()
             if not self._advance():
-                self._set_state(RunState.ENDED)
+                self._out.set_state(RunState.ENDED)
                 if not self._hold_end(cancelled):
                     return
 
@@ -224,13 +213,13 @@ class TrackingLoop:
             self._drain(holding=True)
             if self._controls.replay_wanted:
                 self._serve_replay(cancelled)
-                self._set_state(RunState.ENDED)
+                self._out.set_state(RunState.ENDED)
                 continue
             if self._controls.take_rewind():
                 if self.source.rewind():
-                    self._set_state(RunState.LIVE)
+                    self._out.set_state(RunState.LIVE)
                     return True
-                self._set_state(RunState.ENDED, "this source cannot play again")
+                self._out.set_state(RunState.ENDED, "this source cannot play again")
         return False
 
     def _advance(self) -> bool:
@@ -239,7 +228,7 @@ class TrackingLoop:
         try:
             frame = self.source.read()
         except SourceLost as exc:  # a resilient source reconnects by itself meanwhile
-            self._set_state(RunState.SOURCE_LOST, str(exc))
+            self._out.set_state(RunState.SOURCE_LOST, str(exc))
             self._controls.idle()  # no busy loop; a command still wakes us at once
             return True
         if frame is None:
@@ -257,35 +246,28 @@ class TrackingLoop:
         self._trk_rate.add(now)
         # below 1, tracking cannot keep up with a paced file; a camera or an unpaced file: 1
         pace = self._pace.add(now, frame.t) if self.source.paced and not self.source.live else 1.0
-        with self._lock:
-            self._state = state
-            self._health.add(state)
-            self._history.add(state)
-            self._status = replace(
-                self._status, state=RunState.PAUSED if self._controls.paused else RunState.LIVE,
+        with self._out.lock:
+            self._out.show(state, replace(
+                self._out.status, state=RunState.PAUSED if self._controls.paused else RunState.LIVE,
                 size=(frame.image.shape[1], frame.image.shape[0]),
                 source_fps=self._src_rate.per_second(), track_fps=self._trk_rate.per_second(),
                 dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice,
                 position_s=frame.t - self._pass_start, duration_s=self.source.duration_s,
-                pace=pace, buffer_s=self._ring.seconds, replay_pass=0)
-            self._publish()
+                pace=pace, buffer_s=self._ring.seconds, replay_pass=0), counted=True)
         return True
 
     def _drain(self, holding: bool = False) -> None:
         """Run the queued commands; while the loop holds a frame (paused, ended) publish
         what they changed at once (a cleared or added track, new parameters)."""
         changed = False
-        replay = self._replay
+        replay, tracker = self._replay, self._tracker_in_use()
         for fn, manual in self._controls.commands():
-            fn(self._tracker if replay is None else replay.tracker)
+            fn(tracker)
             if replay is not None and manual:
                 replay.touched = True
             changed = True
         if changed and (holding or self._controls.paused) and not (replay and replay.catching_up):
-            with self._lock:
-                tracker = self._tracker if replay is None else replay.tracker
-                self._state = tracker.current_state() or self._state
-                self._publish()
+            self._out.show(tracker.current_state() or self._out.state)
 
     def _apply_params(self, params: Params) -> None:
         """New parameters for the live tracker, the buffer and a replay (which starts its
@@ -294,21 +276,6 @@ class TrackingLoop:
         self._ring.configure(params.replay)
         if self._replay is not None:
             self._replay.set_params(params, hold=self._controls.paused)
-
-    def _set_state(self, state: RunState, message: str = "") -> None:
-        with self._lock:
-            if self._status.state != state or self._status.message != message:
-                self._status = replace(self._status, state=state, message=message)
-                self._publish()
-
-    def _publish(self) -> None:
-        """Hand out a snapshot of now (the caller holds the lock)."""
-        self._serial += 1
-        if self.on_publish is not None:
-            tracker = self._tracker if self._replay is None else self._replay.tracker
-            self.on_publish(Snapshot(self._state, self._status, self._serial,
-                                     self._health.figures(), self._history.frames(),
-                                     tracker.params, self._tuning))
 
     # -- replaying the buffer, in the loop's thread ------------------------------------------
 
@@ -320,32 +287,30 @@ class TrackingLoop:
         if len(clip) < 2:  # nothing to loop: stay live
             self._controls.replay(False)
             return
-        live_state, live_status = self._state, self._status
+        out = self._out
+        live_state, live_status = out.state, out.status
         replay = self._replay = ReplaySession(clip, self._tracker.params)
         if at_end:
             replay.hold_at(len(clip) - 2)
         self._trk_rate.reset()
-        with self._lock:
-            self._status = replace(
-                self._status,
+        with out.lock:
+            out.show(out.state, replace(
+                out.status,
                 state=RunState.REPLAY_PAUSED if self._controls.paused else RunState.REPLAY,
                 message="", position_s=0.0, duration_s=clip.seconds, buffer_s=clip.seconds,
-                replay_pass=replay.number)
-            self._publish()
+                replay_pass=replay.number))
         try:
             while not cancelled() and self._controls.replay_wanted:
                 self._drain()
                 if not self._replay_step(replay):
-                    self._set_state(RunState.REPLAY_PAUSED)
+                    self._out.set_state(RunState.REPLAY_PAUSED)
                     self._controls.idle()
         finally:
             self._replay = None
-            with self._lock:
-                self._tuning = replay.report(replaying=False)
-                self._state = live_state
-                self._status = replace(live_status, state=RunState.PAUSED if self._controls.paused
-                                       else live_status.state)
-                self._publish()
+            with out.lock:
+                out.tuning = replay.report(replaying=False)
+                out.show(live_state, replace(live_status, state=RunState.PAUSED
+                                             if self._controls.paused else live_status.state))
             self.source.resync()
             self._pace.reset()
 
@@ -356,8 +321,8 @@ class TrackingLoop:
             if shown is not None:
                 self._show(replay, shown)
             elif replay.frontier % CATCH_UP_NOTE_FRAMES == 0:
-                self._set_state(self._status.state, f"re-tracking from the loop's start: "
-                                f"frame {replay.frontier + 1} of {replay.target + 1}")
+                self._out.set_state(self._out.status.state, f"re-tracking from the loop's "
+                                    f"start: frame {replay.frontier + 1} of {replay.target + 1}")
             return True
         back = self._controls.take_back()
         if back:
@@ -378,18 +343,13 @@ class TrackingLoop:
         figures and the recent rows)."""
         state = shown.state
         self._trk_rate.add(time.monotonic())
-        with self._lock:
-            self._state = state
-            if shown.fresh:
-                self._health.add(state)
-                self._history.add(state)
-            self._tuning = replay.report()
-            self._status = replace(
-                self._status,
+        with self._out.lock:
+            self._out.tuning = replay.report()
+            self._out.show(state, replace(
+                self._out.status,
                 state=RunState.REPLAY_PAUSED if self._controls.paused else RunState.REPLAY,
                 size=(state.image.shape[1], state.image.shape[0]),
                 source_fps=replay.clip.fps, track_fps=self._trk_rate.per_second(),
                 message=state.notice, position_s=state.t - replay.clip[0].t,
                 duration_s=replay.clip.seconds, pace=1.0, buffer_s=replay.clip.seconds,
-                replay_pass=replay.number)
-            self._publish()
+                replay_pass=replay.number), counted=shown.fresh)
