@@ -6,8 +6,9 @@ stage `scheme` (the default scheme from a `SchemeStream`), `render` (`render_cel
 the preview's `Stabilizer`), `style` (`style_cells`, one `BlockDiffuser` per picture stream)
 and `keys` (the style keys its rows are built from). Per preview size and colour mode it
 prints the CPU ms per frame of each stage and their total as JSON (per frame the best of
-`--rounds` passes, then the median over the frames), and a digest of every picture drawn
-(equal digests: identical pictures).
+`--rounds` passes, then the median over the frames), a digest of every picture drawn
+(equal digests: identical pictures), and what the frame's INTER_AREA resize alone costs
+(`resize in render`: part of `render` in every tree, measured the same way).
 
     python benchmarks/render_cost.py                     # 158x48 and 112x46, 256/truecolor/16
     python benchmarks/render_cost.py --against main      # and main's tracker/, in one run
@@ -30,12 +31,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import cv2
+
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.engine import Tracker
+from flowtop.tracker.render.cells import fit
 from flowtop.tracker.sources.open import open_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,18 +140,26 @@ def timed(call: Callable[[], Any], into: list[float]) -> Any:
 
 
 def measure(states: list[Any], size: str, mode: str, packages: list[str],
-            rounds: int) -> list[dict[str, Any]]:
+            rounds: int) -> tuple[list[dict[str, Any]], float]:
     """Each package's figures for drawing `states` at `size` in `mode`, frame by frame in
-    turns (the order swapped every frame)."""
+    turns (the order swapped every frame), and the ms of the INTER_AREA resize of the frame
+    that `render` does (the same in every tree), measured likewise."""
     cols, rows = (int(x) for x in size.split("x"))
     drawers = [Drawer(p) for p in packages]
+    h, w = states[0].image.shape[:2]
+    layout = fit(w, h, cols, rows)
+    resize: list[list[float]] = []
     for _ in range(rounds):
+        resize.append([])
         for d in drawers:
             d.start()
         for i, state in enumerate(states):
             for d in drawers[::-1] if i % 2 else drawers:
                 d.draw(state, cols, rows, mode)
-    return [d.figures() for d in drawers]
+            timed(partial(cv2.resize, state.image, (layout.w, layout.h),
+                          interpolation=cv2.INTER_AREA), resize[-1])
+    best = sorted(min(frame) for frame in zip(*resize))
+    return [d.figures() for d in drawers], round(1000 * best[len(best) // 2], 3)
 
 
 def main() -> None:
@@ -164,7 +177,8 @@ def main() -> None:
         packages = ["flowtop"]
         if args.against:
             packages.append(export(args.against, Path(tmp)))
-        result: dict[str, Any] = {"frames": len(states), "this tree": {}}
+        result: dict[str, Any] = {"frames": len(states), "resize in render": {},
+                                  "this tree": {}}
         if args.against:
             result |= {args.against: {}, f"{args.against} / this tree": {}}
         for size in args.sizes:
@@ -172,7 +186,8 @@ def main() -> None:
                 if key != "frames":
                     result[key][size] = {}
             for mode in args.modes:
-                figures = measure(states, size, mode, packages, args.rounds)
+                figures, resize = measure(states, size, mode, packages, args.rounds)
+                result["resize in render"][size][mode] = resize
                 result["this tree"][size][mode] = now = figures[0]
                 if args.against:
                     result[args.against][size][mode] = then = figures[1]

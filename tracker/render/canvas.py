@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+A = TypeVar("A", bound=np.ndarray)
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 # what a cell shows besides the picture; larger wins when two halves differ
@@ -51,21 +53,21 @@ class Layout:
 
     @functools.cached_property
     def _scale(self) -> F32:
-        return np.array([self.sx, self.sy], np.float32)
+        return _frozen(np.array([self.sx, self.sy], np.float32))
 
     @functools.cached_property
     def _origin(self) -> F32:
-        return np.array([self.x0, self.y0], np.float32)
+        return _frozen(np.array([self.x0, self.y0], np.float32))
 
     @functools.cached_property
     def corner(self) -> npt.NDArray[np.int32]:
         """(x0, y0) as an int32 array."""
-        return np.array([self.x0, self.y0], np.int32)
+        return _frozen(np.array([self.x0, self.y0], np.int32))
 
     @functools.cached_property
     def extent(self) -> npt.NDArray[np.uint32]:
         """(w, h) as a uint32 array."""
-        return np.array([self.w, self.h], np.uint32)
+        return _frozen(np.array([self.w, self.h], np.uint32))
 
     def uv(self, xy: F32) -> F32:
         """(..., 2) float32 image pixels -> continuous canvas coordinates, same shape."""
@@ -113,9 +115,13 @@ class Layout:
         pic_rows[self.y0:self.y0 + self.h] = True
         pic_cols = np.zeros(self.cols, bool)
         pic_cols[self.x0:self.x0 + self.w] = True
-        out = ~((pic_rows[0::2] | pic_rows[1::2])[:, None] & pic_cols[None, :])
-        out.flags.writeable = False
-        return out
+        return _frozen(~((pic_rows[0::2] | pic_rows[1::2])[:, None] & pic_cols[None, :]))
+
+
+def _frozen(a: A) -> A:
+    """`a`, read-only: a Layout is shared (`fit` is cached) and never changes."""
+    a.flags.writeable = False
+    return a
 
 
 @functools.lru_cache(maxsize=32)
@@ -162,11 +168,13 @@ class Canvas:
         ij = np.floor(self.layout.to_canvas(xy)).astype(np.int32)
         colors = np.asarray(bgr, np.uint8)
         inside = self.on_picture(ij)
-        if not inside.all():
+        if np.count_nonzero(inside) < len(inside):
             ok = inside.nonzero()[0]
             ij = ij.take(ok, axis=0)
             colors = colors.take(ok, axis=0) if colors.ndim == 2 else colors
-        return ij[:, 0], ij[:, 1], np.broadcast_to(colors, (len(ij), 3))
+        if colors.ndim == 1:
+            colors = np.broadcast_to(colors, (len(ij), 3))
+        return ij[:, 0], ij[:, 1], colors
 
     def fill_cells(self, xy: npt.ArrayLike, bgr: npt.ArrayLike, mark: int) -> None:
         """Paint both halves of the cell under each image point (N, 2) in its colour (N, 3)

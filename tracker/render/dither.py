@@ -234,11 +234,11 @@ class BlockDiffuser:
         self._keep[:, :w] = False if keep is None else keep
         changed = np.arange(self._rows * self._blocks) if fresh else self._moved()
         if len(changed):
-            at = self._cell_at[changed]  # (n, K)
-            colours = self._pixels.reshape(-1, 3)[at]  # (n, K, 3)
-            held = self._keep.reshape(-1)[at].T
+            at = self._cell_at.take(changed, axis=0)  # (n, K)
+            colours = self._pixels.reshape(-1, 3).take(at, axis=0)  # (n, K, 3)
+            held = self._keep.reshape(-1).take(at).T
             blocks = colours.transpose(1, 2, 0).astype(np.float32, order="C")
-            done = diffuse_blocks(blocks, palette, held if held.any() else None)
+            done = diffuse_blocks(blocks, palette, held if np.count_nonzero(held) else None)
             self._codes.reshape(-1)[at] = done.T
         return self._codes[:, :w].astype(np.int32)
 

@@ -75,7 +75,7 @@ class SpeedScale:
         v = np.asarray(values, np.float64).reshape(-1)
         out = scale_lut().take(self.index(v), axis=0)
         unknown = np.isnan(v)
-        if unknown.any():
+        if np.count_nonzero(unknown):
             out[unknown] = NO_SPEED_BGR
         return out
 

@@ -35,7 +35,7 @@ def draw_tracks(canvas: Canvas, state: TrackState, scheme: Scheme, trails: bool)
     draw_objects(canvas, corners, look.object_bgr)
     if scheme.all_tracks:
         canvas.fill_cells(state.pts, look.colors, MARK_POINT)
-    elif look.marked.any():
+    elif np.count_nonzero(look.marked):
         marked = look.marked.nonzero()[0]
         canvas.fill_pixels(state.pts.take(marked, axis=0), look.colors.take(marked, axis=0),
                            MARK_POINT)
@@ -103,7 +103,7 @@ def draw_trails(canvas: Canvas, trails: npt.NDArray[np.float32],
     ij = np.floor(a.take(seg, axis=0) + (delta.take(seg, axis=0).T * s).T).astype(np.int32)
     alpha = opacity[c, k, age.take(seg)][:, None]
     keep = canvas.on_picture(ij)
-    if not keep.all():
+    if np.count_nonzero(keep) < len(keep):
         kept = keep.nonzero()[0]
         ij, seg, alpha = ij.take(kept, axis=0), seg.take(kept), alpha.take(kept, axis=0)
     flat = ij[:, 1] * lay.cols + ij[:, 0]
@@ -154,7 +154,7 @@ def draw_labels(canvas: Canvas, objects: Sequence[ObjectState],
         for row in (v0 // 2 - 1, v1 // 2 + 1):
             spans = taken.setdefault(row, [])
             if (0 <= row < layout.rows and not any(a < end and start < b for a, b in spans)
-                    and not boxes[row, start:end].any()):
+                    and not np.count_nonzero(boxes[row, start:end])):
                 canvas.text[row, start:end] = codes
                 canvas.text_bgr[row, start:end] = colors[k]
                 spans.append((start, end))
