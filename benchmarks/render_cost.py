@@ -40,7 +40,7 @@ import cv2
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.render.cells import fit
+from flowtop.tracker.render.canvas import fit
 from flowtop.tracker.sources.open import open_source
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 from states import object_state, track_state
 
-from flowtop.tracker.render.cells import (
+from flowtop.tracker.render.canvas import (
     MARK_BOX,
     MARK_NONE,
     MARK_OVERLAY,
     MARK_POINT,
     MARK_TRAIL,
-    Overlay,
     fit,
-    render_cells,
 )
+from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.colors import object_colors, track_colors
 from flowtop.tracker.render.scheme import Scheme
 from flowtop.tracker.render.speed_scale import SpeedScale

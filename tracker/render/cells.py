@@ -20,20 +20,13 @@ import numpy.typing as npt
 
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.canvas import (
-    MARK_BOX,
-    MARK_NONE,
     MARK_OVERLAY,
-    MARK_POINT,
-    MARK_TRAIL,
     Canvas,
     Layout,
     fit,
 )
 from flowtop.tracker.render.scheme import DEFAULT_SCHEME, Scheme
 from flowtop.tracker.render.track_marks import draw_tracks
-
-__all__ = ["MARK_BOX", "MARK_NONE", "MARK_OVERLAY", "MARK_POINT", "MARK_TRAIL", "Cells", "Layout",
-           "Overlay", "fit", "render_cells"]
 
 U8 = npt.NDArray[np.uint8]
 OVERLAY_BGR = (0, 255, 255)

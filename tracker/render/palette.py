@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,14 +22,14 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.config.modes import COLOR_MODES
-from flowtop.tracker.render.cells import (
+from flowtop.tracker.render.canvas import (
     MARK_BOX,
     MARK_NONE,
     MARK_OVERLAY,
     MARK_POINT,
     MARK_TRAIL,
-    Cells,
 )
+from flowtop.tracker.render.cells import Cells
 from flowtop.tracker.render.dither import BlockDiffuser, Palette, build_palette, diffuse
 
 T = TypeVar("T", int, npt.NDArray[np.int64])
@@ -53,10 +54,19 @@ def xterm_256() -> npt.NDArray[np.int32]:
     return np.array(list(XTERM_16) + cube + grays, np.int32)
 
 
-@functools.cache
 def xterm_palette(mode: str) -> Palette:
     """The colours of `mode` "256" (xterm 16..255, nearest in CIELAB) or "16" (the 16 ANSI
-    colours as xterm shows them, nearest in RGB: `tracker.render.dither` says why)."""
+    colours as xterm shows them, nearest in RGB: `tracker.render.dither` says why). Made
+    once (~0.5 s for 256): a second thread asking meanwhile waits for it, not makes it too."""
+    with _PALETTE_LOCK:
+        return _xterm_palette(mode)
+
+
+_PALETTE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _xterm_palette(mode: str) -> Palette:
     if mode == "256":
         return build_palette(np.arange(16, 256), xterm_256()[16:], "lab")
     if mode == "16":

@@ -11,7 +11,8 @@ import numpy as np
 from textual.binding import Binding, BindingType
 
 from flowtop.tracker.contracts import TrackState
-from flowtop.tracker.render.cells import Layout, Overlay
+from flowtop.tracker.render.canvas import Layout
+from flowtop.tracker.render.cells import Overlay
 
 Point = tuple[float, float]
 

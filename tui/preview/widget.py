@@ -27,7 +27,8 @@ from textual.widget import Widget
 from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.budget import BudgetController
-from flowtop.tracker.render.cells import Layout, Overlay, render_cells
+from flowtop.tracker.render.canvas import Layout
+from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
 from flowtop.tracker.render.scheme import Scheme, SchemeStream
