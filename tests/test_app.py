@@ -286,7 +286,7 @@ async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path)
 
 def preview_picture(preview: Preview) -> list[str]:
     """The preview's rows as the terminal text its tiles hold (glyphs and colours)."""
-    from flowtop.tui.preview.widget import PreviewTile
+    from flowtop.tui.preview.tile import PreviewTile
 
     console = Console(color_system="truecolor", force_terminal=True, file=io.StringIO())
     return ["".join(tile.render_line(y).render(console) for tile in preview.query(PreviewTile))

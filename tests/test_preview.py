@@ -16,7 +16,8 @@ from flowtop.tracker.contracts import Frame
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.sources.demo import DemoSource
 from flowtop.tui.preview.internals import AnsiStrip
-from flowtop.tui.preview.widget import WAITING, Preview, PreviewTile
+from flowtop.tui.preview.tile import PreviewTile
+from flowtop.tui.preview.widget import WAITING, Preview
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

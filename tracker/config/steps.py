@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from flowtop.tracker.config.params import Params, field_of, spec_of
+from flowtop.tracker.config.fields import spec_of
+from flowtop.tracker.config.params import Params, field_of
 
 EPS = 1e-9
 DECADE = (1.0, 2.0, 5.0)
