@@ -15,6 +15,7 @@ something the user cannot see: keys that need a panel bring it into view first.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -56,20 +57,24 @@ PANEL_HZ = 4.0
 
 
 class FlowtopApp(App[int]):
-    """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`."""
+    """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`.
+    `freeze_startup` (the command line, whose process is the app's alone) exempts what
+    start-up made from the garbage collector's full passes, which otherwise stall keys."""
 
     CSS_PATH = "flowtop.tcss"
     TITLE = "flowtop"
     BINDINGS = APP_BINDINGS
 
     def __init__(self, source: Source, params: Params | None = None,
-                 config_path: Path | None = None, start_paused: bool = False) -> None:
+                 config_path: Path | None = None, start_paused: bool = False,
+                 freeze_startup: bool = False) -> None:
         super().__init__(ansi_color=True)  # no ANSI->truecolor filter: it costs ~20 ms/frame
         self.source = source
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
         self._latest: Latest[Snapshot] = Latest()
         self._ui_thread: int | None = None  # the app's own thread, once mounted
+        self._freeze_startup = freeze_startup  # the process is this app's alone (the CLI)
         self.loop = TrackingLoop(source, self.params, self._on_publish)
         self.loop.set_paused(start_paused)
         self.snapshot = Snapshot(None, LoopStatus(
@@ -111,7 +116,12 @@ class FlowtopApp(App[int]):
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
         # tracking starts once the screen is up: the first paint does not cost it frames
-        self.call_after_refresh(self.run_loop)
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        if self._freeze_startup:  # what start-up made lives as long as the app: the
+            gc.freeze()  # collector stops rescanning it (full collections 47-122 -> 16-50 ms)
+        self.run_loop()
 
     # -- worker ----------------------------------------------------------------------------
 
@@ -157,12 +167,12 @@ class FlowtopApp(App[int]):
             return
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
+        if state_changed and not self.refresh_bars():
+            return
         try:
             self.query_one(Preview).show(snap.state)
         except NoMatches:  # the app is closing: its widgets go before its messages
             return
-        if state_changed:
-            self.refresh_panels()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -196,23 +206,32 @@ class FlowtopApp(App[int]):
         layout.show_panel(self, name)
 
     def refresh_panels(self) -> None:
-        snap = self.snapshot
-        live = snap.state.live if snap.state is not None else 0
-        try:
-            status_bar = self.query_one(StatusBar)
-        except NoMatches:  # the app is closing: its widgets go before its timers
+        """The bars and every panel, from the newest snapshot (PANEL_HZ times a second)."""
+        if not self.refresh_bars():
             return
-        stats = self.query_one(Preview).stats
-        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
-                                                          stats.budget_kbps))
+        snap = self.snapshot
         self.query_one(SpeedsPanel).show(snap.state)
         self.query_one(ObjectsPanel).show(snap.state)
         self.query_one(HealthPanel).show(snap.state, snap.health,
                                          self.params.tracking.fb_threshold)
         self.query_one(TuningPanel).show(snap.tuning, snap.status, self.params)
+
+    def refresh_bars(self) -> bool:
+        """The status bar and the key bar (at once when the run state changes: a pause shows
+        without waiting for the tables); False while the app is closing."""
+        snap = self.snapshot
+        live = snap.state.live if snap.state is not None else 0
+        try:
+            status_bar = self.query_one(StatusBar)
+        except NoMatches:  # the app is closing: its widgets go before its timers
+            return False
+        stats = self.query_one(Preview).stats
+        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
+                                                          stats.budget_kbps))
         self.query_one(KeyBar).show(bar_keys(Moment(
             snap.status.state, self.width_cells, self.calibrating,
             rewindable=not self.source.live, buffered=snap.status.buffer_s > 0)))
+        return True
 
     # -- events ----------------------------------------------------------------------------
 

@@ -108,7 +108,8 @@ def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tui.app.app import FlowtopApp
     from flowtop.tui.preview.internals import hangup_safe_terminal
 
-    app = FlowtopApp(source=source, params=params, config_path=args.config)
+    app = FlowtopApp(source=source, params=params, config_path=args.config,
+                     freeze_startup=True)
     exit_app_on_signals(app, args.stop)
     # The tracking thread runs Python between OpenCV calls; at the default 5 ms the UI thread
     # waits up to that long each time it hands the GIL over, many times per key or frame.
