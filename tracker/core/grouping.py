@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-CHUNK = 1024  # rows of the pairwise distance matrix computed at once
+from flowtop.tracker.core.pairs import close_pairs, runs
+from flowtop.tracker.core.segments import sort_within
+
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
 
 
@@ -43,21 +45,19 @@ def near_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float, tol
     """Pairs of points (N, 2) px within `link_distance`; linked when their velocities (N, 2)
     px/s differ by at most max(floor, tolerance * the larger speed)."""
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
-    vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    n = len(pts)
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    rows, cols, alike = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, bool)]
-    for start in range(0, n, CHUNK):
-        part = slice(start, min(n, start + CHUNK))
-        d2 = ((pts[part, None, :] - pts[None, :, :]) ** 2).sum(-1)
-        i, j = np.nonzero(d2 <= link_distance ** 2)
-        keep = i + start < j
-        i, j = i[keep] + start, j[keep]
-        dv = np.hypot(*(vel[i] - vel[j]).T)
-        rows.append(i)
-        cols.append(j)
-        alike.append(dv <= np.maximum(floor, tolerance * np.maximum(speed[i], speed[j])))
-    return Links(np.concatenate(rows), np.concatenate(cols), np.concatenate(alike))
+    a, b = close_pairs(pts, link_distance)
+    return _links(a, b, vel, tolerance, floor)
+
+
+def _links(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], vel: npt.ArrayLike,
+           tolerance: float, floor: float) -> Links:
+    """The pairs (a, b), linked where their velocities are alike (see `near_pairs`)."""
+    v = np.asarray(vel, np.float64).reshape(-1, 2)
+    vx, vy = v[:, 0].copy(), v[:, 1].copy()  # columns: gathering rows is slower
+    speed = np.hypot(vx, vy)
+    dx, dy = vx[a] - vx[b], vy[a] - vy[b]
+    allowed = np.maximum(floor, tolerance * np.maximum(speed[a], speed[b]))
+    return Links(a, b, dx * dx + dy * dy <= allowed * allowed)
 
 
 def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
@@ -65,11 +65,16 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
     """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
     labelled with its least index."""
     labels = np.arange(n)
+    if not len(a):
+        return labels
+    ends = np.concatenate([a, b])
+    order = np.argsort(ends, kind="stable")
+    first, _, _ = runs(ends[order])
+    node = ends[order][first]  # each node with an edge, and where its edges start in `order`
     while True:  # label propagation with pointer jumping
         low = np.minimum(labels[a], labels[b])
         new = labels.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
+        new[node] = np.minimum(new[node], np.minimum.reduceat(np.tile(low, 2)[order], first))
         new = new[new]
         if np.array_equal(new, labels):
             return labels
@@ -103,24 +108,32 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window straddles object
     and background, slide along at a fraction of its speed. Returns the new labels."""
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    sums = [np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)]
-    heads = np.stack(sums, 1).astype(np.float64) / sizes[:, None]
-    speed = np.hypot(heads[:, 0], heads[:, 1])
+    order = np.argsort(labels, kind="stable")
+    first, sizes, run = runs(labels[order])
+    uniq = labels[order][first]
+    inverse = np.empty(len(labels), np.int64)
+    inverse[order] = run
+    hx = np.bincount(inverse, vel[:, 0], len(uniq)) / sizes
+    hy = np.bincount(inverse, vel[:, 1], len(uniq)) / sizes
+    speed = np.hypot(hx, hy)
     ga, gb = inverse[links.a], inverse[links.b]
-    pairs = np.unique(np.sort(np.c_[ga, gb][ga != gb], axis=1), axis=0)
+    lo, hi = np.minimum(ga, gb), np.maximum(ga, gb)
+    code = np.sort((lo * len(uniq) + hi)[lo != hi])
+    code = code[runs(code)[0]]  # each pair of neighbouring groups once, in order
     neighbours: dict[int, set[int]] = {}
-    for x, y in pairs.tolist():
+    for x, y in zip((code // len(uniq)).tolist(), (code % len(uniq)).tolist()):
         neighbours.setdefault(x, set()).add(y)
         neighbours.setdefault(y, set()).add(x)
     cos_min = math.cos(math.radians(EDGE_ANGLE))
     parent = np.arange(len(uniq))
-    size = sizes.copy()
-    for small in np.argsort(sizes, kind="stable").tolist():
+    size = sizes.tolist()
+    hxs, hys, speeds = hx.tolist(), hy.tolist(), speed.tolist()
+    # only groups with a neighbour can merge (or be merged into); they never gain one later
+    for small in [g for g in np.argsort(sizes, kind="stable").tolist() if g in neighbours]:
         bigger = [g for g in neighbours.get(small, ()) if size[g] > size[small]]
         for big in sorted(bigger, key=lambda g: -size[g]):
-            sv, su = speed[small], speed[big]
-            if 0 < sv < su and heads[small] @ heads[big] >= cos_min * su * sv:
+            sv, su = speeds[small], speeds[big]
+            if 0 < sv < su and hxs[small] * hxs[big] + hys[small] * hys[big] >= cos_min * su * sv:
                 parent[small] = big
                 size[big] += size[small]
                 for other in neighbours.pop(small, set()) - {big}:
@@ -137,29 +150,26 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     return uniq[parent][inverse]
 
 
-
-
 def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
                  link_distance: float, tolerance: float, floor: float) -> Links:
     """`near_pairs` within each region (labels (N,)) only: points of different regions are
-    never paired, and the work is that of each region's pairs, not of the whole frame's."""
+    never paired."""
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
-    vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    region = np.asarray(region).reshape(-1)
-    order = np.argsort(region, kind="stable")  # increasing indices within each region
-    cuts = np.flatnonzero(np.diff(region[order])) + 1
-    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for block in np.split(order, cuts):
-        if len(block) > 1:
-            i, j = np.triu_indices(len(block), 1)
-            rows.append(block[i])
-            cols.append(block[j])
-    a, b = np.concatenate(rows), np.concatenate(cols)
-    close = ((pts[a] - pts[b]) ** 2).sum(axis=1) <= link_distance ** 2
-    a, b = a[close], b[close]
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    dv = np.hypot(*(vel[a] - vel[b]).T)
-    return Links(a, b, dv <= np.maximum(floor, tolerance * np.maximum(speed[a], speed[b])))
+    a, b = close_pairs(pts, link_distance, region)
+    return _links(a, b, vel, tolerance, floor)
+
+
+def may_split(speeds: npt.ArrayLike, group: npt.ArrayLike, n: int, least: int, ratio: float
+              ) -> npt.NDArray[np.bool_]:
+    """(n,) which groups `speed_split` may split: those whose speeds (M,) (of groups (M,) in
+    0..n-1) pass its first checks, for every group at once (few get further)."""
+    s = np.log(np.maximum(np.asarray(speeds, np.float64).reshape(-1), 1e-9))
+    v, _, _, start, count = sort_within(s, group, n)
+    big = count >= 2 * least
+    out = np.zeros(n, bool)
+    gap = v[(start + count - least)[big]] - v[(start + least - 1)[big]]
+    out[big] = ~(gap <= math.log(ratio))  # NaN goes on, as in speed_split
+    return out
 
 
 def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: float
