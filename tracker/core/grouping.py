@@ -65,16 +65,11 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
     """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
     labelled with its least index."""
     labels = np.arange(n)
-    if not len(a):
-        return labels
-    ends = np.concatenate([a, b])
-    order = np.argsort(ends, kind="stable")
-    first, _, _ = runs(ends[order])
-    node = ends[order][first]  # each node with an edge, and where its edges start in `order`
     while True:  # label propagation with pointer jumping
         low = np.minimum(labels[a], labels[b])
         new = labels.copy()
-        new[node] = np.minimum(new[node], np.minimum.reduceat(np.tile(low, 2)[order], first))
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
         new = new[new]
         if np.array_equal(new, labels):
             return labels
@@ -189,16 +184,29 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
     k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
-    total = np.cumsum(v)
+    total = np.add.accumulate(v)
     low = total[k - 1] / k
     high = (total[-1] - total[k - 1]) / (n - k)
     cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
-    if np.median(v[cut:]) - np.median(v[:cut]) <= math.log(ratio):
+    if _sorted_median(v[cut:]) - _sorted_median(v[:cut]) <= math.log(ratio):
         return None
     fast = np.zeros(n, bool)
     fast[order[cut:]] = True
     p = np.asarray(pts, np.float64).reshape(-1, 2)
-    a_lo, a_hi, b_lo, b_hi = p[fast].min(0), p[fast].max(0), p[~fast].min(0), p[~fast].max(0)
-    inter = np.prod(np.clip(np.minimum(a_hi, b_hi) - np.maximum(a_lo, b_lo), 0, None))
-    smaller = min(np.prod(a_hi - a_lo), np.prod(b_hi - b_lo))
+    x, y = p[:, 0], p[:, 1]
+    ax, ay, bx, by = x[fast], y[fast], x[~fast], y[~fast]
+    a_lo, a_hi = (float(ax.min()), float(ay.min())), (float(ax.max()), float(ay.max()))
+    b_lo, b_hi = (float(bx.min()), float(by.min())), (float(bx.max()), float(by.max()))
+    inter = (max(min(a_hi[0], b_hi[0]) - max(a_lo[0], b_lo[0]), 0.0)
+             * max(min(a_hi[1], b_hi[1]) - max(a_lo[1], b_lo[1]), 0.0))
+    smaller = min((a_hi[0] - a_lo[0]) * (a_hi[1] - a_lo[1]),
+                  (b_hi[0] - b_lo[0]) * (b_hi[1] - b_lo[1]))
     return fast if inter < 0.5 * smaller else None
+
+
+def _sorted_median(v: npt.NDArray[np.float64]) -> float:
+    """np.median of sorted values (NaN last, as np.sort leaves them)."""
+    n = len(v)
+    if math.isnan(v[-1]):
+        return math.nan
+    return float(v[n // 2] if n % 2 else (v[n // 2] + v[n // 2 - 1]) / 2)

@@ -23,6 +23,7 @@ FOREGROUND_SLOWDOWN = 4.0
 CLOSE = np.ones((3, 3), np.uint8)
 LEARN_EVERY = 2  # frames between lessons (each for the time since the last)
 KEEP = np.ones((7, 7), np.uint8)  # around a moving track (half size): never learnt
+RING = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)])  # dy, dx
 
 
 class Foreground:
@@ -100,8 +101,8 @@ class Foreground:
     def _cells(self, pts: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         p = np.asarray(pts, np.float32).reshape(-1, 2) / SCALE
         mh, mw = self.mask.shape
-        col = np.clip(p[:, 0].astype(np.intp), 0, mw - 1)
-        row = np.clip(p[:, 1].astype(np.intp), 0, mh - 1)
+        col = np.minimum(np.maximum(p[:, 0].astype(np.intp), 0), mw - 1)
+        row = np.minimum(np.maximum(p[:, 1].astype(np.intp), 0), mh - 1)
         return row, col
 
     def on(self, pts: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -118,23 +119,27 @@ class Foreground:
         core = cv2.morphologyEx(self.mask, cv2.MORPH_OPEN, CLOSE)
         return cv2.connectedComponents(core, connectivity=8)[1]
 
-    def regions(self, pts: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    def regions(self, pts: npt.ArrayLike, where: npt.NDArray[np.bool_] | None = None
+                ) -> npt.NDArray[np.int32]:
         """The connected foreground region (1, 2, ...) under each (N, 2) point, or next to it
-        (the opening trims a pixel off each region's rim); 0 = none."""
-        n = len(np.asarray(pts).reshape(-1, 2))
-        if not self.mask.size:
-            return np.zeros(n, np.int32)
+        (the opening trims a pixel off each region's rim); 0 = none. Given `where` (N,), only
+        those points are looked up (the others get 0)."""
+        p = np.asarray(pts).reshape(-1, 2)
+        if not self.mask.size or (where is not None and not where.any()):
+            return np.zeros(len(p), np.int32)
+        if where is not None:
+            out = np.zeros(len(p), np.int32)
+            out[where] = self.regions(p[where])
+            return out
         if self._labels is None:
             self._labels = self._label()
-        row, col = self._cells(pts)
+        row, col = self._cells(p)
         found = self._labels[row, col]
-        rim = np.flatnonzero((found == 0) & (self.mask[row, col] > 0))
-        if len(rim):
+        rim = ((found == 0) & (self.mask[row, col] > 0)).nonzero()[0]
+        if len(rim):  # the first labelled of its 8 neighbours, in the order of RING
             mh, mw = self._labels.shape
-            r, c = row[rim], col[rim]
-            best = np.zeros(len(rim), np.int32)
-            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
-                near = self._labels[np.clip(r + dy, 0, mh - 1), np.clip(c + dx, 0, mw - 1)]
-                best = np.where(best > 0, best, near)
-            found[rim] = best
+            r = np.minimum(np.maximum(row[rim, None] + RING[:, 0], 0), mh - 1)
+            c = np.minimum(np.maximum(col[rim, None] + RING[:, 1], 0), mw - 1)
+            near = self._labels[r, c]
+            found[rim] = near[np.arange(len(rim)), (near > 0).argmax(axis=1)]
         return found

@@ -124,10 +124,11 @@ class ObjectGrouper:
     def _groups(self, tracks: TrackView, t: float) -> Flat:
         """The groups (indices into the tracks) large enough to be an object."""
         p = self.params
-        usable = tracks.eligible & self._steady(tracks, t)
+        usable = tracks.eligible
         if tracks.region is not None and p.use_foreground:
-            usable &= tracks.region > 0  # moving but on background: dragged, not a vehicle
+            usable = usable & (tracks.region > 0)  # moving on background: dragged, no vehicle
         idx = np.flatnonzero(usable)
+        idx = idx[self._steady(tracks, t, idx)]
         if len(idx) < p.min_tracks:
             return Flat.of([])
         pts, vel = tracks.pts.take(idx, axis=0), tracks.vel.take(idx, axis=0)
@@ -170,20 +171,25 @@ class ObjectGrouper:
             return flat
         return Flat.of([g for g, k in zip(flat.groups(), keep.tolist()) if k])
 
-    def _steady(self, tracks: TrackView, t: float) -> npt.NDArray[np.bool_]:
-        """Tracks whose last step agrees with their smoothed velocity: a track that has just
-        stopped (left behind by a passing edge) still has a decaying velocity, not a motion."""
+    def _steady(self, tracks: TrackView, t: float, idx: npt.NDArray[np.int64]
+                ) -> npt.NDArray[np.bool_]:
+        """Which tracks `idx` moved in their last step as their smoothed velocity says: a track
+        that has just stopped (left behind by a passing edge) still has a decaying velocity,
+        not a motion."""
         p, prev = self.params, self._prev_ids
-        steady = np.ones(len(tracks.ids), bool)
+        steady = np.ones(len(idx), bool)
         dt = t - self._prev_t
         if not len(prev) or dt <= 0:
             return steady
-        pos = np.minimum(np.searchsorted(prev, tracks.ids), len(prev) - 1)
-        known = prev[pos] == tracks.ids
-        step = (tracks.pts[known] - self._prev_pts[pos[known]]) / dt
-        vel = tracks.vel[known]
-        gap = np.hypot(*(step - vel).T)
-        allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(*vel.T))
+        ids = tracks.ids[idx]
+        pos = np.minimum(np.searchsorted(prev, ids), len(prev) - 1)
+        known = np.flatnonzero(prev[pos] == ids)
+        pts = tracks.pts.take(idx[known], axis=0)
+        was = self._prev_pts.take(pos[known], axis=0)
+        vel = tracks.vel.take(idx[known], axis=0)
+        vx, vy = vel[:, 0], vel[:, 1]
+        gap = np.hypot((pts[:, 0] - was[:, 0]) / dt - vx, (pts[:, 1] - was[:, 1]) / dt - vy)
+        allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(vx, vy))
         steady[known] = gap <= allowed
         return steady
 

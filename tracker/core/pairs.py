@@ -24,7 +24,9 @@ def runs(sorted_keys: npt.NDArray[np.int64]) -> tuple[I64, I64, I64]:
     new = np.ones(n, bool)
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new[1:])
     first = np.flatnonzero(new)
-    return first, np.diff(first, append=n), np.cumsum(new) - 1
+    end = np.empty_like(first)
+    end[:-1], end[-1:] = first[1:], n
+    return first, end - first, np.add.accumulate(new, dtype=np.int64) - 1
 
 
 def close_pairs(pts: npt.ArrayLike, distance: float, labels: npt.ArrayLike | None = None
@@ -61,7 +63,7 @@ def close_pairs(pts: npt.ArrayLike, distance: float, labels: npt.ArrayLike | Non
         start.append(first[cell])
         length.append(count[cell])
     span = np.concatenate(length)
-    base = np.cumsum(span) - span
+    base = np.add.accumulate(span) - span
     offset = np.arange(int(span.sum())) - np.repeat(base, span)
     i = order[np.repeat(np.concatenate(src), span)]
     j = order[np.repeat(np.concatenate(start), span) + offset]

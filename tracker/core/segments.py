@@ -25,7 +25,7 @@ def sort_within(values: npt.ArrayLike, group: npt.ArrayLike, n: int
     g = np.asarray(group, np.int64).reshape(-1)
     order = np.lexsort((v, g))
     count = np.bincount(g, minlength=n)
-    return v[order], g[order], order, np.cumsum(count) - count, count
+    return v[order], g[order], order, np.add.accumulate(count) - count, count
 
 
 def medians(values: npt.ArrayLike, group: npt.ArrayLike, n: int) -> F64:
@@ -52,7 +52,7 @@ def counts_up_to(ends: F64, v: F64, g: I64, start: I64) -> I64:
     keys = np.concatenate([v, ends])
     kind = np.repeat(np.array([0, 1], np.int8), m)  # on a tie a value comes first: <= counts
     merged = np.lexsort((kind, keys, np.concatenate([g, g])))
-    seen = np.cumsum(merged < m)  # values at or before each merged place
+    seen = np.add.accumulate(merged < m, dtype=np.int64)  # values at or before each place
     bound = merged >= m
     out = np.empty(m, np.int64)
     out[merged[bound] - m] = seen[bound]
@@ -70,7 +70,8 @@ def first_max(score: I64, g: I64, start: I64, count: I64) -> I64:
     top = np.zeros(n, score.dtype)
     top[has] = np.maximum.reduceat(score, start[has])
     at = np.flatnonzero(score == top[g])
-    first = at[np.r_[True, g[at][1:] != g[at][:-1]]]
+    ga = g[at]
+    first = at[np.concatenate(([True], ga[1:] != ga[:-1]))]
     out[g[first]] = first
     return out
 
