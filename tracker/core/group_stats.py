@@ -101,16 +101,16 @@ class GroupStats:
             pos = np.minimum(np.searchsorted(prev_ids, member_ids), len(prev_ids) - 1)
             known = np.flatnonzero(prev_ids.take(pos) == member_ids)
             was = prev_pts.take(pos[known], axis=0)
-            cols += [x[known] - was[:, 0], y[known] - was[:, 1]]
-            keys += [owner[known]] * 2
-            seen[owner[known]] = True
+            cols += [x.take(known) - was[:, 0], y.take(known) - was[:, 1]]
+            keys += [owner.take(known)] * 2
+            seen[keys[-1]] = True
         med = medians(np.concatenate(cols),
                       np.concatenate([k + i * n for i, k in enumerate(keys)]),
                       n * len(cols)).reshape(len(cols), n)
         world = med[5] if speed_world is not None else np.full(n, math.nan)
         steps = med[-2:].T if len(prev_ids) else np.full((n, 2), np.nan)
         order = np.lexsort((member_ids, owner))
-        sorted_ids = Flat(member_ids[order], owner, flat.start, flat.count).groups()
+        sorted_ids = Flat(member_ids.take(order), owner, flat.start, flat.count).groups()
         return cls(boxes, med[1:3].T.copy(), med[0].tolist(),
                    list(zip(med[3].tolist(), med[4].tolist())), world.tolist(), sorted_ids,
                    steps, seen.tolist())

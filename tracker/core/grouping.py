@@ -55,8 +55,8 @@ def _links(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], vel: npt.ArrayLik
     v = np.asarray(vel, np.float64).reshape(-1, 2)
     vx, vy = v[:, 0].copy(), v[:, 1].copy()  # columns: gathering rows is slower
     speed = np.hypot(vx, vy)
-    dx, dy = vx[a] - vx[b], vy[a] - vy[b]
-    allowed = np.maximum(floor, tolerance * np.maximum(speed[a], speed[b]))
+    dx, dy = vx.take(a) - vx.take(b), vy.take(a) - vy.take(b)
+    allowed = np.maximum(floor, tolerance * np.maximum(speed.take(a), speed.take(b)))
     return Links(a, b, dx * dx + dy * dy <= allowed * allowed)
 
 
@@ -66,12 +66,12 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
     labelled with its least index."""
     labels = np.arange(n)
     while True:  # label propagation with pointer jumping
-        low = np.minimum(labels[a], labels[b])
+        low = np.minimum(labels.take(a), labels.take(b))
         new = labels.copy()
         np.minimum.at(new, a, low)
         np.minimum.at(new, b, low)
-        new = new[new]
-        if np.array_equal(new, labels):
+        new = new.take(new)
+        if not (new != labels).any():
             return labels
         labels = new
 
@@ -103,15 +103,16 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window straddles object
     and background, slide along at a fraction of its speed. Returns the new labels."""
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    order = np.argsort(labels, kind="stable")
-    first, sizes, run = runs(labels[order])
-    uniq = labels[order][first]
+    order = labels.argsort()
+    ordered = labels.take(order)
+    first, sizes, run = runs(ordered)
+    uniq = ordered.take(first)
     inverse = np.empty(len(labels), np.int64)
     inverse[order] = run
     hx = np.bincount(inverse, vel[:, 0], len(uniq)) / sizes
     hy = np.bincount(inverse, vel[:, 1], len(uniq)) / sizes
     speed = np.hypot(hx, hy)
-    ga, gb = inverse[links.a], inverse[links.b]
+    ga, gb = inverse.take(links.a), inverse.take(links.b)
     lo, hi = np.minimum(ga, gb), np.maximum(ga, gb)
     code = np.sort((lo * len(uniq) + hi)[lo != hi])
     code = code[runs(code)[0]]  # each pair of neighbouring groups once, in order
@@ -124,7 +125,7 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     size = sizes.tolist()
     hxs, hys, speeds = hx.tolist(), hy.tolist(), speed.tolist()
     # only groups with a neighbour can merge (or be merged into); they never gain one later
-    for small in [g for g in np.argsort(sizes, kind="stable").tolist() if g in neighbours]:
+    for small in [g for g in sizes.argsort(kind="stable").tolist() if g in neighbours]:
         bigger = [g for g in neighbours.get(small, ()) if size[g] > size[small]]
         for big in sorted(bigger, key=lambda g: -size[g]):
             sv, su = speeds[small], speeds[big]
@@ -139,10 +140,10 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
                 break
     while True:  # follow merges of merges
         root = parent[parent]
-        if np.array_equal(root, parent):
+        if not (root != parent).any():
             break
         parent = root
-    return uniq[parent][inverse]
+    return uniq.take(parent).take(inverse)
 
 
 def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,

@@ -127,7 +127,7 @@ class ObjectGrouper:
         usable = tracks.eligible
         if tracks.region is not None and p.use_foreground:
             usable = usable & (tracks.region > 0)  # moving on background: dragged, no vehicle
-        idx = np.flatnonzero(usable)
+        idx = usable.nonzero()[0]
         idx = idx[self._steady(tracks, t, idx)]
         if len(idx) < p.min_tracks:
             return Flat.of([])
@@ -140,8 +140,8 @@ class ObjectGrouper:
                                p.velocity_floor)
         labels = components(len(idx), links.a[links.linked], links.b[links.linked])
         labels = absorb_edges(labels, vel, links)
-        order = np.argsort(labels, kind="stable")
-        _, count, run = runs(labels[order])
+        order = labels.argsort(kind="stable")
+        _, count, run = runs(labels.take(order))
         big = count >= p.min_tracks
         flat = Flat.runs(idx[order[big[run]]], count[big])
         least = max(p.min_tracks, SPLIT_LEAST)
@@ -150,7 +150,7 @@ class ObjectGrouper:
                             p.split_speeds)
             if may.any():
                 groups = flat.groups()
-                for k in np.flatnonzero(may)[::-1].tolist():
+                for k in may.nonzero()[0][::-1].tolist():
                     g = groups[k]
                     fast = speed_split(tracks.speed[g], tracks.pts[g], least, p.split_speeds)
                     if fast is not None:
@@ -181,9 +181,9 @@ class ObjectGrouper:
         dt = t - self._prev_t
         if not len(prev) or dt <= 0:
             return steady
-        ids = tracks.ids[idx]
-        pos = np.minimum(np.searchsorted(prev, ids), len(prev) - 1)
-        known = np.flatnonzero(prev[pos] == ids)
+        ids = tracks.ids.take(idx)
+        pos = np.minimum(prev.searchsorted(ids), len(prev) - 1)
+        known = (prev.take(pos) == ids).nonzero()[0]
         pts = tracks.pts.take(idx[known], axis=0)
         was = self._prev_pts.take(pos[known], axis=0)
         vel = tracks.vel.take(idx[known], axis=0)
@@ -203,12 +203,12 @@ class ObjectGrouper:
         owners = np.repeat(np.arange(known), [len(o.members) for o in self._objects])
         members = np.concatenate([o.members for o in self._objects])
         order = np.argsort(members)
-        members, owners = members[order], owners[order]
+        members, owners = members.take(order), owners.take(order)
         grouped, group_of = tracks.ids[groups.index], groups.owner
         shared = np.zeros(len(groups) * known, np.int64)
         if len(members):
             pos = np.minimum(np.searchsorted(members, grouped), len(members) - 1)
-            hit = members[pos] == grouped
+            hit = members.take(pos) == grouped
             shared = np.bincount(group_of[hit] * known + owners[pos[hit]],
                                  minlength=len(shared))
         taken: set[int] = set()

@@ -14,7 +14,8 @@ import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
 CELL_SLACK = 1e-9  # cells a hair wider than the distance: rounding never splits a close pair
-FORWARD = ((1, 0), (-1, 1), (0, 1), (1, 1))  # neighbour cells, each pair of cells once
+FORWARD = np.array([(1, 0), (-1, 1), (0, 1), (1, 1)])  # (dx, dy) of neighbour cells: each pair
+# of cells is looked at once
 
 
 def runs(sorted_keys: npt.NDArray[np.int64]) -> tuple[I64, I64, I64]:
@@ -23,7 +24,7 @@ def runs(sorted_keys: npt.NDArray[np.int64]) -> tuple[I64, I64, I64]:
     n = len(sorted_keys)
     new = np.ones(n, bool)
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new[1:])
-    first = np.flatnonzero(new)
+    first = new.nonzero()[0]
     end = np.empty_like(first)
     end[:-1], end[-1:] = first[1:], n
     return first, end - first, np.add.accumulate(new, dtype=np.int64) - 1
@@ -37,37 +38,35 @@ def close_pairs(pts: npt.ArrayLike, distance: float, labels: npt.ArrayLike | Non
     n = len(p)
     if n < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    x, y = p[:, 0].copy(), p[:, 1].copy()
+    x, y = p[:, 0], p[:, 1]
     size = distance * (1 + CELL_SLACK)
-    cx = np.floor((x - x.min()) / size).astype(np.int64)
-    cy = np.floor((y - y.min()) / size).astype(np.int64)
+    cx = ((x - x.min()) / size).astype(np.int64)  # >= 0: truncation is the floor
+    cy = ((y - y.min()) / size).astype(np.int64)
     width, height = int(cx.max()) + 2, int(cy.max()) + 2  # a blank margin: a neighbour
     key = cy * width + cx  # across an edge is never a real cell
     if labels is not None:
         lab = np.asarray(labels).reshape(-1).astype(np.int64)
         key += (lab - lab.min()) * (width * height)
-    order = np.argsort(key, kind="stable")
-    keys = key[order]
+    order = key.argsort()
+    keys = key.take(order)
     first, count, of = runs(keys)  # the cells, and each sorted point's cell
-    cells = keys[first]
+    cells = keys.take(first)
     at = np.arange(n)
     # each sorted point's candidates are runs of sorted points: the rest of its own cell,
-    # then the whole of each forward neighbour cell
-    src, start, length = [at], [at + 1], [(first + count)[of] - at - 1]
-    for dx, dy in FORWARD:
-        want = cells + (dy * width + dx)
-        pos = np.minimum(np.searchsorted(cells, want), len(cells) - 1)
-        hit = np.flatnonzero((cells[pos] == want)[of])
-        cell = pos[of[hit]]
-        src.append(hit)
-        start.append(first[cell])
-        length.append(count[cell])
+    # then the whole of each forward neighbour cell that holds points
+    want = (cells[:, None] + FORWARD[:, 1] * width + FORWARD[:, 0]).ravel()
+    pos = np.minimum(cells.searchsorted(want), len(cells) - 1)
+    hit = (cells.take(pos) == want).reshape(-1, len(FORWARD))
+    point, slot = hit.take(of, axis=0).nonzero()  # (point, forward cell) pairs of candidates
+    cell = pos.reshape(-1, len(FORWARD))[of.take(point), slot]
+    src, start = [at, point], [at + 1, first.take(cell)]
+    length = [(first + count).take(of) - at - 1, count.take(cell)]
     span = np.concatenate(length)
-    base = np.add.accumulate(span) - span
-    offset = np.arange(int(span.sum())) - np.repeat(base, span)
-    i = order[np.repeat(np.concatenate(src), span)]
-    j = order[np.repeat(np.concatenate(start), span) + offset]
-    a, b = np.minimum(i, j), np.maximum(i, j)
-    gx, gy = x[a] - x[b], y[a] - y[b]
-    near = np.flatnonzero(gx * gx + gy * gy <= distance ** 2)
-    return a[near], b[near]
+    base = np.add.accumulate(span) - span  # where each run starts among the candidates
+    i = np.concatenate(src).repeat(span)  # candidates, as places in the sorted order
+    j = (np.concatenate(start) - base).repeat(span) + np.arange(int(span.sum()))
+    xs, ys = x.take(order), y.take(order)
+    gx, gy = xs.take(i) - xs.take(j), ys.take(i) - ys.take(j)
+    near = (gx * gx + gy * gy <= distance ** 2).nonzero()[0]
+    i, j = order.take(i.take(near)), order.take(j.take(near))
+    return np.minimum(i, j), np.maximum(i, j)

@@ -25,7 +25,7 @@ def sort_within(values: npt.ArrayLike, group: npt.ArrayLike, n: int
     g = np.asarray(group, np.int64).reshape(-1)
     order = np.lexsort((v, g))
     count = np.bincount(g, minlength=n)
-    return v[order], g[order], order, np.add.accumulate(count) - count, count
+    return v.take(order), g.take(order), order, np.add.accumulate(count) - count, count
 
 
 def medians(values: npt.ArrayLike, group: npt.ArrayLike, n: int) -> F64:
@@ -34,7 +34,7 @@ def medians(values: npt.ArrayLike, group: npt.ArrayLike, n: int) -> F64:
     out = np.full(n, np.nan)
     has = count > 0
     mid, odd = (start + count // 2)[has], (count % 2 == 1)[has]
-    high, low = v[mid], v[np.maximum(mid - 1, 0)]
+    high, low = v.take(mid), v.take(np.maximum(mid - 1, 0))
     out[has] = np.where(odd, high, (high + low) / 2)
     return out
 
@@ -49,30 +49,21 @@ def counts_up_to(ends: F64, v: F64, g: I64, start: I64) -> I64:
     """For each group-sorted value v[k] (groups g, starts `start`), how many values of its
     group are <= ends[k]: a searchsorted (side right) within each group, by one merge."""
     m = len(v)
-    keys = np.concatenate([v, ends])
-    kind = np.repeat(np.array([0, 1], np.int8), m)  # on a tie a value comes first: <= counts
-    merged = np.lexsort((kind, keys, np.concatenate([g, g])))
+    # values before bounds, and a stable sort: a value equal to a bound comes first (<=)
+    merged = np.lexsort((np.concatenate([v, ends]), np.concatenate([g, g])))
     seen = np.add.accumulate(merged < m, dtype=np.int64)  # values at or before each place
-    bound = merged >= m
+    bound = (merged >= m).nonzero()[0]
     out = np.empty(m, np.int64)
-    out[merged[bound] - m] = seen[bound]
-    return out - start[g]
+    out[merged.take(bound) - m] = seen.take(bound)
+    return out - start.take(g)
 
 
 def first_max(score: I64, g: I64, start: I64, count: I64) -> I64:
-    """Per non-empty group (g sorted), the index (into score) of its first largest score;
-    -1 for an empty group."""
-    n = len(count)
-    out = np.full(n, -1, np.int64)
+    """Per group (g sorted), the index (into score) of its first largest score; -1 for an
+    empty group."""
+    out = np.full(len(count), -1, np.int64)
     has = count > 0
-    if not has.any():
-        return out
-    top = np.zeros(n, score.dtype)
-    top[has] = np.maximum.reduceat(score, start[has])
-    at = np.flatnonzero(score == top[g])
-    ga = g[at]
-    first = at[np.concatenate(([True], ga[1:] != ga[:-1]))]
-    out[g[first]] = first
+    out[has] = np.lexsort((-score, g))[start[has]]  # stable: the first of equal scores
     return out
 
 
@@ -85,15 +76,15 @@ def core_mask(speeds: npt.ArrayLike, group: npt.ArrayLike, n: int, band: float
     valid = np.flatnonzero(np.isfinite(s) & (s > 0))
     if not len(valid):
         return core
-    logs, gv = np.log(s[valid]), g[valid]
+    logs, gv = np.log(s.take(valid)), g.take(valid)
     v, gs, _, start, count = sort_within(logs, gv, n)
     width = 2 * math.log1p(band)
     ends = counts_up_to(v + width, v, gs, start)
-    best = first_max(ends - (np.arange(len(v)) - start[gs]), gs, start, count)
+    best = first_max(ends - (np.arange(len(v)) - start.take(gs)), gs, start, count)
     lo = np.full(n, np.nan)
     lo[best >= 0] = v[best[best >= 0]]
     hi = lo + width
-    core[valid] = (logs >= lo[gv]) & (logs <= hi[gv])
+    core[valid] = (logs >= lo.take(gv)) & (logs <= hi.take(gv))
     return core
 
 
