@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from flowtop.tracker.core.grouping import median
 from flowtop.tracker.core.segments import bounds, core_mask, medians
 
 I64 = npt.NDArray[np.int64]
@@ -54,19 +55,20 @@ class Flat:
 
 @dataclass(frozen=True)
 class GroupStats:
-    """Per group k: `boxes[k]` (x, y, w, h) centre and size, `centres` (n, 2) median point,
-    `speed[k]` px/s and `vel[k]` (vx, vy) of its core tracks, `speed_world[k]` (NaN without a
-    unit), `ids[k]` its tracks' ids sorted, `steps` (n, 2) median displacement since the last
-    frame of its tracks seen there, `seen[k]` whether any was."""
+    """Per group k: `boxes[k]` (x, y, w, h) centre and size, `speed[k]` px/s and `vel[k]`
+    (vx, vy) of its core tracks, `speed_world[k]` (NaN without a unit), `ids[k]` its tracks'
+    ids sorted, `steps` (n, 2) median displacement since the last frame of its tracks seen
+    there, `seen[k]` whether any was; `centre(k)` its median point."""
 
     boxes: list[Box]
-    centres: F64
     speed: list[float]
     vel: list[tuple[float, float]]
     speed_world: list[float]
     ids: list[I64]
     steps: F64
     seen: list[bool]
+    pts: F64  # (M, 2) the groups' points, laid out as their flat indices
+    flat: Flat
 
     @classmethod
     def of(cls, flat: Flat, ids: I64, pts: npt.NDArray[np.float32],
@@ -76,10 +78,9 @@ class GroupStats:
         and speed_world; None: no unit) with `prev_ids` (sorted) at `prev_pts` (N, 2) the
         frame before."""
         n, at, owner = len(flat), flat.index, flat.owner
-        if not n:
-            empty = np.zeros((0, 2))
-            return cls([], empty, [], [], [], [], empty, [])
         p = pts.take(at, axis=0).astype(np.float64)
+        if not n:
+            return cls([], [], [], [], [], np.zeros((0, 2)), [], p, flat)
         x, y = p[:, 0], p[:, 1]
         lo, hi = bounds(p, flat.start)
         centre, size = (lo + hi) / 2, hi - lo
@@ -88,8 +89,8 @@ class GroupStats:
         core = core_mask(s, owner, n, band)
         v = vel.take(at[core], axis=0).astype(np.float64)
         # every median in one sort: columns of values, each with its own n groups
-        cols = [s[core], x, y, v[:, 0], v[:, 1]]
-        keys = [owner[core], owner, owner, owner[core], owner[core]]
+        cols = [s[core], v[:, 0], v[:, 1]]
+        keys = [owner[core]] * 3
         if speed_world is not None:
             w = speed_world.take(at).astype(np.float64)
             wcore = core_mask(w, owner, n, band)
@@ -98,19 +99,26 @@ class GroupStats:
         member_ids = ids.take(at)
         seen = np.zeros(n, bool)
         if len(prev_ids):
-            pos = np.minimum(np.searchsorted(prev_ids, member_ids), len(prev_ids) - 1)
-            known = np.flatnonzero(prev_ids.take(pos) == member_ids)
-            was = prev_pts.take(pos[known], axis=0)
+            pos = np.minimum(prev_ids.searchsorted(member_ids), len(prev_ids) - 1)
+            known = (prev_ids.take(pos) == member_ids).nonzero()[0]
+            was = prev_pts.take(pos.take(known), axis=0)
             cols += [x.take(known) - was[:, 0], y.take(known) - was[:, 1]]
             keys += [owner.take(known)] * 2
             seen[keys[-1]] = True
         med = medians(np.concatenate(cols),
                       np.concatenate([k + i * n for i, k in enumerate(keys)]),
                       n * len(cols)).reshape(len(cols), n)
-        world = med[5] if speed_world is not None else np.full(n, math.nan)
+        world = med[3] if speed_world is not None else np.full(n, math.nan)
         steps = med[-2:].T if len(prev_ids) else np.full((n, 2), np.nan)
-        order = np.lexsort((member_ids, owner))
-        sorted_ids = Flat(member_ids.take(order), owner, flat.start, flat.count).groups()
-        return cls(boxes, med[1:3].T.copy(), med[0].tolist(),
-                   list(zip(med[3].tolist(), med[4].tolist())), world.tolist(), sorted_ids,
-                   steps, seen.tolist())
+        rising = member_ids[1:] > member_ids[:-1]
+        rising[flat.start[1:] - 1] = True  # each group on its own
+        if not rising.all():
+            member_ids = member_ids.take(np.lexsort((member_ids, owner)))
+        return cls(boxes, med[0].tolist(), list(zip(med[1].tolist(), med[2].tolist())),
+                   world.tolist(), Flat(member_ids, owner, flat.start, flat.count).groups(),
+                   steps, seen.tolist(), p, flat)
+
+    def centre(self, k: int) -> F64:
+        """(2,) the median point of group k."""
+        start = int(self.flat.start[k])
+        return median(self.pts[start:start + int(self.flat.count[k])], axis=0)

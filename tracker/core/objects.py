@@ -212,34 +212,28 @@ class ObjectGrouper:
             shared = np.bincount(group_of[hit] * known + owners[pos[hit]],
                                  minlength=len(shared))
         taken: set[int] = set()
-        counts = shared.tolist()
-        for flat in np.argsort(-shared, kind="stable").tolist():
-            if counts[flat] == 0:
-                break
+        nonzero = shared.nonzero()[0]
+        for flat in nonzero.take((-shared.take(nonzero)).argsort(kind="stable")).tolist():
             gi, oi = divmod(flat, known)
             if found[gi] is None and oi not in taken:
                 found[gi] = self._objects[oi]
                 taken.add(oi)
-        for gi, box in enumerate(stats.boxes):  # every track replaced: fall back on box overlap
-            if found[gi] is not None:
-                continue
-            best, best_iou = -1, MIN_IOU
-            for oi, obj in enumerate(self._objects):
-                if oi in taken:
-                    continue
-                x, y, w, h = obj.box
-                dt = t - obj.last_seen
-                iou = _iou(box, (x + obj.vel[0] * dt, y + obj.vel[1] * dt, w, h))
-                if iou >= best_iou:
-                    best, best_iou = oi, iou
-            if best >= 0:
-                found[gi] = self._objects[best]
-                taken.add(best)
+        lost = [gi for gi, f in enumerate(found) if f is None]
+        if lost:  # every track replaced: fall back on box overlap with where objects should be
+            iou = _ious([stats.boxes[gi] for gi in lost], self._objects, t)
+            for row, gi in enumerate(lost):
+                best, best_iou = -1, MIN_IOU
+                for oi, value in enumerate(iou[row].tolist()):
+                    if oi not in taken and value >= best_iou:
+                        best, best_iou = oi, value
+                if best >= 0:
+                    found[gi] = self._objects[best]
+                    taken.add(best)
         return found
 
     def _new(self, t: float, stats: GroupStats, k: int) -> _Object:
         obj = _Object(self._next_id, t, t, stats.ids[k], stats.boxes[k], (0.0, 0.0),
-                      stats.centres[k].copy())
+                      stats.centre(k))
         self._next_id += 1
         self._objects.append(obj)
         return obj
@@ -279,10 +273,19 @@ class ObjectGrouper:
             trap_unit=obj.timer.result.unit if obj.timer.result else trap_unit)
 
 
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x, y, w, h) centre boxes."""
-    ix = min(a[0] + a[2] / 2, b[0] + b[2] / 2) - max(a[0] - a[2] / 2, b[0] - b[2] / 2)
-    iy = min(a[1] + a[3] / 2, b[1] + b[3] / 2) - max(a[1] - a[3] / 2, b[1] - b[3] / 2)
-    inter = max(ix, 0.0) * max(iy, 0.0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
+def _ious(boxes: list[tuple[float, float, float, float]], objects: list[_Object], t: float
+          ) -> npt.NDArray[np.float64]:
+    """(len(boxes), len(objects)) intersection over union of (x, y, w, h) centre boxes with
+    each object's box moved on by its velocity to time `t`."""
+    a = np.array(boxes, np.float64).reshape(-1, 4)[:, :, None]
+    x, y, w, h, vx, vy, seen = np.array([(*o.box, *o.vel, o.last_seen) for o in objects],
+                                        np.float64).reshape(-1, 7).T
+    dt = t - seen
+    x, y = x + vx * dt, y + vy * dt
+    ix = (np.minimum(a[:, 0] + a[:, 2] / 2, x + w / 2)
+          - np.maximum(a[:, 0] - a[:, 2] / 2, x - w / 2))
+    iy = (np.minimum(a[:, 1] + a[:, 3] / 2, y + h / 2)
+          - np.maximum(a[:, 1] - a[:, 3] / 2, y - h / 2))
+    inter = np.maximum(ix, 0.0) * np.maximum(iy, 0.0)
+    union = a[:, 2] * a[:, 3] + w * h - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
