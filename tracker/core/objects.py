@@ -19,6 +19,7 @@ from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
 from flowtop.tracker.core.group_stats import Flat, GroupStats
 from flowtop.tracker.core.grouping import (
+    Links,
     absorb_edges,
     components,
     may_split,
@@ -138,8 +139,11 @@ class ObjectGrouper:
         else:
             links = near_pairs(pts, vel, p.link_distance, p.velocity_tolerance,
                                p.velocity_floor)
-        labels = components(len(idx), links.a[links.linked], links.b[links.linked])
-        labels = absorb_edges(labels, vel, links)
+        linked, apart = links.linked.nonzero()[0], (~links.linked).nonzero()[0]
+        labels = components(len(idx), links.a.take(linked), links.b.take(linked))
+        # only pairs that are not linked can join two groups
+        labels = absorb_edges(labels, vel, Links(links.a.take(apart), links.b.take(apart),
+                                                 links.linked.take(apart)))
         order = labels.argsort(kind="stable")
         _, count, run = runs(labels.take(order))
         big = count >= p.min_tracks
