@@ -65,15 +65,16 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
     """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
     labelled with its least index."""
     labels = np.arange(n)
+    low = np.minimum(a, b)
     while True:  # label propagation with pointer jumping
-        low = np.minimum(labels.take(a), labels.take(b))
-        new = labels.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
-        new = new.take(new)
-        if not (new != labels).any():
+        np.minimum.at(labels, a, low)
+        np.minimum.at(labels, b, low)
+        labels = labels.take(labels)
+        at_a, at_b = labels.take(a), labels.take(b)
+        # settled: both ends of every edge agree and every label is its own (then the least)
+        if (at_a == at_b).all() and (labels.take(labels) == labels).all():
             return labels
-        labels = new
+        low = np.minimum(at_a, at_b)
 
 
 def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:

@@ -129,13 +129,15 @@ class Foreground:
             return np.zeros(len(p), np.int32)
         if where is not None:
             out = np.zeros(len(p), np.int32)
-            out[where] = self.regions(p[where])
+            at = where.nonzero()[0]
+            out[at] = self.regions(p.take(at, axis=0))
             return out
         if self._labels is None:
             self._labels = self._label()
         row, col = self._cells(p)
-        found = self._labels[row, col]
-        rim = ((found == 0) & (self.mask[row, col] > 0)).nonzero()[0]
+        cell = row * self.mask.shape[1] + col
+        found = self._labels.reshape(-1).take(cell)
+        rim = ((found == 0) & (self.mask.reshape(-1).take(cell) > 0)).nonzero()[0]
         if len(rim):  # the first labelled of its 8 neighbours, in the order of RING
             mh, mw = self._labels.shape
             r = np.minimum(np.maximum(row[rim, None] + RING[:, 0], 0), mh - 1)
