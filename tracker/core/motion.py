@@ -34,11 +34,12 @@ class Foreground:
         self.threshold, self.memory_s = threshold, memory_s
         self._unlearnt, self._frames = 0.0, 0
         self._bg: npt.NDArray[np.float32] | None = None
+        self._bg8: npt.NDArray[np.uint8] | None = None  # the background in levels, until it learns
         self.mask: Gray = np.zeros((0, 0), np.uint8)
         self._labels: npt.NDArray[np.int32] | None = None
 
     def reset(self) -> None:
-        self._bg = None
+        self._bg = self._bg8 = None
         self.mask = np.zeros((0, 0), np.uint8)
         self._labels = None
 
@@ -53,16 +54,18 @@ class Foreground:
                            interpolation=cv2.INTER_AREA)
         self._labels = None
         if self._bg is None or self._bg.shape != small.shape:
-            self._bg = small.astype(np.float32)
+            self._bg, self._bg8 = small.astype(np.float32), None
             self.mask = np.zeros(small.shape[:2], np.uint8)
             return
-        diff = cv2.absdiff(small, cv2.convertScaleAbs(self._bg))
+        if self._bg8 is None:
+            self._bg8 = cv2.convertScaleAbs(self._bg)
+        diff = cv2.absdiff(small, self._bg8)
         level = int(self.threshold)
         if small.ndim == 2:
             near = cv2.inRange(diff, 0, level)
         else:  # BGR: near the background in every channel
             near = cv2.inRange(diff, (0, 0, 0), (level, level, level))
-        fg = (near == 0).astype(np.uint8)
+        fg = cv2.threshold(near, 0, 1, cv2.THRESH_BINARY_INV)[1]  # 1 where not near
         self.mask = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, CLOSE)
         self._unlearnt += max(0.0, dt)  # learnt every other frame, for the time of both
         self._frames += 1
@@ -80,6 +83,7 @@ class Foreground:
                 learn, slow = learn & (1 - held), slow & (1 - held)
             cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
             cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
+            self._bg8 = None
 
     def seed_mask(self, shape: tuple[int, int], live: npt.ArrayLike | None = None,
                   full: int = 0) -> Gray:
