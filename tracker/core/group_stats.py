@@ -16,41 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.core.grouping import median
-from flowtop.tracker.core.segments import bounds, core_mask, medians
+from flowtop.tracker.core.segments import Flat, bounds, core_mask, medians
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 Box = tuple[float, float, float, float]
-
-
-@dataclass(frozen=True)
-class Flat:
-    """Groups of track indices laid end to end: `index` (M,), each one's group `owner` (M,),
-    and each group's `start` and `count` (n,)."""
-
-    index: I64
-    owner: I64
-    start: I64
-    count: I64
-
-    @classmethod
-    def of(cls, groups: list[I64]) -> Flat:
-        count = np.array([len(g) for g in groups], np.int64)
-        index = np.concatenate(groups) if groups else np.zeros(0, np.int64)
-        return cls.runs(index, count)
-
-    @classmethod
-    def runs(cls, index: I64, count: I64) -> Flat:
-        """Groups held in consecutive runs of `index`, of `count` (n,) each."""
-        owner = np.repeat(np.arange(len(count)), count)
-        return cls(index, owner, np.add.accumulate(count) - count, count)
-
-    def __len__(self) -> int:
-        return len(self.count)
-
-    def groups(self) -> list[I64]:
-        """Each group's index array."""
-        return [self.index[a:a + c] for a, c in zip(self.start.tolist(), self.count.tolist())]
 
 
 @dataclass(frozen=True)
@@ -73,10 +44,10 @@ class GroupStats:
     @classmethod
     def of(cls, flat: Flat, ids: I64, pts: npt.NDArray[np.float32],
            vel: npt.NDArray[np.float32], speed: npt.NDArray[np.float32],
-           speed_world: F64 | None, band: float, prev_ids: I64, prev_pts: F64) -> GroupStats:
+           speed_world: F64 | None, band: float, was: F64, seen: Mask) -> GroupStats:
         """The stats of the groups of `flat` (indices into the tracks' ids, pts, vel, speed
-        and speed_world; None: no unit) with `prev_ids` (sorted) at `prev_pts` (N, 2) the
-        frame before."""
+        and speed_world; None: no unit); the tracks were at `was` (N, 2) the frame before,
+        those `seen` (N,) there."""
         n, at, owner = len(flat), flat.index, flat.owner
         p = pts.take(at, axis=0).astype(np.float64)
         if not n:
@@ -85,38 +56,28 @@ class GroupStats:
         lo, hi = bounds(p, flat.start)
         centre, size = (lo + hi) / 2, hi - lo
         boxes = [(cx, cy, w, h) for (cx, cy), (w, h) in zip(centre.tolist(), size.tolist())]
-        s = speed.take(at).astype(np.float64)
-        core = core_mask(s, owner, n, band)
-        v = vel.take(at[core], axis=0).astype(np.float64)
-        # every median in one sort: columns of values, each with its own n groups
-        cols = [s[core], v[:, 0], v[:, 1]]
-        keys = [owner[core]] * 3
+        core = core_mask(flat, speed.take(at), band)
+        v = vel.take(at, axis=0).astype(np.float64)
+        # every median in one sort: rows of values, each with the members it reads
+        cols = [speed.take(at), v[:, 0], v[:, 1]]
+        kept = [core, core, core]
         if speed_world is not None:
-            w = speed_world.take(at).astype(np.float64)
-            wcore = core_mask(w, owner, n, band)
-            cols.append(w[wcore])
-            keys.append(owner[wcore])
-        member_ids = ids.take(at)
-        seen = np.zeros(n, bool)
-        if len(prev_ids):
-            pos = np.minimum(prev_ids.searchsorted(member_ids), len(prev_ids) - 1)
-            known = (prev_ids.take(pos) == member_ids).nonzero()[0]
-            was = prev_pts.take(pos.take(known), axis=0)
-            cols += [x.take(known) - was[:, 0], y.take(known) - was[:, 1]]
-            keys += [owner.take(known)] * 2
-            seen[keys[-1]] = True
-        med = medians(np.concatenate(cols),
-                      np.concatenate([k + i * n for i, k in enumerate(keys)]),
-                      n * len(cols)).reshape(len(cols), n)
+            w = speed_world.take(at)
+            cols.append(w)
+            kept.append(core_mask(flat, w, band))
+        known, before = seen.take(at), was.take(at, axis=0)
+        cols += [x - before[:, 0], y - before[:, 1]]
+        kept += [known, known]
+        med = medians(flat, np.stack(cols), np.stack(kept))
         world = med[3] if speed_world is not None else np.full(n, math.nan)
-        steps = med[-2:].T if len(prev_ids) else np.full((n, 2), np.nan)
+        member_ids = ids.take(at)
         rising = member_ids[1:] > member_ids[:-1]
         rising[flat.start[1:] - 1] = True  # each group on its own
         if not rising.all():
             member_ids = member_ids.take(np.lexsort((member_ids, owner)))
         return cls(boxes, med[0].tolist(), list(zip(med[1].tolist(), med[2].tolist())),
                    world.tolist(), Flat(member_ids, owner, flat.start, flat.count).groups(),
-                   steps, seen.tolist(), p, flat)
+                   med[-2:].T, np.logical_or.reduceat(known, flat.start).tolist(), p, flat)
 
     def centre(self, k: int) -> F64:
         """(2,) the median point of group k."""

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.core.pairs import close_pairs, runs
-from flowtop.tracker.core.segments import sort_within
+from flowtop.tracker.core.segments import Flat
 
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
 
@@ -103,6 +103,8 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     """Merge each group into a larger neighbouring group it trails: moving the same way (within
     EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window straddles object
     and background, slide along at a fraction of its speed. Returns the new labels."""
+    if not (labels.take(links.a) != labels.take(links.b)).any():
+        return labels  # no two groups side by side
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
     order = labels.argsort()
     ordered = labels.take(order)
@@ -156,15 +158,17 @@ def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
     return _links(a, b, vel, tolerance, floor)
 
 
-def may_split(speeds: npt.ArrayLike, group: npt.ArrayLike, n: int, least: int, ratio: float
+def may_split(flat: Flat, speeds: npt.ArrayLike, least: int, ratio: float
               ) -> npt.NDArray[np.bool_]:
-    """(n,) which groups `speed_split` may split: those whose speeds (M,) (of groups (M,) in
-    0..n-1) pass its first checks, for every group at once (few get further)."""
+    """(n,) which groups of `flat` `speed_split` may split: those whose speeds (M,) pass its
+    first checks, for every group at once (few get further)."""
+    big = (flat.count >= 2 * least).nonzero()[0]
+    out = np.zeros(len(flat), bool)
+    if not len(big):
+        return out
     s = np.log(np.maximum(np.asarray(speeds, np.float64).reshape(-1), 1e-9))
-    v, _, _, start, count = sort_within(s, group, n)
-    big = count >= 2 * least
-    out = np.zeros(n, bool)
-    gap = v[(start + count - least)[big]] - v[(start + least - 1)[big]]
+    rows = np.sort(flat.spread(s), axis=-1)
+    gap = rows[big, flat.count.take(big) - least] - rows[big, least - 1]
     out[big] = ~(gap <= math.log(ratio))  # NaN goes on, as in speed_split
     return out
 
@@ -194,11 +198,9 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
         return None
     fast = np.zeros(n, bool)
     fast[order[cut:]] = True
-    p = np.asarray(pts, np.float64).reshape(-1, 2)
-    x, y = p[:, 0], p[:, 1]
-    ax, ay, bx, by = x[fast], y[fast], x[~fast], y[~fast]
-    a_lo, a_hi = (float(ax.min()), float(ay.min())), (float(ax.max()), float(ay.max()))
-    b_lo, b_hi = (float(bx.min()), float(by.min())), (float(bx.max()), float(by.max()))
+    p = np.asarray(pts, np.float64).reshape(-1, 2).take(order, axis=0)  # slow ones first
+    (b_lo, a_lo), (b_hi, a_hi) = (np.minimum.reduceat(p, [0, cut]).tolist(),
+                                  np.maximum.reduceat(p, [0, cut]).tolist())
     inter = (max(min(a_hi[0], b_hi[0]) - max(a_lo[0], b_lo[0]), 0.0)
              * max(min(a_hi[1], b_hi[1]) - max(a_lo[1], b_lo[1]), 0.0))
     smaller = min((a_hi[0] - a_lo[0]) * (a_hi[1] - a_lo[1]),

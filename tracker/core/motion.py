@@ -128,24 +128,24 @@ class Foreground:
         """The connected foreground region (1, 2, ...) under each (N, 2) point, or next to it
         (the opening trims a pixel off each region's rim); 0 = none. Given `where` (N,), only
         those points are looked up (the others get 0)."""
-        p = np.asarray(pts).reshape(-1, 2)
-        if not self.mask.size or (where is not None and not where.any()):
-            return np.zeros(len(p), np.int32)
-        if where is not None:
-            out = np.zeros(len(p), np.int32)
-            at = where.nonzero()[0]
-            out[at] = self.regions(p.take(at, axis=0))
+        p = np.asarray(pts, np.float32).reshape(-1, 2)
+        out = np.zeros(len(p), np.int32)
+        at = np.arange(len(p)) if where is None else where.nonzero()[0]
+        if not self.mask.size or not len(at):
             return out
         if self._labels is None:
             self._labels = self._label()
-        row, col = self._cells(p)
-        cell = row * self.mask.shape[1] + col
+        mh, mw = self.mask.shape
+        q = p.take(at, axis=0) / SCALE
+        row = np.minimum(np.maximum(q[:, 1].astype(np.intp), 0), mh - 1)
+        col = np.minimum(np.maximum(q[:, 0].astype(np.intp), 0), mw - 1)
+        cell = row * mw + col
         found = self._labels.reshape(-1).take(cell)
         rim = ((found == 0) & (self.mask.reshape(-1).take(cell) > 0)).nonzero()[0]
         if len(rim):  # the first labelled of its 8 neighbours, in the order of RING
-            mh, mw = self._labels.shape
-            r = np.minimum(np.maximum(row[rim, None] + RING[:, 0], 0), mh - 1)
-            c = np.minimum(np.maximum(col[rim, None] + RING[:, 1], 0), mw - 1)
+            r = np.minimum(np.maximum(row.take(rim)[:, None] + RING[:, 0], 0), mh - 1)
+            c = np.minimum(np.maximum(col.take(rim)[:, None] + RING[:, 1], 0), mw - 1)
             near = self._labels[r, c]
             found[rim] = near[np.arange(len(rim)), (near > 0).argmax(axis=1)]
-        return found
+        out[at] = found
+        return out

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
-from flowtop.tracker.core.group_stats import Flat, GroupStats
+from flowtop.tracker.core.group_stats import GroupStats
 from flowtop.tracker.core.grouping import (
     Links,
     absorb_edges,
@@ -28,7 +28,7 @@ from flowtop.tracker.core.grouping import (
     speed_split,
 )
 from flowtop.tracker.core.pairs import runs
-from flowtop.tracker.core.segments import bounds
+from flowtop.tracker.core.segments import Flat, bounds
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
@@ -95,10 +95,10 @@ class ObjectGrouper:
     def update(self, t: float, tracks: TrackView, unit: str, trap_unit: str = "m/s"
                ) -> tuple[ObjectState, ...]:
         p = self.params
-        groups = self._groups(tracks, t) if p.enabled else Flat.of([])
+        was, seen = self._was(tracks.ids)
+        groups = self._groups(tracks, t, was, seen) if p.enabled else Flat.of([])
         stats = GroupStats.of(groups, tracks.ids, tracks.pts, tracks.vel, tracks.speed,
-                              tracks.speed_world if unit else None, p.speed_band,
-                              self._prev_ids, self._prev_pts)
+                              tracks.speed_world if unit else None, p.speed_band, was, seen)
         matched = self._match(groups, tracks, t, stats)
         out, live = [], set()
         for k, known in enumerate(matched):
@@ -122,14 +122,26 @@ class ObjectGrouper:
         self._prev_ids, self._prev_pts, self._prev_t = ids, pts.astype(np.float64), t
         return tuple(sorted(out, key=lambda o: o.id))
 
-    def _groups(self, tracks: TrackView, t: float) -> Flat:
-        """The groups (indices into the tracks) large enough to be an object."""
+    def _was(self, ids: npt.NDArray[np.int64]
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Where each track (by `ids`) was the frame before (N, 2), and whether it was there
+        (N,)."""
+        prev = self._prev_ids
+        if not len(prev):
+            return np.zeros((len(ids), 2)), np.zeros(len(ids), bool)
+        pos = np.minimum(prev.searchsorted(ids), len(prev) - 1)
+        return self._prev_pts.take(pos, axis=0), prev.take(pos) == ids
+
+    def _groups(self, tracks: TrackView, t: float, was: npt.NDArray[np.float64],
+                seen: npt.NDArray[np.bool_]) -> Flat:
+        """The groups (indices into the tracks) large enough to be an object; `was`, `seen`:
+        see `_was`."""
         p = self.params
         usable = tracks.eligible
         if tracks.region is not None and p.use_foreground:
             usable = usable & (tracks.region > 0)  # moving on background: dragged, no vehicle
         idx = usable.nonzero()[0]
-        idx = idx[self._steady(tracks, t, idx)]
+        idx = idx[self._steady(tracks, t, idx, was, seen)]
         if len(idx) < p.min_tracks:
             return Flat.of([])
         pts, vel = tracks.pts.take(idx, axis=0), tracks.vel.take(idx, axis=0)
@@ -150,8 +162,7 @@ class ObjectGrouper:
         flat = Flat.runs(idx[order[big[run]]], count[big])
         least = max(p.min_tracks, SPLIT_LEAST)
         if len(flat) and p.split_speeds > 1:  # two vehicles touching in the picture, at two speeds
-            may = may_split(tracks.speed[flat.index], flat.owner, len(flat), least,
-                            p.split_speeds)
+            may = may_split(flat, tracks.speed.take(flat.index), least, p.split_speeds)
             if may.any():
                 groups = flat.groups()
                 for k in may.nonzero()[0][::-1].tolist():
@@ -175,24 +186,23 @@ class ObjectGrouper:
             return flat
         return Flat.of([g for g, k in zip(flat.groups(), keep.tolist()) if k])
 
-    def _steady(self, tracks: TrackView, t: float, idx: npt.NDArray[np.int64]
+    def _steady(self, tracks: TrackView, t: float, idx: npt.NDArray[np.int64],
+                was: npt.NDArray[np.float64], seen: npt.NDArray[np.bool_]
                 ) -> npt.NDArray[np.bool_]:
         """Which tracks `idx` moved in their last step as their smoothed velocity says: a track
         that has just stopped (left behind by a passing edge) still has a decaying velocity,
         not a motion."""
-        p, prev = self.params, self._prev_ids
+        p = self.params
         steady = np.ones(len(idx), bool)
         dt = t - self._prev_t
-        if not len(prev) or dt <= 0:
+        if dt <= 0:
             return steady
-        ids = tracks.ids.take(idx)
-        pos = np.minimum(prev.searchsorted(ids), len(prev) - 1)
-        known = (prev.take(pos) == ids).nonzero()[0]
-        pts = tracks.pts.take(idx[known], axis=0)
-        was = self._prev_pts.take(pos[known], axis=0)
-        vel = tracks.vel.take(idx[known], axis=0)
+        known = seen.take(idx).nonzero()[0]
+        at = idx.take(known)
+        pts, before = tracks.pts.take(at, axis=0), was.take(at, axis=0)
+        vel = tracks.vel.take(at, axis=0)
         vx, vy = vel[:, 0], vel[:, 1]
-        gap = np.hypot((pts[:, 0] - was[:, 0]) / dt - vx, (pts[:, 1] - was[:, 1]) / dt - vy)
+        gap = np.hypot((pts[:, 0] - before[:, 0]) / dt - vx, (pts[:, 1] - before[:, 1]) / dt - vy)
         allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(vx, vy))
         steady[known] = gap <= allowed
         return steady

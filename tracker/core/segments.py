@@ -1,100 +1,109 @@
-"""Statistics of many small groups at once: values (M,), each with its group (M,) in 0..n-1.
+"""Statistics of many small groups at once, each group a row of a padded table.
 
 A frame holds a few dozen objects of a few dozen tracks each; computed one group at a time,
-the calls cost more than the arithmetic. These do it for every group in a fixed number of
-array operations, with the results (to the bit) of the one-group functions of
+the calls cost more than the arithmetic. `Flat` lays the groups' members end to end; `spread`
+turns values of the members into an (n groups, widest group) table padded with NaN, which
+sorts along its rows in one call. The statistics below take a fixed number of array operations
+whatever the number of groups, with the results (to the bit) of the one-group functions of
 `tracker.core.grouping` they stand for.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+PAIRWISE_MAX = 1 << 20  # comparisons a window count makes at once; beyond, one row at a time
 
 
-def sort_within(values: npt.ArrayLike, group: npt.ArrayLike, n: int
-                ) -> tuple[F64, I64, I64, I64, I64]:
-    """The values sorted by group, then by value (NaN last in its group): (sorted values,
-    their groups, the order that sorts them, each group's start and count (n,))."""
-    v = np.asarray(values, np.float64).reshape(-1)
-    g = np.asarray(group, np.int64).reshape(-1)
-    order = np.lexsort((v, g))
-    count = np.bincount(g, minlength=n)
-    return v.take(order), g.take(order), order, np.add.accumulate(count) - count, count
+@dataclass(frozen=True)
+class Flat:
+    """Groups (non-empty) of track indices laid end to end: `index` (M,), each one's group
+    `owner` (M,), and each group's `start` and `count` (n,)."""
+
+    index: I64
+    owner: I64
+    start: I64
+    count: I64
+
+    @classmethod
+    def of(cls, groups: list[I64]) -> Flat:
+        count = np.array([len(g) for g in groups], np.int64)
+        index = np.concatenate(groups) if groups else np.zeros(0, np.int64)
+        return cls.runs(index, count)
+
+    @classmethod
+    def runs(cls, index: I64, count: I64) -> Flat:
+        """Groups held in consecutive runs of `index`, of `count` (n,) each."""
+        owner = np.arange(len(count)).repeat(count)
+        return cls(index, owner, np.add.accumulate(count) - count, count)
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+    def groups(self) -> list[I64]:
+        """Each group's index array."""
+        return [self.index[a:a + c] for a, c in zip(self.start.tolist(), self.count.tolist())]
+
+    def spread(self, values: npt.ArrayLike) -> F64:
+        """(..., n, widest) the values (..., M) of the members, one group a row, padded
+        with NaN."""
+        v = np.asarray(values, np.float64)
+        out = np.full((*v.shape[:-1], len(self.count), int(self.count.max())), np.nan)
+        out[..., self.owner, np.arange(len(self.owner)) - self.start.take(self.owner)] = v
+        return out
 
 
-def medians(values: npt.ArrayLike, group: npt.ArrayLike, n: int) -> F64:
-    """(n,) the median of each group's values, as `grouping.median`; NaN for an empty one."""
-    v, _, _, start, count = sort_within(values, group, n)
-    out = np.full(n, np.nan)
-    has = count > 0
-    mid, odd = (start + count // 2)[has], (count % 2 == 1)[has]
-    high, low = v.take(mid), v.take(np.maximum(mid - 1, 0))
-    out[has] = np.where(odd, high, (high + low) / 2)
-    return out
+def medians(flat: Flat, values: npt.ArrayLike, kept: Mask | None = None) -> F64:
+    """(..., n) the median of each group's values (..., M), as `grouping.median`, of those
+    `kept` (..., M) when given; NaN for a group with none."""
+    v = np.asarray(values, np.float64)
+    count = np.broadcast_to(flat.count, (*v.shape[:-1], len(flat.count)))
+    if kept is not None:
+        v = np.where(kept, v, np.nan)  # left out: sorted after every value, as padding
+        count = np.add.reduceat(kept, flat.start, axis=-1, dtype=np.int64)
+    rows = np.sort(flat.spread(v), axis=-1).reshape(-1, int(flat.count.max()))
+    count = count.reshape(-1)
+    at = np.arange(len(rows))
+    mid = count // 2
+    high, low = rows[at, mid], rows[at, np.maximum(mid - 1, 0)]
+    out = np.where(count % 2 == 1, high, (high + low) / 2)
+    out[count == 0] = np.nan
+    return out.reshape(*v.shape[:-1], len(flat.count))
 
 
-def medians_2d(values: npt.ArrayLike, group: npt.ArrayLike, n: int) -> F64:
-    """(n, 2) the median of each column of (M, 2) values, per group."""
-    v = np.asarray(values, np.float64).reshape(-1, 2)
-    return np.stack([medians(v[:, 0], group, n), medians(v[:, 1], group, n)], axis=1)
+def window_counts(rows: F64, width: float) -> I64:
+    """For each value of `rows` (n, k) sorted along rows (NaN last), how many of its row are
+    <= it + `width` (np.searchsorted side right, within the row); 0 for NaN."""
+    n, k = rows.shape
+    if n * k * k <= PAIRWISE_MAX:
+        return (rows[:, None, :] <= (rows + width)[:, :, None]).sum(axis=2)
+    ends = np.zeros((n, k), np.int64)
+    for r in range(n):  # large groups: one search each
+        ends[r] = rows[r].searchsorted(rows[r] + width, side="right")
+    return np.where(np.isnan(rows), 0, ends)
 
 
-def counts_up_to(ends: F64, v: F64, g: I64, start: I64) -> I64:
-    """For each group-sorted value v[k] (groups g, starts `start`), how many values of its
-    group are <= ends[k]: a searchsorted (side right) within each group, by one merge."""
-    m = len(v)
-    # values before bounds, and a stable sort: a value equal to a bound comes first (<=)
-    merged = np.lexsort((np.concatenate([v, ends]), np.concatenate([g, g])))
-    seen = np.add.accumulate(merged < m, dtype=np.int64)  # values at or before each place
-    bound = (merged >= m).nonzero()[0]
-    out = np.empty(m, np.int64)
-    out[merged.take(bound) - m] = seen.take(bound)
-    return out - start.take(g)
-
-
-def first_max(score: I64, g: I64, start: I64, count: I64) -> I64:
-    """Per group (g sorted), the index (into score) of its first largest score; -1 for an
-    empty group."""
-    out = np.full(len(count), -1, np.int64)
-    has = count > 0
-    out[has] = np.lexsort((-score, g))[start[has]]  # stable: the first of equal scores
-    return out
-
-
-def core_mask(speeds: npt.ArrayLike, group: npt.ArrayLike, n: int, band: float
-              ) -> npt.NDArray[np.bool_]:
-    """(M,) the values `grouping.core_speed` takes the median of, in every group."""
+def core_mask(flat: Flat, speeds: npt.ArrayLike, band: float) -> Mask:
+    """(M,) the values `grouping.core_speed` takes the median of, in every group: those
+    (finite, > 0) in the densest window of log width 2 log(1 + band), the first such window
+    from the slowest."""
     s = np.asarray(speeds, np.float64).reshape(-1)
-    g = np.asarray(group, np.int64).reshape(-1)
-    core = np.zeros(len(s), bool)
-    valid = np.flatnonzero(np.isfinite(s) & (s > 0))
-    if not len(valid):
-        return core
-    logs, gv = np.log(s.take(valid)), g.take(valid)
-    v, gs, _, start, count = sort_within(logs, gv, n)
+    valid = np.isfinite(s) & (s > 0)
+    logs = np.full(len(s), np.nan)
+    logs[valid] = np.log(s[valid])
+    rows = np.sort(flat.spread(logs), axis=-1)
     width = 2 * math.log1p(band)
-    ends = counts_up_to(v + width, v, gs, start)
-    best = first_max(ends - (np.arange(len(v)) - start.take(gs)), gs, start, count)
-    lo = np.full(n, np.nan)
-    lo[best >= 0] = v[best[best >= 0]]
+    score = window_counts(rows, width) - np.arange(rows.shape[1])
+    lo = rows[np.arange(len(rows)), score.argmax(axis=1)]  # NaN for a row with no value
     hi = lo + width
-    core[valid] = (logs >= lo.take(gv)) & (logs <= hi.take(gv))
-    return core
-
-
-def core_speeds(speeds: npt.ArrayLike, group: npt.ArrayLike, n: int, band: float
-                ) -> tuple[F64, npt.NDArray[np.bool_]]:
-    """`grouping.core_speed` of each group: ((n,) speeds, NaN where none is finite and > 0;
-    (M,) mask of the values used)."""
-    s = np.asarray(speeds, np.float64).reshape(-1)
-    core = core_mask(s, group, n, band)
-    return medians(s[core], np.asarray(group).reshape(-1)[core], n), core
+    return valid & (logs >= lo.take(flat.owner)) & (logs <= hi.take(flat.owner))
 
 
 def bounds(pts: npt.ArrayLike, start: I64) -> tuple[F64, F64]:
