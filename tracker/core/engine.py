@@ -404,6 +404,6 @@ class Tracker:
         eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
                     & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,
-                         self._foreground.regions(tr.pts),
+                         self._foreground.regions(tr.pts, eligible),
                          tr.world if self._calibration is not None else None)
         return self._grouper.update(t, view, unit, p.speed.unit)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-CHUNK = 1024  # rows of the pairwise distance matrix computed at once
+from flowtop.tracker.core.pairs import close_pairs, runs
+from flowtop.tracker.core.segments import Flat
+
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
 
 
@@ -43,21 +45,19 @@ def near_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float, tol
     """Pairs of points (N, 2) px within `link_distance`; linked when their velocities (N, 2)
     px/s differ by at most max(floor, tolerance * the larger speed)."""
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
-    vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    n = len(pts)
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    rows, cols, alike = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, bool)]
-    for start in range(0, n, CHUNK):
-        part = slice(start, min(n, start + CHUNK))
-        d2 = ((pts[part, None, :] - pts[None, :, :]) ** 2).sum(-1)
-        i, j = np.nonzero(d2 <= link_distance ** 2)
-        keep = i + start < j
-        i, j = i[keep] + start, j[keep]
-        dv = np.hypot(*(vel[i] - vel[j]).T)
-        rows.append(i)
-        cols.append(j)
-        alike.append(dv <= np.maximum(floor, tolerance * np.maximum(speed[i], speed[j])))
-    return Links(np.concatenate(rows), np.concatenate(cols), np.concatenate(alike))
+    a, b = close_pairs(pts, link_distance)
+    return _links(a, b, vel, tolerance, floor)
+
+
+def _links(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], vel: npt.ArrayLike,
+           tolerance: float, floor: float) -> Links:
+    """The pairs (a, b), linked where their velocities are alike (see `near_pairs`)."""
+    v = np.asarray(vel, np.float64).reshape(-1, 2)
+    vx, vy = v[:, 0].copy(), v[:, 1].copy()  # columns: gathering rows is slower
+    speed = np.hypot(vx, vy)
+    dx, dy = vx.take(a) - vx.take(b), vy.take(a) - vy.take(b)
+    allowed = np.maximum(floor, tolerance * np.maximum(speed.take(a), speed.take(b)))
+    return Links(a, b, dx * dx + dy * dy <= allowed * allowed)
 
 
 def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
@@ -65,15 +65,16 @@ def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
     """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
     labelled with its least index."""
     labels = np.arange(n)
+    low = np.minimum(a, b)
     while True:  # label propagation with pointer jumping
-        low = np.minimum(labels[a], labels[b])
-        new = labels.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
-        new = new[new]
-        if np.array_equal(new, labels):
+        np.minimum.at(labels, a, low)
+        np.minimum.at(labels, b, low)
+        labels = labels.take(labels)
+        at_a, at_b = labels.take(a), labels.take(b)
+        # settled: both ends of every edge agree and every label is its own (then the least)
+        if (at_a == at_b).all() and (labels.take(labels) == labels).all():
             return labels
-        labels = new
+        low = np.minimum(at_a, at_b)
 
 
 def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:
@@ -102,25 +103,36 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     """Merge each group into a larger neighbouring group it trails: moving the same way (within
     EDGE_ANGLE degrees) but slower. Tracks on an object's edge, whose window straddles object
     and background, slide along at a fraction of its speed. Returns the new labels."""
+    if not (labels.take(links.a) != labels.take(links.b)).any():
+        return labels  # no two groups side by side
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    uniq, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    sums = [np.bincount(inverse, vel[:, k], len(uniq)) for k in (0, 1)]
-    heads = np.stack(sums, 1).astype(np.float64) / sizes[:, None]
-    speed = np.hypot(heads[:, 0], heads[:, 1])
-    ga, gb = inverse[links.a], inverse[links.b]
-    pairs = np.unique(np.sort(np.c_[ga, gb][ga != gb], axis=1), axis=0)
+    order = labels.argsort()
+    ordered = labels.take(order)
+    first, sizes, run = runs(ordered)
+    uniq = ordered.take(first)
+    inverse = np.empty(len(labels), np.int64)
+    inverse[order] = run
+    hx = np.bincount(inverse, vel[:, 0], len(uniq)) / sizes
+    hy = np.bincount(inverse, vel[:, 1], len(uniq)) / sizes
+    speed = np.hypot(hx, hy)
+    ga, gb = inverse.take(links.a), inverse.take(links.b)
+    lo, hi = np.minimum(ga, gb), np.maximum(ga, gb)
+    code = np.sort((lo * len(uniq) + hi)[lo != hi])
+    code = code[runs(code)[0]]  # each pair of neighbouring groups once, in order
     neighbours: dict[int, set[int]] = {}
-    for x, y in pairs.tolist():
+    for x, y in zip((code // len(uniq)).tolist(), (code % len(uniq)).tolist()):
         neighbours.setdefault(x, set()).add(y)
         neighbours.setdefault(y, set()).add(x)
     cos_min = math.cos(math.radians(EDGE_ANGLE))
     parent = np.arange(len(uniq))
-    size = sizes.copy()
-    for small in np.argsort(sizes, kind="stable").tolist():
+    size = sizes.tolist()
+    hxs, hys, speeds = hx.tolist(), hy.tolist(), speed.tolist()
+    # only groups with a neighbour can merge (or be merged into); they never gain one later
+    for small in [g for g in sizes.argsort(kind="stable").tolist() if g in neighbours]:
         bigger = [g for g in neighbours.get(small, ()) if size[g] > size[small]]
         for big in sorted(bigger, key=lambda g: -size[g]):
-            sv, su = speed[small], speed[big]
-            if 0 < sv < su and heads[small] @ heads[big] >= cos_min * su * sv:
+            sv, su = speeds[small], speeds[big]
+            if 0 < sv < su and hxs[small] * hxs[big] + hys[small] * hys[big] >= cos_min * su * sv:
                 parent[small] = big
                 size[big] += size[small]
                 for other in neighbours.pop(small, set()) - {big}:
@@ -131,35 +143,34 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
                 break
     while True:  # follow merges of merges
         root = parent[parent]
-        if np.array_equal(root, parent):
+        if not (root != parent).any():
             break
         parent = root
-    return uniq[parent][inverse]
-
-
+    return uniq.take(parent).take(inverse)
 
 
 def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
                  link_distance: float, tolerance: float, floor: float) -> Links:
     """`near_pairs` within each region (labels (N,)) only: points of different regions are
-    never paired, and the work is that of each region's pairs, not of the whole frame's."""
+    never paired."""
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
-    vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    region = np.asarray(region).reshape(-1)
-    order = np.argsort(region, kind="stable")  # increasing indices within each region
-    cuts = np.flatnonzero(np.diff(region[order])) + 1
-    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for block in np.split(order, cuts):
-        if len(block) > 1:
-            i, j = np.triu_indices(len(block), 1)
-            rows.append(block[i])
-            cols.append(block[j])
-    a, b = np.concatenate(rows), np.concatenate(cols)
-    close = ((pts[a] - pts[b]) ** 2).sum(axis=1) <= link_distance ** 2
-    a, b = a[close], b[close]
-    speed = np.hypot(vel[:, 0], vel[:, 1])
-    dv = np.hypot(*(vel[a] - vel[b]).T)
-    return Links(a, b, dv <= np.maximum(floor, tolerance * np.maximum(speed[a], speed[b])))
+    a, b = close_pairs(pts, link_distance, region)
+    return _links(a, b, vel, tolerance, floor)
+
+
+def may_split(flat: Flat, speeds: npt.ArrayLike, least: int, ratio: float
+              ) -> npt.NDArray[np.bool_]:
+    """(n,) which groups of `flat` `speed_split` may split: those whose speeds (M,) pass its
+    first checks, for every group at once (few get further)."""
+    big = (flat.count >= 2 * least).nonzero()[0]
+    out = np.zeros(len(flat), bool)
+    if not len(big):
+        return out
+    s = np.log(np.maximum(np.asarray(speeds, np.float64).reshape(-1), 1e-9))
+    rows = np.sort(flat.spread(s), axis=-1)
+    gap = rows[big, flat.count.take(big) - least] - rows[big, least - 1]
+    out[big] = ~(gap <= math.log(ratio))  # NaN goes on, as in speed_split
+    return out
 
 
 def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: float
@@ -179,16 +190,27 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
     k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
-    total = np.cumsum(v)
+    total = np.add.accumulate(v)
     low = total[k - 1] / k
     high = (total[-1] - total[k - 1]) / (n - k)
     cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
-    if np.median(v[cut:]) - np.median(v[:cut]) <= math.log(ratio):
+    if _sorted_median(v[cut:]) - _sorted_median(v[:cut]) <= math.log(ratio):
         return None
     fast = np.zeros(n, bool)
     fast[order[cut:]] = True
-    p = np.asarray(pts, np.float64).reshape(-1, 2)
-    a_lo, a_hi, b_lo, b_hi = p[fast].min(0), p[fast].max(0), p[~fast].min(0), p[~fast].max(0)
-    inter = np.prod(np.clip(np.minimum(a_hi, b_hi) - np.maximum(a_lo, b_lo), 0, None))
-    smaller = min(np.prod(a_hi - a_lo), np.prod(b_hi - b_lo))
+    p = np.asarray(pts, np.float64).reshape(-1, 2).take(order, axis=0)  # slow ones first
+    (b_lo, a_lo), (b_hi, a_hi) = (np.minimum.reduceat(p, [0, cut]).tolist(),
+                                  np.maximum.reduceat(p, [0, cut]).tolist())
+    inter = (max(min(a_hi[0], b_hi[0]) - max(a_lo[0], b_lo[0]), 0.0)
+             * max(min(a_hi[1], b_hi[1]) - max(a_lo[1], b_lo[1]), 0.0))
+    smaller = min((a_hi[0] - a_lo[0]) * (a_hi[1] - a_lo[1]),
+                  (b_hi[0] - b_lo[0]) * (b_hi[1] - b_lo[1]))
     return fast if inter < 0.5 * smaller else None
+
+
+def _sorted_median(v: npt.NDArray[np.float64]) -> float:
+    """np.median of sorted values (NaN last, as np.sort leaves them)."""
+    n = len(v)
+    if math.isnan(v[-1]):
+        return math.nan
+    return float(v[n // 2] if n % 2 else (v[n // 2] + v[n // 2 - 1]) / 2)

@@ -23,6 +23,7 @@ FOREGROUND_SLOWDOWN = 4.0
 CLOSE = np.ones((3, 3), np.uint8)
 LEARN_EVERY = 2  # frames between lessons (each for the time since the last)
 KEEP = np.ones((7, 7), np.uint8)  # around a moving track (half size): never learnt
+RING = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)])  # dy, dx
 
 
 class Foreground:
@@ -33,11 +34,12 @@ class Foreground:
         self.threshold, self.memory_s = threshold, memory_s
         self._unlearnt, self._frames = 0.0, 0
         self._bg: npt.NDArray[np.float32] | None = None
+        self._bg8: npt.NDArray[np.uint8] | None = None  # the background in levels, until it learns
         self.mask: Gray = np.zeros((0, 0), np.uint8)
         self._labels: npt.NDArray[np.int32] | None = None
 
     def reset(self) -> None:
-        self._bg = None
+        self._bg = self._bg8 = None
         self.mask = np.zeros((0, 0), np.uint8)
         self._labels = None
 
@@ -52,16 +54,18 @@ class Foreground:
                            interpolation=cv2.INTER_AREA)
         self._labels = None
         if self._bg is None or self._bg.shape != small.shape:
-            self._bg = small.astype(np.float32)
+            self._bg, self._bg8 = small.astype(np.float32), None
             self.mask = np.zeros(small.shape[:2], np.uint8)
             return
-        diff = cv2.absdiff(small, cv2.convertScaleAbs(self._bg))
+        if self._bg8 is None:
+            self._bg8 = cv2.convertScaleAbs(self._bg)
+        diff = cv2.absdiff(small, self._bg8)
         level = int(self.threshold)
         if small.ndim == 2:
             near = cv2.inRange(diff, 0, level)
         else:  # BGR: near the background in every channel
             near = cv2.inRange(diff, (0, 0, 0), (level, level, level))
-        fg = (near == 0).astype(np.uint8)
+        fg = cv2.threshold(near, 0, 1, cv2.THRESH_BINARY_INV)[1]  # 1 where not near
         self.mask = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, CLOSE)
         self._unlearnt += max(0.0, dt)  # learnt every other frame, for the time of both
         self._frames += 1
@@ -79,6 +83,7 @@ class Foreground:
                 learn, slow = learn & (1 - held), slow & (1 - held)
             cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
             cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
+            self._bg8 = None
 
     def seed_mask(self, shape: tuple[int, int], live: npt.ArrayLike | None = None,
                   full: int = 0) -> Gray:
@@ -100,8 +105,8 @@ class Foreground:
     def _cells(self, pts: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         p = np.asarray(pts, np.float32).reshape(-1, 2) / SCALE
         mh, mw = self.mask.shape
-        col = np.clip(p[:, 0].astype(np.intp), 0, mw - 1)
-        row = np.clip(p[:, 1].astype(np.intp), 0, mh - 1)
+        col = np.minimum(np.maximum(p[:, 0].astype(np.intp), 0), mw - 1)
+        row = np.minimum(np.maximum(p[:, 1].astype(np.intp), 0), mh - 1)
         return row, col
 
     def on(self, pts: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -118,23 +123,29 @@ class Foreground:
         core = cv2.morphologyEx(self.mask, cv2.MORPH_OPEN, CLOSE)
         return cv2.connectedComponents(core, connectivity=8)[1]
 
-    def regions(self, pts: npt.ArrayLike) -> npt.NDArray[np.int32]:
+    def regions(self, pts: npt.ArrayLike, where: npt.NDArray[np.bool_] | None = None
+                ) -> npt.NDArray[np.int32]:
         """The connected foreground region (1, 2, ...) under each (N, 2) point, or next to it
-        (the opening trims a pixel off each region's rim); 0 = none."""
-        n = len(np.asarray(pts).reshape(-1, 2))
-        if not self.mask.size:
-            return np.zeros(n, np.int32)
+        (the opening trims a pixel off each region's rim); 0 = none. Given `where` (N,), only
+        those points are looked up (the others get 0)."""
+        p = np.asarray(pts, np.float32).reshape(-1, 2)
+        out = np.zeros(len(p), np.int32)
+        at = np.arange(len(p)) if where is None else where.nonzero()[0]
+        if not self.mask.size or not len(at):
+            return out
         if self._labels is None:
             self._labels = self._label()
-        row, col = self._cells(pts)
-        found = self._labels[row, col]
-        rim = np.flatnonzero((found == 0) & (self.mask[row, col] > 0))
-        if len(rim):
-            mh, mw = self._labels.shape
-            r, c = row[rim], col[rim]
-            best = np.zeros(len(rim), np.int32)
-            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
-                near = self._labels[np.clip(r + dy, 0, mh - 1), np.clip(c + dx, 0, mw - 1)]
-                best = np.where(best > 0, best, near)
-            found[rim] = best
-        return found
+        mh, mw = self.mask.shape
+        q = p.take(at, axis=0) / SCALE
+        row = np.minimum(np.maximum(q[:, 1].astype(np.intp), 0), mh - 1)
+        col = np.minimum(np.maximum(q[:, 0].astype(np.intp), 0), mw - 1)
+        cell = row * mw + col
+        found = self._labels.reshape(-1).take(cell)
+        rim = ((found == 0) & (self.mask.reshape(-1).take(cell) > 0)).nonzero()[0]
+        if len(rim):  # the first labelled of its 8 neighbours, in the order of RING
+            r = np.minimum(np.maximum(row.take(rim)[:, None] + RING[:, 0], 0), mh - 1)
+            c = np.minimum(np.maximum(col.take(rim)[:, None] + RING[:, 1], 0), mw - 1)
+            near = self._labels[r, c]
+            found[rim] = near[np.arange(len(rim)), (near > 0).argmax(axis=1)]
+        out[at] = found
+        return out

@@ -17,15 +17,18 @@ import numpy.typing as npt
 
 from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
+from flowtop.tracker.core.group_stats import GroupStats
 from flowtop.tracker.core.grouping import (
+    Links,
     absorb_edges,
     components,
-    core_speed,
-    median,
+    may_split,
     near_pairs,
     region_pairs,
     speed_split,
 )
+from flowtop.tracker.core.pairs import runs
+from flowtop.tracker.core.segments import Flat, bounds
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
@@ -92,163 +95,182 @@ class ObjectGrouper:
     def update(self, t: float, tracks: TrackView, unit: str, trap_unit: str = "m/s"
                ) -> tuple[ObjectState, ...]:
         p = self.params
-        groups = self._groups(tracks, t) if p.enabled else []
-        matched = self._match(groups, tracks, t)
+        was, seen = self._was(tracks.ids)
+        groups = self._groups(tracks, t, was, seen) if p.enabled else Flat.of([])
+        stats = GroupStats.of(groups, tracks.ids, tracks.pts, tracks.vel, tracks.speed,
+                              tracks.speed_world if unit else None, p.speed_band, was, seen)
+        matched = self._match(groups, tracks, t, stats)
         out, live = [], set()
-        for members, known in zip(groups, matched):
+        for k, known in enumerate(matched):
             if known is None:
-                obj = self._new(t, tracks, members)
+                obj = self._new(t, stats, k)
             else:
                 obj = known
-                self._advance(obj, t, tracks, members, trap_unit)
-            state = self._measure(obj, t, tracks, members, unit, trap_unit)
+                self._advance(obj, t, stats, k, trap_unit)
+            state = self._measure(obj, t, stats, k, unit, trap_unit)
             live.add(obj.id)
             if obj.frames >= p.min_frames:
                 out.append(state)
         self._objects = [o for o in self._objects
                          if o.id in live or t - o.last_seen <= p.keep_s]
-        order = np.argsort(tracks.ids)
-        self._prev_ids = tracks.ids[order]
-        self._prev_pts = tracks.pts[order].astype(np.float64)
-        self._prev_t = t
+        ids = tracks.ids
+        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # kept in order: seldom needed
+            order = np.argsort(ids)
+            ids, pts = ids[order], tracks.pts.take(order, axis=0)
+        else:
+            pts = tracks.pts
+        self._prev_ids, self._prev_pts, self._prev_t = ids, pts.astype(np.float64), t
         return tuple(sorted(out, key=lambda o: o.id))
 
-    def _groups(self, tracks: TrackView, t: float) -> list[npt.NDArray[np.int64]]:
-        """Index arrays (into the tracks) of each group large enough to be an object."""
+    def _was(self, ids: npt.NDArray[np.int64]
+             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Where each track (by `ids`) was the frame before (N, 2), and whether it was there
+        (N,)."""
+        prev = self._prev_ids
+        if not len(prev):
+            return np.zeros((len(ids), 2)), np.zeros(len(ids), bool)
+        pos = np.minimum(prev.searchsorted(ids), len(prev) - 1)
+        return self._prev_pts.take(pos, axis=0), prev.take(pos) == ids
+
+    def _groups(self, tracks: TrackView, t: float, was: npt.NDArray[np.float64],
+                seen: npt.NDArray[np.bool_]) -> Flat:
+        """The groups (indices into the tracks) large enough to be an object; `was`, `seen`:
+        see `_was`."""
         p = self.params
-        usable = tracks.eligible & self._steady(tracks, t)
+        usable = tracks.eligible
         if tracks.region is not None and p.use_foreground:
-            usable &= tracks.region > 0  # moving but on background: dragged, not a vehicle
-        idx = np.flatnonzero(usable)
+            usable = usable & (tracks.region > 0)  # moving on background: dragged, no vehicle
+        idx = usable.nonzero()[0]
+        idx = idx[self._steady(tracks, t, idx, was, seen)]
         if len(idx) < p.min_tracks:
-            return []
+            return Flat.of([])
+        pts, vel = tracks.pts.take(idx, axis=0), tracks.vel.take(idx, axis=0)
         if tracks.region is not None and p.use_foreground:  # one vehicle, one region
-            links = region_pairs(tracks.pts[idx], tracks.vel[idx], tracks.region[idx],
-                                 p.link_distance, p.velocity_tolerance, p.velocity_floor)
+            links = region_pairs(pts, vel, tracks.region[idx], p.link_distance,
+                                 p.velocity_tolerance, p.velocity_floor)
         else:
-            links = near_pairs(tracks.pts[idx], tracks.vel[idx], p.link_distance,
-                               p.velocity_tolerance, p.velocity_floor)
-        labels = components(len(idx), links.a[links.linked], links.b[links.linked])
-        labels = absorb_edges(labels, tracks.vel[idx], links)
-        order = np.argsort(labels, kind="stable")
-        _, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
-        groups = [idx[order[a:a + c]] for a, c in zip(starts, counts) if c >= p.min_tracks]
-        split = []
-        for g in groups:  # two vehicles touching in the picture, at two speeds
-            fast = speed_split(tracks.speed[g], tracks.pts[g], max(p.min_tracks, SPLIT_LEAST),
-                               p.split_speeds)
-            split.extend([g] if fast is None or p.split_speeds <= 1 else [g[fast], g[~fast]])
-        return [g for g in split if self._big_enough(tracks, g)]
+            links = near_pairs(pts, vel, p.link_distance, p.velocity_tolerance,
+                               p.velocity_floor)
+        linked, apart = links.linked.nonzero()[0], (~links.linked).nonzero()[0]
+        labels = components(len(idx), links.a.take(linked), links.b.take(linked))
+        # only pairs that are not linked can join two groups
+        labels = absorb_edges(labels, vel, Links(links.a.take(apart), links.b.take(apart),
+                                                 links.linked.take(apart)))
+        order = labels.argsort(kind="stable")
+        _, count, run = runs(labels.take(order))
+        big = count >= p.min_tracks
+        flat = Flat.runs(idx[order[big[run]]], count[big])
+        least = max(p.min_tracks, SPLIT_LEAST)
+        if len(flat) and p.split_speeds > 1:  # two vehicles touching in the picture, at two speeds
+            may = may_split(flat, tracks.speed.take(flat.index), least, p.split_speeds)
+            if may.any():
+                groups = flat.groups()
+                for k in may.nonzero()[0][::-1].tolist():
+                    g = groups[k]
+                    fast = speed_split(tracks.speed[g], tracks.pts[g], least, p.split_speeds)
+                    if fast is not None:
+                        groups[k:k + 1] = [g[fast], g[~fast]]
+                flat = Flat.of(groups)
+        return self._big_enough(tracks, flat)
 
-    def _big_enough(self, tracks: TrackView, group: npt.NDArray[np.int64]) -> bool:
-        """Whether a group spans at least objects.min_size metres on the ground (always true
-        without a calibration)."""
-        if tracks.world is None or self.params.min_size <= 0:
-            return True
-        world = tracks.world[group]
-        if not np.isfinite(world).all():
-            return True
-        return bool(np.hypot(*np.ptp(world, axis=0)) >= self.params.min_size)
+    def _big_enough(self, tracks: TrackView, flat: Flat) -> Flat:
+        """The groups spanning at least objects.min_size metres on the ground (all of them
+        without a calibration, and those with a point of unknown ground position)."""
+        if tracks.world is None or self.params.min_size <= 0 or not len(flat):
+            return flat
+        world = tracks.world.take(flat.index, axis=0)
+        known = np.logical_and.reduceat(np.isfinite(world).all(axis=1), flat.start)
+        lo, hi = bounds(world, flat.start)
+        keep = ~known | (np.hypot(*(hi - lo).T) >= self.params.min_size)
+        if keep.all():
+            return flat
+        return Flat.of([g for g, k in zip(flat.groups(), keep.tolist()) if k])
 
-    def _steady(self, tracks: TrackView, t: float) -> npt.NDArray[np.bool_]:
-        """Tracks whose last step agrees with their smoothed velocity: a track that has just
-        stopped (left behind by a passing edge) still has a decaying velocity, not a motion."""
-        p, prev = self.params, self._prev_ids
-        steady = np.ones(len(tracks.ids), bool)
+    def _steady(self, tracks: TrackView, t: float, idx: npt.NDArray[np.int64],
+                was: npt.NDArray[np.float64], seen: npt.NDArray[np.bool_]
+                ) -> npt.NDArray[np.bool_]:
+        """Which tracks `idx` moved in their last step as their smoothed velocity says: a track
+        that has just stopped (left behind by a passing edge) still has a decaying velocity,
+        not a motion."""
+        p = self.params
+        steady = np.ones(len(idx), bool)
         dt = t - self._prev_t
-        if not len(prev) or dt <= 0:
+        if dt <= 0:
             return steady
-        pos = np.minimum(np.searchsorted(prev, tracks.ids), len(prev) - 1)
-        known = prev[pos] == tracks.ids
-        step = (tracks.pts[known] - self._prev_pts[pos[known]]) / dt
-        vel = tracks.vel[known]
-        gap = np.hypot(*(step - vel).T)
-        allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(*vel.T))
+        known = seen.take(idx).nonzero()[0]
+        at = idx.take(known)
+        pts, before = tracks.pts.take(at, axis=0), was.take(at, axis=0)
+        vel = tracks.vel.take(at, axis=0)
+        vx, vy = vel[:, 0], vel[:, 1]
+        gap = np.hypot((pts[:, 0] - before[:, 0]) / dt - vx, (pts[:, 1] - before[:, 1]) / dt - vy)
+        allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(vx, vy))
         steady[known] = gap <= allowed
         return steady
 
-    def _match(self, groups: list[npt.NDArray[np.int64]], tracks: TrackView, t: float
-               ) -> list[_Object | None]:
+    def _match(self, groups: Flat, tracks: TrackView, t: float,
+               stats: GroupStats) -> list[_Object | None]:
         """The remembered object each group continues, or None for a new one."""
         found: list[_Object | None] = [None] * len(groups)
-        if not groups or not self._objects:
+        if not len(groups) or not self._objects:
             return found
-        ids = tracks.ids
-        owners = np.concatenate([np.full(len(o.members), k) for k, o in
-                                 enumerate(self._objects)])
+        known = len(self._objects)
+        owners = np.repeat(np.arange(known), [len(o.members) for o in self._objects])
         members = np.concatenate([o.members for o in self._objects])
         order = np.argsort(members)
-        members, owners = members[order], owners[order]
-        grouped = np.concatenate(groups)
-        group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
-        shared = np.zeros((len(groups), len(self._objects)), np.int64)
+        members, owners = members.take(order), owners.take(order)
+        grouped, group_of = tracks.ids[groups.index], groups.owner
+        shared = np.zeros(len(groups) * known, np.int64)
         if len(members):
-            pos = np.minimum(np.searchsorted(members, ids[grouped]), len(members) - 1)
-            hit = members[pos] == ids[grouped]
-            np.add.at(shared, (group_of[hit], owners[pos[hit]]), 1)
+            pos = np.minimum(np.searchsorted(members, grouped), len(members) - 1)
+            hit = members.take(pos) == grouped
+            shared = np.bincount(group_of[hit] * known + owners[pos[hit]],
+                                 minlength=len(shared))
         taken: set[int] = set()
-        for flat in np.argsort(-shared, axis=None, kind="stable"):
-            gi, oi = divmod(int(flat), len(self._objects))
-            if shared[gi, oi] == 0:
-                break
+        nonzero = shared.nonzero()[0]
+        for flat in nonzero.take((-shared.take(nonzero)).argsort(kind="stable")).tolist():
+            gi, oi = divmod(flat, known)
             if found[gi] is None and oi not in taken:
                 found[gi] = self._objects[oi]
                 taken.add(oi)
-        for gi, g in enumerate(groups):  # every track replaced: fall back on box overlap
-            if found[gi] is not None:
-                continue
-            box = _bounds(tracks.pts[g].astype(np.float64))
-            best, best_iou = -1, MIN_IOU
-            for oi, obj in enumerate(self._objects):
-                if oi in taken:
-                    continue
-                x, y, w, h = obj.box
-                dt = t - obj.last_seen
-                iou = _iou(box, (x + obj.vel[0] * dt, y + obj.vel[1] * dt, w, h))
-                if iou >= best_iou:
-                    best, best_iou = oi, iou
-            if best >= 0:
-                found[gi] = self._objects[best]
-                taken.add(best)
+        lost = [gi for gi, f in enumerate(found) if f is None]
+        if lost:  # every track replaced: fall back on box overlap with where objects should be
+            iou = _ious([stats.boxes[gi] for gi in lost], self._objects, t)
+            for row, gi in enumerate(lost):
+                best, best_iou = -1, MIN_IOU
+                for oi, value in enumerate(iou[row].tolist()):
+                    if oi not in taken and value >= best_iou:
+                        best, best_iou = oi, value
+                if best >= 0:
+                    found[gi] = self._objects[best]
+                    taken.add(best)
         return found
 
-    def _new(self, t: float, tracks: TrackView, members: npt.NDArray[np.int64]) -> _Object:
-        pts = tracks.pts[members].astype(np.float64)
-        obj = _Object(self._next_id, t, t, np.sort(tracks.ids[members]), _bounds(pts),
-                      (0.0, 0.0), median(pts, axis=0))
+    def _new(self, t: float, stats: GroupStats, k: int) -> _Object:
+        obj = _Object(self._next_id, t, t, stats.ids[k], stats.boxes[k], (0.0, 0.0),
+                      stats.centre(k))
         self._next_id += 1
         self._objects.append(obj)
         return obj
 
-    def _advance(self, obj: _Object, t: float, tracks: TrackView,
-                 members: npt.NDArray[np.int64], trap_unit: str) -> None:
+    def _advance(self, obj: _Object, t: float, stats: GroupStats, k: int, trap_unit: str
+                 ) -> None:
         """Move the object's reference point by the median displacement of its tracks."""
-        ids, prev = tracks.ids[members], self._prev_ids
-        known = np.zeros(len(ids), bool)
-        pos = np.zeros(len(ids), np.int64)
-        if len(prev):
-            pos = np.minimum(np.searchsorted(prev, ids), len(prev) - 1)
-            known = prev[pos] == ids
-        if obj.last_seen == self._prev_t and np.any(known):
-            step = median(tracks.pts[members][known] - self._prev_pts[pos[known]], axis=0)
+        if obj.last_seen == self._prev_t and stats.seen[k]:
+            step = stats.steps[k]
         else:  # unseen for a while, or every track is new: coast on its last velocity
             step = np.asarray(obj.vel) * (t - obj.last_seen)
-        old = obj.ref.copy()
+        old = obj.ref
         obj.ref = obj.ref + step
         result = obj.timer.step(self.trap, trap_unit, obj.id, old, obj.last_seen, obj.ref, t)
         if result is not None:
             self.trap_results.append(result)
-        obj.members = np.sort(ids)
+        obj.members = stats.ids[k]
         obj.last_seen = t
 
-    def _measure(self, obj: _Object, t: float, tracks: TrackView,
-                 members: npt.NDArray[np.int64], unit: str, trap_unit: str) -> ObjectState:
-        pts = tracks.pts[members].astype(np.float64)
-        band = self.params.speed_band
-        speed, core = core_speed(tracks.speed[members], band)
-        vx, vy = (float(v) for v in median(tracks.vel[members][core], axis=0))
-        speed_world = core_speed(tracks.speed_world[members], band)[0] if unit else math.nan
-        obj.box, obj.vel = _bounds(pts), (vx, vy)
+    def _measure(self, obj: _Object, t: float, stats: GroupStats, k: int, unit: str,
+                 trap_unit: str) -> ObjectState:
+        speed, (vx, vy), speed_world = stats.speed[k], stats.vel[k], stats.speed_world[k]
+        obj.box, obj.vel = stats.boxes[k], (vx, vy)
         obj.last_seen = t
         obj.frames += 1
         obj.top_speed = max(obj.top_speed, speed)
@@ -260,22 +282,24 @@ class ObjectGrouper:
             id=obj.id, x=x, y=y, w=w, h=h, vx=vx, vy=vy, speed=speed, speed_world=speed_world,
             unit=unit, first_seen=obj.first_seen, t=t,
             top_speed=obj.top_speed, top_speed_world=obj.top_world if unit else math.nan,
-            tracks=len(members), track_ids=tuple(int(i) for i in obj.members),
+            tracks=len(obj.members), track_ids=tuple(obj.members.tolist()),
             trap_speed=trap_speed(obj.timer),
             trap_unit=obj.timer.result.unit if obj.timer.result else trap_unit)
 
 
-def _bounds(pts: np.ndarray) -> tuple[float, float, float, float]:
-    """Box centre and size (x, y, w, h) of (N, 2) points."""
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    c, size = (lo + hi) / 2, hi - lo
-    return float(c[0]), float(c[1]), float(size[0]), float(size[1])
-
-
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x, y, w, h) centre boxes."""
-    ix = min(a[0] + a[2] / 2, b[0] + b[2] / 2) - max(a[0] - a[2] / 2, b[0] - b[2] / 2)
-    iy = min(a[1] + a[3] / 2, b[1] + b[3] / 2) - max(a[1] - a[3] / 2, b[1] - b[3] / 2)
-    inter = max(ix, 0.0) * max(iy, 0.0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
+def _ious(boxes: list[tuple[float, float, float, float]], objects: list[_Object], t: float
+          ) -> npt.NDArray[np.float64]:
+    """(len(boxes), len(objects)) intersection over union of (x, y, w, h) centre boxes with
+    each object's box moved on by its velocity to time `t`."""
+    a = np.array(boxes, np.float64).reshape(-1, 4)[:, :, None]
+    x, y, w, h, vx, vy, seen = np.array([(*o.box, *o.vel, o.last_seen) for o in objects],
+                                        np.float64).reshape(-1, 7).T
+    dt = t - seen
+    x, y = x + vx * dt, y + vy * dt
+    ix = (np.minimum(a[:, 0] + a[:, 2] / 2, x + w / 2)
+          - np.maximum(a[:, 0] - a[:, 2] / 2, x - w / 2))
+    iy = (np.minimum(a[:, 1] + a[:, 3] / 2, y + h / 2)
+          - np.maximum(a[:, 1] - a[:, 3] / 2, y - h / 2))
+    inter = np.maximum(ix, 0.0) * np.maximum(iy, 0.0)
+    union = a[:, 2] * a[:, 3] + w * h - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)

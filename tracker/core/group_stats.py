@@ -1,0 +1,85 @@
+"""What each group of tracks of a frame measures, for every group at once.
+
+The grouper (`tracker.core.objects`) reads, per group: its box, the median of its points, its
+robust speed and velocity (`grouping.core_speed` of its tracks), its world speed, its tracks'
+ids and their median step since the last frame. `GroupStats.of` computes them for all groups
+with per-group statistics (`tracker.core.segments`), a fixed number of array operations per
+frame whatever the number of objects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from flowtop.tracker.core.grouping import median
+from flowtop.tracker.core.segments import Flat, bounds, core_mask, medians
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """Per group k: `boxes[k]` (x, y, w, h) centre and size, `speed[k]` px/s and `vel[k]`
+    (vx, vy) of its core tracks, `speed_world[k]` (NaN without a unit), `ids[k]` its tracks'
+    ids sorted, `steps` (n, 2) median displacement since the last frame of its tracks seen
+    there, `seen[k]` whether any was; `centre(k)` its median point."""
+
+    boxes: list[Box]
+    speed: list[float]
+    vel: list[tuple[float, float]]
+    speed_world: list[float]
+    ids: list[I64]
+    steps: F64
+    seen: list[bool]
+    pts: F64  # (M, 2) the groups' points, laid out as their flat indices
+    flat: Flat
+
+    @classmethod
+    def of(cls, flat: Flat, ids: I64, pts: npt.NDArray[np.float32],
+           vel: npt.NDArray[np.float32], speed: npt.NDArray[np.float32],
+           speed_world: F64 | None, band: float, was: F64, seen: Mask) -> GroupStats:
+        """The stats of the groups of `flat` (indices into the tracks' ids, pts, vel, speed
+        and speed_world; None: no unit); the tracks were at `was` (N, 2) the frame before,
+        those `seen` (N,) there."""
+        n, at, owner = len(flat), flat.index, flat.owner
+        p = pts.take(at, axis=0).astype(np.float64)
+        if not n:
+            return cls([], [], [], [], [], np.zeros((0, 2)), [], p, flat)
+        x, y = p[:, 0], p[:, 1]
+        lo, hi = bounds(p, flat.start)
+        centre, size = (lo + hi) / 2, hi - lo
+        boxes = [(cx, cy, w, h) for (cx, cy), (w, h) in zip(centre.tolist(), size.tolist())]
+        core = core_mask(flat, speed.take(at), band)
+        v = vel.take(at, axis=0).astype(np.float64)
+        # every median in one sort: rows of values, each with the members it reads
+        cols = [speed.take(at), v[:, 0], v[:, 1]]
+        kept = [core, core, core]
+        if speed_world is not None:
+            w = speed_world.take(at)
+            cols.append(w)
+            kept.append(core_mask(flat, w, band))
+        known, before = seen.take(at), was.take(at, axis=0)
+        cols += [x - before[:, 0], y - before[:, 1]]
+        kept += [known, known]
+        med = medians(flat, np.stack(cols), np.stack(kept))
+        world = med[3] if speed_world is not None else np.full(n, math.nan)
+        member_ids = ids.take(at)
+        rising = member_ids[1:] > member_ids[:-1]
+        rising[flat.start[1:] - 1] = True  # each group on its own
+        if not rising.all():
+            member_ids = member_ids.take(np.lexsort((member_ids, owner)))
+        return cls(boxes, med[0].tolist(), list(zip(med[1].tolist(), med[2].tolist())),
+                   world.tolist(), Flat(member_ids, owner, flat.start, flat.count).groups(),
+                   med[-2:].T, np.logical_or.reduceat(known, flat.start).tolist(), p, flat)
+
+    def centre(self, k: int) -> F64:
+        """(2,) the median point of group k."""
+        start = int(self.flat.start[k])
+        return median(self.pts[start:start + int(self.flat.count[k])], axis=0)
