@@ -59,8 +59,8 @@ class GroupStats:
         core = core_mask(flat, speed.take(at), band)
         v = vel.take(at, axis=0).astype(np.float64)
         # every median in one sort: rows of values, each with the members it reads
-        cols = [speed.take(at), v[:, 0], v[:, 1]]
-        kept = [core, core, core]
+        cols: list[npt.NDArray[np.floating]] = [speed.take(at), v[:, 0], v[:, 1]]
+        kept: list[npt.NDArray[np.bool_]] = [core, core, core]
         if speed_world is not None:
             w = speed_world.take(at)
             cols.append(w)
