@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.core.grouping import median
-from flowtop.tracker.core.segments import Flat, bounds, core_mask, medians
+from flowtop.tracker.core.segments import Flat, bounds, core_speeds, medians
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -56,26 +56,21 @@ class GroupStats:
         lo, hi = bounds(p, flat.start)
         centre, size = (lo + hi) / 2, hi - lo
         boxes = [(cx, cy, w, h) for (cx, cy), (w, h) in zip(centre.tolist(), size.tolist())]
-        core = core_mask(flat, speed.take(at), band)
-        v = vel.take(at, axis=0).astype(np.float64)
-        # every median in one sort: rows of values, each with the members it reads
-        cols = [speed.take(at), v[:, 0], v[:, 1]]
-        kept = [core, core, core]
+        speeds, core = core_speeds(flat, speed.take(at), band)
+        world = np.full(n, math.nan)
         if speed_world is not None:
-            w = speed_world.take(at)
-            cols.append(w)
-            kept.append(core_mask(flat, w, band))
+            world = core_speeds(flat, speed_world.take(at), band)[0]
+        v = vel.take(at, axis=0).astype(np.float64)
         known, before = seen.take(at), was.take(at, axis=0)
-        cols += [x - before[:, 0], y - before[:, 1]]
-        kept += [known, known]
-        med = medians(flat, np.stack(cols), np.stack(kept))
-        world = med[3] if speed_world is not None else np.full(n, math.nan)
+        # the other medians in one sort: rows of values, each with the members it reads
+        med = medians(flat, np.stack([v[:, 0], v[:, 1], x - before[:, 0], y - before[:, 1]]),
+                      np.stack([core, core, known, known]))
         member_ids = ids.take(at)
         rising = member_ids[1:] > member_ids[:-1]
         rising[flat.start[1:] - 1] = True  # each group on its own
         if not rising.all():
             member_ids = member_ids.take(np.lexsort((member_ids, owner)))
-        return cls(boxes, med[0].tolist(), list(zip(med[1].tolist(), med[2].tolist())),
+        return cls(boxes, speeds.tolist(), list(zip(med[0].tolist(), med[1].tolist())),
                    world.tolist(), Flat(member_ids, owner, flat.start, flat.count).groups(),
                    med[-2:].T, np.logical_or.reduceat(known, flat.start).tolist(), p, flat)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -51,31 +52,45 @@ class Flat:
         """Each group's index array."""
         return [self.index[a:a + c] for a, c in zip(self.start.tolist(), self.count.tolist())]
 
+    @cached_property
+    def width(self) -> int:
+        """The widest group's count."""
+        return int(self.count.max()) if len(self.count) else 0
+
+    @cached_property
+    def cell(self) -> I64:
+        """(M,) where each member sits in a table of one group a row, `width` wide, flat."""
+        return self.owner * self.width + np.arange(len(self.owner)) - self.start.take(self.owner)
+
     def spread(self, values: npt.ArrayLike) -> F64:
-        """(..., n, widest) the values (..., M) of the members, one group a row, padded
+        """(..., n, width) the values (..., M) of the members, one group a row, padded
         with NaN."""
         v = np.asarray(values, np.float64)
-        out = np.full((*v.shape[:-1], len(self.count), int(self.count.max())), np.nan)
-        out[..., self.owner, np.arange(len(self.owner)) - self.start.take(self.owner)] = v
-        return out
+        lead = v.shape[:-1]
+        out = np.empty((*lead, len(self.count) * self.width))
+        out.fill(np.nan)
+        out.reshape(-1, out.shape[-1])[:, self.cell] = v.reshape(-1, v.shape[-1])
+        return out.reshape(*lead, len(self.count), self.width)
 
 
-def medians(flat: Flat, values: npt.ArrayLike, kept: Mask | None = None) -> F64:
+def medians(flat: Flat, values: npt.ArrayLike, kept: Mask) -> F64:
     """(..., n) the median of each group's values (..., M), as `grouping.median`, of those
-    `kept` (..., M) when given; NaN for a group with none."""
-    v = np.asarray(values, np.float64)
-    count = np.broadcast_to(flat.count, (*v.shape[:-1], len(flat.count)))
-    if kept is not None:
-        v = np.where(kept, v, np.nan)  # left out: sorted after every value, as padding
-        count = np.add.reduceat(kept, flat.start, axis=-1, dtype=np.int64)
-    rows = np.sort(flat.spread(v), axis=-1).reshape(-1, int(flat.count.max()))
-    count = count.reshape(-1)
+    `kept` (..., M); NaN for a group with none."""
+    v = np.where(kept, values, np.nan)  # left out: sorted after every value, as padding
+    count = np.add.reduceat(kept, flat.start, axis=-1, dtype=np.int64)
+    rows = np.sort(flat.spread(v), axis=-1)
+    return _middle(rows.reshape(-1, flat.width), np.zeros(count.size, np.int64),
+                   count.reshape(-1)).reshape(count.shape)
+
+
+def _middle(rows: F64, first: I64, count: I64) -> F64:
+    """The median of each row's sorted values from `first`, `count` of them (NaN for none)."""
     at = np.arange(len(rows))
-    mid = count // 2
+    mid = first + count // 2
     high, low = rows[at, mid], rows[at, np.maximum(mid - 1, 0)]
     out = np.where(count % 2 == 1, high, (high + low) / 2)
     out[count == 0] = np.nan
-    return out.reshape(*v.shape[:-1], len(flat.count))
+    return out
 
 
 def window_counts(rows: F64, width: float) -> I64:
@@ -90,20 +105,25 @@ def window_counts(rows: F64, width: float) -> I64:
     return np.where(np.isnan(rows), 0, ends)
 
 
-def core_mask(flat: Flat, speeds: npt.ArrayLike, band: float) -> Mask:
-    """(M,) the values `grouping.core_speed` takes the median of, in every group: those
-    (finite, > 0) in the densest window of log width 2 log(1 + band), the first such window
-    from the slowest."""
+def core_speeds(flat: Flat, speeds: npt.ArrayLike, band: float) -> tuple[F64, Mask]:
+    """`grouping.core_speed` of every group: (n,) the median of the speeds (M,) (finite,
+    > 0) in the densest window of log width 2 log(1 + band), the first such window from the
+    slowest (NaN for a group with none), and (M,) the mask of those speeds."""
     s = np.asarray(speeds, np.float64).reshape(-1)
     valid = np.isfinite(s) & (s > 0)
+    srows = np.sort(flat.spread(np.where(valid, s, np.nan)), axis=-1)
+    rows = np.log(srows)  # sorted too
+    width = 2 * math.log1p(band)
+    score = window_counts(rows, width) - np.arange(flat.width)
+    at = np.arange(len(rows))
+    first = score.argmax(axis=1)
+    lo = rows[at, first]  # NaN for a row with no value
+    hi = lo + width
     logs = np.full(len(s), np.nan)
     logs[valid] = np.log(s[valid])
-    rows = np.sort(flat.spread(logs), axis=-1)
-    width = 2 * math.log1p(band)
-    score = window_counts(rows, width) - np.arange(rows.shape[1])
-    lo = rows[np.arange(len(rows)), score.argmax(axis=1)]  # NaN for a row with no value
-    hi = lo + width
-    return valid & (logs >= lo.take(flat.owner)) & (logs <= hi.take(flat.owner))
+    core = valid & (logs >= lo.take(flat.owner)) & (logs <= hi.take(flat.owner))
+    # the window's speeds lie side by side in the sorted row, as many as its score
+    return _middle(srows, first, score[at, first]), core
 
 
 def bounds(pts: npt.ArrayLike, start: I64) -> tuple[F64, F64]:
