@@ -44,10 +44,12 @@ class GroupStats:
     @classmethod
     def of(cls, flat: Flat, ids: I64, pts: npt.NDArray[np.float32],
            vel: npt.NDArray[np.float32], speed: npt.NDArray[np.float32],
-           speed_world: F64 | None, band: float, was: F64, seen: Mask) -> GroupStats:
+           speed_world: F64 | None, band: float, was: F64, seen: Mask,
+           speed_rows: F64 | None = None) -> GroupStats:
         """The stats of the groups of `flat` (indices into the tracks' ids, pts, vel, speed
         and speed_world; None: no unit); the tracks were at `was` (N, 2) the frame before,
-        those `seen` (N,) there."""
+        those `seen` (N,) there. `speed_rows`: the groups' `segments.sorted_speeds`, if at
+        hand."""
         n, at, owner = len(flat), flat.index, flat.owner
         p = pts.take(at, axis=0).astype(np.float64)
         if not n:
@@ -56,7 +58,7 @@ class GroupStats:
         lo, hi = bounds(p, flat.start)
         centre, size = (lo + hi) / 2, hi - lo
         boxes = [(cx, cy, w, h) for (cx, cy), (w, h) in zip(centre.tolist(), size.tolist())]
-        speeds, core = core_speeds(flat, speed.take(at), band)
+        speeds, core = core_speeds(flat, speed.take(at), band, speed_rows)
         world = np.full(n, math.nan)
         if speed_world is not None:
             world = core_speeds(flat, speed_world.take(at), band)[0]

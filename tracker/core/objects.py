@@ -18,17 +18,9 @@ import numpy.typing as npt
 from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
 from flowtop.tracker.core.group_stats import GroupStats
-from flowtop.tracker.core.grouping import (
-    Links,
-    absorb_edges,
-    components,
-    may_split,
-    near_pairs,
-    region_pairs,
-    speed_split,
-)
+from flowtop.tracker.core.grouping import absorb_edges, link_groups, may_split, speed_split
 from flowtop.tracker.core.pairs import runs
-from flowtop.tracker.core.segments import Flat, bounds
+from flowtop.tracker.core.segments import Flat, bounds, sorted_speeds
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
@@ -96,9 +88,9 @@ class ObjectGrouper:
                ) -> tuple[ObjectState, ...]:
         p = self.params
         was, seen = self._was(tracks.ids)
-        groups = self._groups(tracks, t, was, seen) if p.enabled else Flat.of([])
+        groups, rows = self._groups(tracks, t, was, seen) if p.enabled else (Flat.of([]), None)
         stats = GroupStats.of(groups, tracks.ids, tracks.pts, tracks.vel, tracks.speed,
-                              tracks.speed_world if unit else None, p.speed_band, was, seen)
+                              tracks.speed_world if unit else None, p.speed_band, was, seen, rows)
         matched = self._match(groups, tracks, t, stats)
         out, live = [], set()
         for k, known in enumerate(matched):
@@ -133,9 +125,9 @@ class ObjectGrouper:
         return self._prev_pts.take(pos, axis=0), prev.take(pos) == ids
 
     def _groups(self, tracks: TrackView, t: float, was: npt.NDArray[np.float64],
-                seen: npt.NDArray[np.bool_]) -> Flat:
-        """The groups (indices into the tracks) large enough to be an object; `was`, `seen`:
-        see `_was`."""
+                seen: npt.NDArray[np.bool_]) -> tuple[Flat, npt.NDArray[np.float64] | None]:
+        """The groups (indices into the tracks) large enough to be an object, and their
+        speeds sorted (`segments.sorted_speeds`) when at hand; `was`, `seen`: see `_was`."""
         p = self.params
         usable = tracks.eligible
         if tracks.region is not None and p.use_foreground:
@@ -143,26 +135,22 @@ class ObjectGrouper:
         idx = usable.nonzero()[0]
         idx = idx[self._steady(tracks, t, idx, was, seen)]
         if len(idx) < p.min_tracks:
-            return Flat.of([])
-        pts, vel = tracks.pts.take(idx, axis=0), tracks.vel.take(idx, axis=0)
-        if tracks.region is not None and p.use_foreground:  # one vehicle, one region
-            links = region_pairs(pts, vel, tracks.region[idx], p.link_distance,
-                                 p.velocity_tolerance, p.velocity_floor)
-        else:
-            links = near_pairs(pts, vel, p.link_distance, p.velocity_tolerance,
-                               p.velocity_floor)
-        linked, apart = links.linked.nonzero()[0], (~links.linked).nonzero()[0]
-        labels = components(len(idx), links.a.take(linked), links.b.take(linked))
-        # only pairs that are not linked can join two groups
-        labels = absorb_edges(labels, vel, Links(links.a.take(apart), links.b.take(apart),
-                                                 links.linked.take(apart)))
+            return Flat.of([]), None
+        vel = tracks.vel.take(idx, axis=0)
+        region = tracks.region.take(idx) if tracks.region is not None and p.use_foreground \
+            else None  # one vehicle, one region
+        labels, apart = link_groups(tracks.pts.take(idx, axis=0), vel, region, p.link_distance,
+                                    p.velocity_tolerance, p.velocity_floor)
+        labels = absorb_edges(labels, vel, apart)
         order = labels.argsort(kind="stable")
         _, count, run = runs(labels.take(order))
         big = count >= p.min_tracks
         flat = Flat.runs(idx[order[big[run]]], count[big])
         least = max(p.min_tracks, SPLIT_LEAST)
+        speeds = tracks.speed.take(flat.index)
+        rows = sorted_speeds(flat, speeds) if len(flat) else None
         if len(flat) and p.split_speeds > 1:  # two vehicles touching in the picture, at two speeds
-            may = may_split(flat, tracks.speed.take(flat.index), least, p.split_speeds)
+            may = may_split(flat, speeds, least, p.split_speeds, rows)
             if may.any():
                 groups = flat.groups()
                 for k in may.nonzero()[0][::-1].tolist():
@@ -170,8 +158,10 @@ class ObjectGrouper:
                     fast = speed_split(tracks.speed[g], tracks.pts[g], least, p.split_speeds)
                     if fast is not None:
                         groups[k:k + 1] = [g[fast], g[~fast]]
-                flat = Flat.of(groups)
-        return self._big_enough(tracks, flat)
+                if len(groups) > len(flat):
+                    flat, rows = Flat.of(groups), None
+        big_enough = self._big_enough(tracks, flat)
+        return big_enough, rows if big_enough is flat else None
 
     def _big_enough(self, tracks: TrackView, flat: Flat) -> Flat:
         """The groups spanning at least objects.min_size metres on the ground (all of them

@@ -38,10 +38,27 @@ def close_pairs(pts: npt.ArrayLike, distance: float, labels: npt.ArrayLike | Non
     """Index pairs (a, b), a < b, of the (N, 2) points at most `distance` apart (and, given
     integer `labels` (N,), of one label), in no particular order."""
     p = np.asarray(pts, np.float64).reshape(-1, 2)
-    n = len(p)
+    order, i, j = candidates(p, distance, labels)
+    near = close(p.take(order, axis=0), i, j, distance)
+    i, j = order.take(i.take(near)), order.take(j.take(near))
+    return np.minimum(i, j), np.maximum(i, j)
+
+
+def close(sorted_pts: npt.NDArray[np.float64], i: I64, j: I64, distance: float) -> I64:
+    """Which candidates (i, j) of the (N, 2) points are at most `distance` apart."""
+    x, y = sorted_pts[:, 0], sorted_pts[:, 1]
+    gx, gy = x.take(i) - x.take(j), y.take(i) - y.take(j)
+    return (gx * gx + gy * gy <= distance ** 2).nonzero()[0]
+
+
+def candidates(pts: npt.NDArray[np.float64], distance: float,
+               labels: npt.ArrayLike | None = None) -> tuple[I64, I64, I64]:
+    """The points (N, 2) in the order that groups them by label and cell, and every pair of
+    them that may be `distance` apart (i < j, places in that order)."""
+    n = len(pts)
     if n < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    x, y = p[:, 0], p[:, 1]
+        return np.arange(n), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    x, y = pts[:, 0], pts[:, 1]
     key = np.zeros(n, np.int64)
     if labels is not None:
         key = np.asarray(labels).reshape(-1).astype(np.int64)
@@ -58,8 +75,8 @@ def close_pairs(pts: npt.ArrayLike, distance: float, labels: npt.ArrayLike | Non
     keys = key.take(order)
     first, count, of = runs(keys)  # the cells, and each sorted point's cell
     at = np.arange(n)
-    # each sorted point's candidates are runs of sorted points: the rest of its own cell,
-    # then the whole of each forward neighbour cell that holds points
+    # each sorted point's candidates are runs of sorted points after it: the rest of its own
+    # cell, then the whole of each forward neighbour cell (which sorts after it) with points
     src, start, length = [at], [at + 1], [(first + count).take(of) - at - 1]
     if grid:
         cells = keys.take(first)
@@ -73,10 +90,6 @@ def close_pairs(pts: npt.ArrayLike, distance: float, labels: npt.ArrayLike | Non
         length.append(count.take(cell))
     span = np.concatenate(length)
     base = np.add.accumulate(span) - span  # where each run starts among the candidates
-    i = np.concatenate(src).repeat(span)  # candidates, as places in the sorted order
+    i = np.concatenate(src).repeat(span)
     j = (np.concatenate(start) - base).repeat(span) + np.arange(int(span.sum()))
-    xs, ys = x.take(order), y.take(order)
-    gx, gy = xs.take(i) - xs.take(j), ys.take(i) - ys.take(j)
-    near = (gx * gx + gy * gy <= distance ** 2).nonzero()[0]
-    i, j = order.take(i.take(near)), order.take(j.take(near))
-    return np.minimum(i, j), np.maximum(i, j)
+    return order, i, j

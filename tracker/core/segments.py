@@ -105,13 +105,23 @@ def window_counts(rows: F64, width: float) -> I64:
     return np.where(np.isnan(rows), 0, ends)
 
 
-def core_speeds(flat: Flat, speeds: npt.ArrayLike, band: float) -> tuple[F64, Mask]:
+def sorted_speeds(flat: Flat, speeds: npt.ArrayLike) -> F64:
+    """(n, width) each group's speeds (M,) that are finite and > 0, sorted, padded with
+    NaN."""
+    s = np.asarray(speeds, np.float64).reshape(-1)
+    return np.sort(flat.spread(np.where(np.isfinite(s) & (s > 0), s, np.nan)), axis=-1)
+
+
+def core_speeds(flat: Flat, speeds: npt.ArrayLike, band: float, srows: F64 | None = None
+                ) -> tuple[F64, Mask]:
     """`grouping.core_speed` of every group: (n,) the median of the speeds (M,) (finite,
     > 0) in the densest window of log width 2 log(1 + band), the first such window from the
-    slowest (NaN for a group with none), and (M,) the mask of those speeds."""
+    slowest (NaN for a group with none), and (M,) the mask of those speeds. `srows`: their
+    `sorted_speeds`, if at hand."""
     s = np.asarray(speeds, np.float64).reshape(-1)
     valid = np.isfinite(s) & (s > 0)
-    srows = np.sort(flat.spread(np.where(valid, s, np.nan)), axis=-1)
+    if srows is None:
+        srows = sorted_speeds(flat, s)
     rows = np.log(srows)  # sorted too
     width = 2 * math.log1p(band)
     score = window_counts(rows, width) - np.arange(flat.width)
