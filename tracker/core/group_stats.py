@@ -28,15 +28,15 @@ Box = tuple[float, float, float, float]
 class GroupStats:
     """Per group k: `boxes[k]` (x, y, w, h) centre and size, `speed[k]` px/s and `vel[k]`
     (vx, vy) of its core tracks, `speed_world[k]` (NaN without a unit), `ids[k]` its tracks'
-    ids sorted, `steps` (n, 2) median displacement since the last frame of its tracks seen
-    there, `seen[k]` whether any was; `centre(k)` its median point."""
+    ids sorted, `steps[k]` (dx, dy) median displacement since the last frame of its tracks
+    seen there, `seen[k]` whether any was; `centre(k)` its median point."""
 
     boxes: list[Box]
     speed: list[float]
     vel: list[tuple[float, float]]
     speed_world: list[float]
     ids: list[I64]
-    steps: F64
+    steps: list[tuple[float, float]]
     seen: list[bool]
     pts: F64  # (M, 2) the groups' points, laid out as their flat indices
     flat: Flat
@@ -53,28 +53,28 @@ class GroupStats:
         n, at, owner = len(flat), flat.index, flat.owner
         p = pts.take(at, axis=0).astype(np.float64)
         if not n:
-            return cls([], [], [], [], [], np.zeros((0, 2)), [], p, flat)
-        x, y = p[:, 0], p[:, 1]
+            return cls([], [], [], [], [], [], [], p, flat)
         lo, hi = bounds(p, flat.start)
-        centre, size = (lo + hi) / 2, hi - lo
-        boxes = [(cx, cy, w, h) for (cx, cy), (w, h) in zip(centre.tolist(), size.tolist())]
+        boxes = [((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)
+                 for (x0, y0), (x1, y1) in zip(lo.tolist(), hi.tolist())]
         speeds, core = core_speeds(flat, speed.take(at), band, speed_rows)
-        world = np.full(n, math.nan)
+        world = [math.nan] * n
         if speed_world is not None:
             world = core_speeds(flat, speed_world.take(at), band)[0]
-        v = vel.take(at, axis=0).astype(np.float64)
-        known, before = seen.take(at), was.take(at, axis=0)
+        v = vel.take(at, axis=0)
+        known = seen.take(at)
         # the other medians in one sort: rows of values, each with the members it reads
-        med = medians(flat, np.stack([v[:, 0], v[:, 1], x - before[:, 0], y - before[:, 1]]),
-                      np.stack([core, core, known, known]))
+        vx, vy, dx, dy = medians(flat, np.concatenate([v.T, (p - was.take(at, axis=0)).T]),
+                                 np.stack([core, core, known, known]))
         member_ids = ids.take(at)
         rising = member_ids[1:] > member_ids[:-1]
         rising[flat.start[1:] - 1] = True  # each group on its own
         if not rising.all():
             member_ids = member_ids.take(np.lexsort((member_ids, owner)))
-        return cls(boxes, speeds.tolist(), list(zip(med[0].tolist(), med[1].tolist())),
-                   world.tolist(), Flat(member_ids, owner, flat.start, flat.count).groups(),
-                   med[-2:].T, np.logical_or.reduceat(known, flat.start).tolist(), p, flat)
+        return cls(boxes, speeds, list(zip(vx, vy)), world,
+                   Flat(member_ids, owner, flat.start, flat.count).groups(),
+                   list(zip(dx, dy)), np.logical_or.reduceat(known, flat.start).tolist(), p,
+                   flat)
 
     def centre(self, k: int) -> F64:
         """(2,) the median point of group k."""

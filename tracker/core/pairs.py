@@ -53,43 +53,46 @@ def close(sorted_pts: npt.NDArray[np.float64], i: I64, j: I64, distance: float) 
 
 def candidates(pts: npt.NDArray[np.float64], distance: float,
                labels: npt.ArrayLike | None = None) -> tuple[I64, I64, I64]:
-    """The points (N, 2) in the order that groups them by label and cell, and every pair of
+    """The points (N, 2) in the order that groups them by label (and cell), and every pair of
     them that may be `distance` apart (i < j, places in that order)."""
     n = len(pts)
     if n < 2:
         return np.arange(n), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    x, y = pts[:, 0], pts[:, 1]
-    key = np.zeros(n, np.int64)
-    if labels is not None:
-        key = np.asarray(labels).reshape(-1).astype(np.int64)
-        key -= key.min()
+    key = np.zeros(n, np.int64) if labels is None else \
+        np.asarray(labels).reshape(-1).astype(np.int64)
+    key -= key.min()
     sizes = np.bincount(key)
-    grid = int(sizes @ sizes) > GRID_FROM * n  # else every pair of a label is a candidate
-    if grid:
-        size = distance * (1 + CELL_SLACK)
-        cx = ((x - x.min()) / size).astype(np.int64)  # >= 0: truncation is the floor
-        cy = ((y - y.min()) / size).astype(np.int64)
-        width, height = int(cx.max()) + 2, int(cy.max()) + 2  # a blank margin: a neighbour
-        key = (key * height + cy) * width + cx  # across an edge is never a real cell
+    if int(sizes @ sizes) <= GRID_FROM * n:  # few points a label: every pair within one
+        order = key.argsort()
+        keys = key.take(order)
+        at = np.arange(n)
+        return (order, *_expand(at, at + 1, keys.searchsorted(keys, side="right") - at - 1))
+    x, y = pts[:, 0], pts[:, 1]
+    size = distance * (1 + CELL_SLACK)
+    cx = ((x - x.min()) / size).astype(np.int64)  # >= 0: truncation is the floor
+    cy = ((y - y.min()) / size).astype(np.int64)
+    width, height = int(cx.max()) + 2, int(cy.max()) + 2  # a blank margin: a neighbour
+    key = (key * height + cy) * width + cx  # across an edge is never a real cell
     order = key.argsort()
     keys = key.take(order)
     first, count, of = runs(keys)  # the cells, and each sorted point's cell
     at = np.arange(n)
     # each sorted point's candidates are runs of sorted points after it: the rest of its own
     # cell, then the whole of each forward neighbour cell (which sorts after it) with points
-    src, start, length = [at], [at + 1], [(first + count).take(of) - at - 1]
-    if grid:
-        cells = keys.take(first)
-        want = (cells[:, None] + FORWARD[:, 1] * width + FORWARD[:, 0]).ravel()
-        pos = np.minimum(cells.searchsorted(want), len(cells) - 1)
-        hit = (cells.take(pos) == want).reshape(-1, len(FORWARD))
-        point, slot = hit.take(of, axis=0).nonzero()  # (point, forward cell) candidates
-        cell = pos.reshape(-1, len(FORWARD))[of.take(point), slot]
-        src.append(point)
-        start.append(first.take(cell))
-        length.append(count.take(cell))
-    span = np.concatenate(length)
-    base = np.add.accumulate(span) - span  # where each run starts among the candidates
-    i = np.concatenate(src).repeat(span)
-    j = (np.concatenate(start) - base).repeat(span) + np.arange(int(span.sum()))
-    return order, i, j
+    cells = keys.take(first)
+    want = (cells[:, None] + FORWARD[:, 1] * width + FORWARD[:, 0]).ravel()
+    pos = np.minimum(cells.searchsorted(want), len(cells) - 1)
+    hit = (cells.take(pos) == want).reshape(-1, len(FORWARD))
+    point, slot = hit.take(of, axis=0).nonzero()  # (point, forward cell) candidates
+    cell = pos.reshape(-1, len(FORWARD))[of.take(point), slot]
+    return (order, *_expand(np.concatenate([at, point]),
+                            np.concatenate([at + 1, first.take(cell)]),
+                            np.concatenate([(first + count).take(of) - at - 1,
+                                            count.take(cell)])))
+
+
+def _expand(src: I64, start: I64, span: I64) -> tuple[I64, I64]:
+    """Pairs (src[k], start[k] + 0 .. span[k] - 1) for every k, laid end to end."""
+    base = np.add.accumulate(span) - span  # where each run starts among the pairs
+    return (src.repeat(span),
+            (start - base).repeat(span) + np.arange(int(span.sum())))

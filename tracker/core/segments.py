@@ -73,24 +73,26 @@ class Flat:
         return out.reshape(*lead, len(self.count), self.width)
 
 
-def medians(flat: Flat, values: npt.ArrayLike, kept: Mask) -> F64:
-    """(..., n) the median of each group's values (..., M), as `grouping.median`, of those
-    `kept` (..., M); NaN for a group with none."""
+def medians(flat: Flat, values: npt.ArrayLike, kept: Mask) -> list[list[float]]:
+    """[C][n] the median of each group's values (C, M), as `grouping.median`, of those
+    `kept` (C, M); NaN for a group with none."""
     v = np.where(kept, values, np.nan)  # left out: sorted after every value, as padding
-    count = np.add.reduceat(kept, flat.start, axis=-1, dtype=np.int64)
-    rows = np.sort(flat.spread(v), axis=-1)
-    return _middle(rows.reshape(-1, flat.width), np.zeros(count.size, np.int64),
-                   count.reshape(-1)).reshape(count.shape)
+    count = np.add.reduceat(kept, flat.start, axis=-1, dtype=np.int64).reshape(-1).tolist()
+    out = _middle(np.sort(flat.spread(v), axis=-1), [0] * len(count), count)
+    n = len(flat)
+    return [out[c:c + n] for c in range(0, len(out), n)]
 
 
-def _middle(rows: F64, first: I64, count: I64) -> F64:
-    """The median of each row's sorted values from `first`, `count` of them (NaN for none)."""
-    at = np.arange(len(rows))
-    mid = first + count // 2
-    high, low = rows[at, mid], rows[at, np.maximum(mid - 1, 0)]
-    out = np.where(count % 2 == 1, high, (high + low) / 2)
-    out[count == 0] = np.nan
-    return out
+def _middle(rows: F64, first: list[int], count: list[int]) -> list[float]:
+    """The median of each row (of the flat rows of `rows`), of its `count` sorted values from
+    `first` (NaN for none)."""
+    width = rows.shape[-1]
+    high = [r * width + f + c // 2 for r, (f, c) in enumerate(zip(first, count))]
+    low = [h - 1 if c and not c % 2 else h for h, c in zip(high, count)]
+    values = rows.reshape(-1).take(high + low).tolist()
+    n = len(high)
+    return [math.nan if not c else (hv if c % 2 else (hv + lv) / 2)
+            for c, hv, lv in zip(count, values[:n], values[n:])]
 
 
 def window_counts(rows: F64, width: float) -> I64:
@@ -108,32 +110,33 @@ def window_counts(rows: F64, width: float) -> I64:
 def sorted_speeds(flat: Flat, speeds: npt.ArrayLike) -> F64:
     """(n, width) each group's speeds (M,) that are finite and > 0, sorted, padded with
     NaN."""
+    return np.sort(flat.spread(_valid(speeds)), axis=-1)
+
+
+def _valid(speeds: npt.ArrayLike) -> F64:
+    """The speeds, NaN where not finite and > 0."""
     s = np.asarray(speeds, np.float64).reshape(-1)
-    return np.sort(flat.spread(np.where(np.isfinite(s) & (s > 0), s, np.nan)), axis=-1)
+    return np.where(np.isfinite(s) & (s > 0), s, np.nan)
 
 
 def core_speeds(flat: Flat, speeds: npt.ArrayLike, band: float, srows: F64 | None = None
-                ) -> tuple[F64, Mask]:
-    """`grouping.core_speed` of every group: (n,) the median of the speeds (M,) (finite,
+                ) -> tuple[list[float], Mask]:
+    """`grouping.core_speed` of every group: [n] the median of the speeds (M,) (finite,
     > 0) in the densest window of log width 2 log(1 + band), the first such window from the
     slowest (NaN for a group with none), and (M,) the mask of those speeds. `srows`: their
     `sorted_speeds`, if at hand."""
-    s = np.asarray(speeds, np.float64).reshape(-1)
-    valid = np.isfinite(s) & (s > 0)
+    s = _valid(speeds)
     if srows is None:
-        srows = sorted_speeds(flat, s)
+        srows = np.sort(flat.spread(s), axis=-1)
     rows = np.log(srows)  # sorted too
     width = 2 * math.log1p(band)
     score = window_counts(rows, width) - np.arange(flat.width)
-    at = np.arange(len(rows))
-    first = score.argmax(axis=1)
-    lo = rows[at, first]  # NaN for a row with no value
-    hi = lo + width
-    logs = np.full(len(s), np.nan)
-    logs[valid] = np.log(s[valid])
-    core = valid & (logs >= lo.take(flat.owner)) & (logs <= hi.take(flat.owner))
+    first = score.argmax(axis=1).tolist()  # the window: a row's first largest score
+    lo = rows.reshape(-1).take([r * flat.width + f for r, f in enumerate(first)])
+    logs = np.log(s)  # NaN where not valid: never in a window
+    core = (logs >= lo.take(flat.owner)) & (logs <= (lo + width).take(flat.owner))
     # the window's speeds lie side by side in the sorted row, as many as its score
-    return _middle(srows, first, score[at, first]), core
+    return _middle(srows, first, score.max(axis=1).tolist()), core
 
 
 def bounds(pts: npt.ArrayLike, start: I64) -> tuple[F64, F64]:
