@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.core.pairs import candidates, close, close_pairs, runs
+from flowtop.tracker.core.pairs import candidates, close, close_pairs, runs, small_argsort
 from flowtop.tracker.core.segments import Flat
 
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
@@ -136,7 +136,8 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     if not (labels.take(links.a) != labels.take(links.b)).any():
         return labels  # no two groups side by side
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    order = labels.argsort()
+    order = small_argsort(labels, len(labels)) if labels.min() >= 0 and \
+        labels.max() < len(labels) else labels.argsort()
     ordered = labels.take(order)
     first, sizes, run = runs(ordered)
     uniq = ordered.take(first)

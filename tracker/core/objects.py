@@ -19,7 +19,7 @@ from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
 from flowtop.tracker.core.group_stats import GroupStats
 from flowtop.tracker.core.grouping import absorb_edges, link_groups, may_split, speed_split
-from flowtop.tracker.core.pairs import runs
+from flowtop.tracker.core.pairs import runs, small_argsort
 from flowtop.tracker.core.segments import Flat, bounds, sorted_speeds
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
@@ -77,6 +77,7 @@ class ObjectGrouper:
         self._prev_ids = np.zeros(0, np.int64)
         self._prev_pts = np.zeros((0, 2), np.float64)
         self._prev_t = 0.0
+        self._ordered = True  # this frame's track ids rise
 
     def reset(self) -> None:
         """Forget objects and positions (after a discontinuity); the trap log stays."""
@@ -87,7 +88,9 @@ class ObjectGrouper:
     def update(self, t: float, tracks: TrackView, unit: str, trap_unit: str = "m/s"
                ) -> tuple[ObjectState, ...]:
         p = self.params
-        was, seen = self._was(tracks.ids)
+        ids = tracks.ids
+        self._ordered = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
+        was, seen = self._was(ids)
         groups, rows = self._groups(tracks, t, was, seen) if p.enabled else (Flat.of([]), None)
         stats = GroupStats.of(groups, tracks.ids, tracks.pts, tracks.vel, tracks.speed,
                               tracks.speed_world if unit else None, p.speed_band, was, seen, rows)
@@ -105,12 +108,10 @@ class ObjectGrouper:
                 out.append(state)
         self._objects = [o for o in self._objects
                          if o.id in live or t - o.last_seen <= p.keep_s]
-        ids = tracks.ids
-        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # kept in order: seldom needed
-            order = np.argsort(ids)
-            ids, pts = ids[order], tracks.pts.take(order, axis=0)
-        else:
-            pts = tracks.pts
+        ids, pts = tracks.ids, tracks.pts
+        if not self._ordered:  # tracks are kept in order of id: seldom needed
+            order = ids.argsort()
+            ids, pts = ids.take(order), pts.take(order, axis=0)
         self._prev_ids, self._prev_pts, self._prev_t = ids, pts.astype(np.float64), t
         return tuple(sorted(out, key=lambda o: o.id))
 
@@ -142,7 +143,7 @@ class ObjectGrouper:
         labels, apart = link_groups(tracks.pts.take(idx, axis=0), vel, region, p.link_distance,
                                     p.velocity_tolerance, p.velocity_floor)
         labels = absorb_edges(labels, vel, apart)
-        order = labels.argsort(kind="stable")
+        order = small_argsort(labels, len(idx))
         _, count, run = runs(labels.take(order))
         big = count >= p.min_tracks
         flat = Flat.runs(idx[order[big[run]]], count[big])

@@ -21,6 +21,12 @@ FORWARD = np.array([(1, 0), (-1, 1), (0, 1), (1, 1)])  # (dx, dy) of neighbour c
 GRID_FROM = 64  # points sharing a label, on average: beyond, candidates come from the grid
 
 
+def small_argsort(key: I64, bound: int) -> I64:
+    """A stable argsort of integers in 0 .. bound - 1: by radix when they fit 16 bits
+    (several times faster than a comparison sort)."""
+    return (key.astype(np.uint16) if bound <= 1 << 16 else key).argsort(kind="stable")
+
+
 def runs(sorted_keys: npt.NDArray[np.int64]) -> tuple[I64, I64, I64]:
     """(first, count) of each run of equal values in `sorted_keys`, and each value's run
     (np.unique's return_index, return_counts and return_inverse, without its overhead)."""
@@ -63,7 +69,7 @@ def candidates(pts: npt.NDArray[np.float64], distance: float,
     key -= key.min()
     sizes = np.bincount(key)
     if int(sizes @ sizes) <= GRID_FROM * n:  # few points a label: every pair within one
-        order = key.argsort()
+        order = small_argsort(key, len(sizes))
         keys = key.take(order)
         at = np.arange(n)
         return (order, *_expand(at, at + 1, keys.searchsorted(keys, side="right") - at - 1))

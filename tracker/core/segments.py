@@ -21,6 +21,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 PAIRWISE_MAX = 1 << 20  # comparisons a window count makes at once; beyond, one row at a time
+SEARCH_ROWS = 16  # up to this many rows, one search a row costs less than comparing all
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,13 @@ def window_counts(rows: F64, width: float) -> I64:
     """For each value of `rows` (n, k) sorted along rows (NaN last), how many of its row are
     <= it + `width` (np.searchsorted side right, within the row); 0 for NaN."""
     n, k = rows.shape
-    if n * k * k <= PAIRWISE_MAX:
+    if n > SEARCH_ROWS and n * k * k <= PAIRWISE_MAX:  # many small rows: all at once
         return (rows[:, None, :] <= (rows + width)[:, :, None]).sum(axis=2)
-    ends = np.zeros((n, k), np.int64)
-    for r in range(n):  # large groups: one search each
-        ends[r] = rows[r].searchsorted(rows[r] + width, side="right")
-    return np.where(np.isnan(rows), 0, ends)
+    ends = np.empty((n, k), np.int64)
+    for r, row in enumerate(rows):  # a few rows (or large ones): one search each
+        ends[r] = row.searchsorted(row + width, side="right")
+    ends[np.isnan(rows)] = 0
+    return ends
 
 
 def sorted_speeds(flat: Flat, speeds: npt.ArrayLike) -> F64:
