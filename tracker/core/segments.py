@@ -67,10 +67,12 @@ class Flat:
         """(..., n, width) the values (..., M) of the members, one group a row, padded
         with NaN."""
         v = np.asarray(values, np.float64)
-        lead = v.shape[:-1]
-        out = np.empty((*lead, len(self.count) * self.width))
+        lead, size = v.shape[:-1], len(self.count) * self.width
+        out = np.empty((*lead, size))
         out.fill(np.nan)
-        out.reshape(-1, out.shape[-1])[:, self.cell] = v.reshape(-1, v.shape[-1])
+        at = self.cell if not lead else \
+            (np.arange(0, v.size // v.shape[-1] * size, size)[:, None] + self.cell).reshape(-1)
+        out.put(at, v)
         return out.reshape(*lead, len(self.count), self.width)
 
 
