@@ -222,8 +222,7 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     n = len(s)
     if n < 2 * least:
         return None
-    order = np.argsort(s)
-    v = s[order]
+    v = np.sort(s)
     if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
     k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
@@ -233,9 +232,13 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
     if _sorted_median(v[cut:]) - _sorted_median(v[:cut]) <= math.log(ratio):
         return None
-    fast = np.zeros(n, bool)
-    fast[order[cut:]] = True
-    p = np.asarray(pts, np.float64).reshape(-1, 2).take(order, axis=0)  # slow ones first
+    if v[cut - 1] < v[cut]:  # the cut falls between two speeds: the fast ones are all above
+        fast = ~(s < v[cut])
+    else:  # between equal speeds: the sort's order decides which side each one falls on
+        fast = np.zeros(n, bool)
+        fast[np.argsort(s)[cut:]] = True
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    p = np.concatenate([p[~fast], p[fast]])  # slow ones first
     (b_lo, a_lo), (b_hi, a_hi) = (np.minimum.reduceat(p, [0, cut]).tolist(),
                                   np.maximum.reduceat(p, [0, cut]).tolist())
     inter = (max(min(a_hi[0], b_hi[0]) - max(a_lo[0], b_lo[0]), 0.0)
