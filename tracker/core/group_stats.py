@@ -28,14 +28,16 @@ Box = tuple[float, float, float, float]
 class GroupStats:
     """Per group k: `boxes[k]` (x, y, w, h) centre and size, `speed[k]` px/s and `vel[k]`
     (vx, vy) of its core tracks, `speed_world[k]` (NaN without a unit), `ids[k]` its tracks'
-    ids sorted, `steps[k]` (dx, dy) median displacement since the last frame of its tracks
-    seen there, `seen[k]` whether any was; `centre(k)` its median point."""
+    ids sorted (`id_tuples[k]` as a tuple), `steps[k]` (dx, dy) median displacement since the
+    last frame of its tracks seen there, `seen[k]` whether any was; `centre(k)` its median
+    point."""
 
     boxes: list[Box]
     speed: list[float]
     vel: list[tuple[float, float]]
     speed_world: list[float]
     ids: list[I64]
+    id_tuples: list[tuple[int, ...]]
     steps: list[tuple[float, float]]
     seen: list[bool]
     pts: F64  # (M, 2) the groups' points, laid out as their flat indices
@@ -53,7 +55,7 @@ class GroupStats:
         n, at, owner = len(flat), flat.index, flat.owner
         p = pts.take(at, axis=0).astype(np.float64)
         if not n:
-            return cls([], [], [], [], [], [], [], p, flat)
+            return cls([], [], [], [], [], [], [], [], p, flat)
         lo, hi = bounds(p, flat.start)
         boxes = [((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)
                  for (x0, y0), (x1, y1) in zip(lo.tolist(), hi.tolist())]
@@ -71,8 +73,10 @@ class GroupStats:
         rising[flat.start[1:] - 1] = True  # each group on its own
         if not rising.all():
             member_ids = member_ids.take(np.lexsort((member_ids, owner)))
+        every = member_ids.tolist()
+        runs = list(zip(flat.start.tolist(), flat.count.tolist()))
         return cls(boxes, speeds, list(zip(vx, vy)), world,
-                   Flat(member_ids, owner, flat.start, flat.count).groups(),
+                   [member_ids[a:a + c] for a, c in runs], [tuple(every[a:a + c]) for a, c in runs],
                    list(zip(dx, dy)), np.logical_or.reduceat(known, flat.start).tolist(), p,
                    flat)
 

@@ -36,10 +36,11 @@ class _Object:
     id: int
     first_seen: float
     last_seen: float
-    members: npt.NDArray[np.int64]
+    members: npt.NDArray[np.int64]  # its tracks' ids, sorted (as a tuple in track_ids)
+    track_ids: tuple[int, ...]
     box: tuple[float, float, float, float]  # x, y, w, h
     vel: tuple[float, float]
-    ref: np.ndarray  # a point that moves with the object: the trap watches it
+    ref: tuple[float, float]  # a point that moves with the object: the trap watches it
     top_speed: float = 0.0
     top_world: float = math.nan
     frames: int = 0  # frames it was grouped in
@@ -237,8 +238,9 @@ class ObjectGrouper:
         return found
 
     def _new(self, t: float, stats: GroupStats, k: int) -> _Object:
-        obj = _Object(self._next_id, t, t, stats.ids[k], stats.boxes[k], (0.0, 0.0),
-                      stats.centre(k))
+        x, y = stats.centre(k).tolist()
+        obj = _Object(self._next_id, t, t, stats.ids[k], stats.id_tuples[k], stats.boxes[k],
+                      (0.0, 0.0), (x, y))
         self._next_id += 1
         self._objects.append(obj)
         return obj
@@ -247,15 +249,17 @@ class ObjectGrouper:
                  ) -> None:
         """Move the object's reference point by the median displacement of its tracks."""
         if obj.last_seen == self._prev_t and stats.seen[k]:
-            step = stats.steps[k]
+            dx, dy = stats.steps[k]
         else:  # unseen for a while, or every track is new: coast on its last velocity
-            step = np.asarray(obj.vel) * (t - obj.last_seen)
+            dx, dy = obj.vel[0] * (t - obj.last_seen), obj.vel[1] * (t - obj.last_seen)
         old = obj.ref
-        obj.ref = obj.ref + step
-        result = obj.timer.step(self.trap, trap_unit, obj.id, old, obj.last_seen, obj.ref, t)
-        if result is not None:
-            self.trap_results.append(result)
-        obj.members = stats.ids[k]
+        obj.ref = (old[0] + dx, old[1] + dy)
+        if self.trap.active:
+            result = obj.timer.step(self.trap, trap_unit, obj.id, np.array(old), obj.last_seen,
+                                    np.array(obj.ref), t)
+            if result is not None:
+                self.trap_results.append(result)
+        obj.members, obj.track_ids = stats.ids[k], stats.id_tuples[k]
         obj.last_seen = t
 
     def _measure(self, obj: _Object, t: float, stats: GroupStats, k: int, unit: str,
@@ -273,7 +277,7 @@ class ObjectGrouper:
             id=obj.id, x=x, y=y, w=w, h=h, vx=vx, vy=vy, speed=speed, speed_world=speed_world,
             unit=unit, first_seen=obj.first_seen, t=t,
             top_speed=obj.top_speed, top_speed_world=obj.top_world if unit else math.nan,
-            tracks=len(obj.members), track_ids=tuple(obj.members.tolist()),
+            tracks=len(obj.track_ids), track_ids=obj.track_ids,
             trap_speed=trap_speed(obj.timer),
             trap_unit=obj.timer.result.unit if obj.timer.result else trap_unit)
 
