@@ -127,7 +127,7 @@ def test_group_statistics_equal_the_one_group_functions(seed: int, search_rows: 
     band = float(rng.choice([0.01, 0.04, 0.3]))
     kept = rng.random(len(speeds)) < 0.7
     got, core = core_speeds(flat, speeds, band)
-    again, _ = core_speeds(flat, speeds, band, sorted_speeds(flat, speeds))
+    again, _ = core_speeds(flat, sorted_speeds(flat, speeds), band)
     mids = medians(flat, np.stack([speeds, -speeds]), np.stack([kept, ~kept]))
     for k, group in enumerate(flat.groups()):
         want, want_core = core_speed(speeds[group], band)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.core.grouping import median
-from flowtop.tracker.core.segments import Flat, bounds, core_speeds, medians
+from flowtop.tracker.core.segments import Flat, SortedSpeeds, bounds, core_speeds, medians
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -47,10 +47,10 @@ class GroupStats:
     def of(cls, flat: Flat, ids: I64, pts: npt.NDArray[np.float32],
            vel: npt.NDArray[np.float32], speed: npt.NDArray[np.float32],
            speed_world: F64 | None, band: float, was: F64, seen: Mask,
-           speed_rows: F64 | None = None) -> GroupStats:
+           sorted_speed: SortedSpeeds | None = None) -> GroupStats:
         """The stats of the groups of `flat` (indices into the tracks' ids, pts, vel, speed
         and speed_world; None: no unit); the tracks were at `was` (N, 2) the frame before,
-        those `seen` (N,) there. `speed_rows`: the groups' `segments.sorted_speeds`, if at
+        those `seen` (N,) there. `sorted_speed`: the groups' `segments.sorted_speeds`, if at
         hand."""
         n, at, owner = len(flat), flat.index, flat.owner
         p = pts.take(at, axis=0).astype(np.float64)
@@ -59,7 +59,8 @@ class GroupStats:
         lo, hi = bounds(p, flat.start)
         boxes = [((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)
                  for (x0, y0), (x1, y1) in zip(lo.tolist(), hi.tolist())]
-        speeds, core = core_speeds(flat, speed.take(at), band, speed_rows)
+        speeds, core = core_speeds(flat, speed.take(at) if sorted_speed is None else sorted_speed,
+                                   band)
         world = [math.nan] * n
         if speed_world is not None:
             world = core_speeds(flat, speed_world.take(at), band)[0]

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.core.pairs import candidates, close, close_pairs, runs, small_argsort
-from flowtop.tracker.core.segments import Flat
+from flowtop.tracker.core.segments import Flat, SortedSpeeds
 
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
 
@@ -190,20 +190,20 @@ def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
 
 
 def may_split(flat: Flat, speeds: npt.ArrayLike, least: int, ratio: float,
-              rows: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
+              rows: SortedSpeeds | None = None) -> npt.NDArray[np.bool_]:
     """(n,) which groups of `flat` `speed_split` may split: those whose speeds (M,) pass its
-    first checks, for every group at once (few get further). `rows`: the speeds already
-    sorted by `segments.sorted_speeds`, if at hand."""
+    first checks, for every group at once (few get further). `rows`: the speeds'
+    `segments.sorted_speeds`, if at hand."""
     big = (flat.count >= 2 * least).nonzero()[0]
     out = np.zeros(len(flat), bool)
     if not len(big):
         return out
-    s = np.asarray(speeds, np.float64).reshape(-1)
     high = flat.count.take(big) - least
-    if rows is not None and (s >= 1e-9).all() and np.isfinite(s).all():
+    if rows is not None and (rows.valid >= 1e-9).all():
         # then log(max(s, 1e-9)) is log(s), and the sorted speeds give the sorted logs
-        gap = np.log(rows[big, high]) - np.log(rows[big, least - 1])
+        gap = np.log(rows.rows[big, high]) - np.log(rows.rows[big, least - 1])
     else:
+        s = np.asarray(speeds, np.float64).reshape(-1)
         logs = np.sort(flat.spread(np.log(np.maximum(s, 1e-9))), axis=-1)
         gap = logs[big, high] - logs[big, least - 1]
     out[big] = ~(gap <= math.log(ratio))  # NaN goes on, as in speed_split

@@ -20,7 +20,7 @@ from flowtop.tracker.contracts import ObjectState, TrapResult
 from flowtop.tracker.core.group_stats import GroupStats
 from flowtop.tracker.core.grouping import absorb_edges, link_groups, may_split, speed_split
 from flowtop.tracker.core.pairs import runs, small_argsort
-from flowtop.tracker.core.segments import Flat, bounds, sorted_speeds
+from flowtop.tracker.core.segments import Flat, SortedSpeeds, bounds, sorted_speeds
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
@@ -127,7 +127,7 @@ class ObjectGrouper:
         return self._prev_pts.take(pos, axis=0), prev.take(pos) == ids
 
     def _groups(self, tracks: TrackView, t: float, was: npt.NDArray[np.float64],
-                seen: npt.NDArray[np.bool_]) -> tuple[Flat, npt.NDArray[np.float64] | None]:
+                seen: npt.NDArray[np.bool_]) -> tuple[Flat, SortedSpeeds | None]:
         """The groups (indices into the tracks) large enough to be an object, and their
         speeds sorted (`segments.sorted_speeds`) when at hand; `was`, `seen`: see `_was`."""
         p = self.params
@@ -191,11 +191,11 @@ class ObjectGrouper:
             return steady
         known = seen.take(idx).nonzero()[0]
         at = idx.take(known)
-        pts, before = tracks.pts.take(at, axis=0), was.take(at, axis=0)
         vel = tracks.vel.take(at, axis=0)
-        vx, vy = vel[:, 0], vel[:, 1]
-        gap = np.hypot((pts[:, 0] - before[:, 0]) / dt - vx, (pts[:, 1] - before[:, 1]) / dt - vy)
-        allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(vx, vy))
+        off = (tracks.pts.take(at, axis=0) - was.take(at, axis=0)) / dt - vel
+        gap = np.hypot(off[:, 0], off[:, 1])
+        allowed = np.maximum(p.velocity_floor,
+                             p.velocity_tolerance * np.hypot(vel[:, 0], vel[:, 1]))
         steady[known] = gap <= allowed
         return steady
 

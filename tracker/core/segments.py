@@ -105,33 +105,35 @@ def window_counts(rows: F64, width: float) -> I64:
     if n > SEARCH_ROWS and n * k * k <= PAIRWISE_MAX:  # many small rows: all at once
         return (rows[:, None, :] <= (rows + width)[:, :, None]).sum(axis=2)
     ends = np.empty((n, k), np.int64)
-    for r, row in enumerate(rows):  # a few rows (or large ones): one search each
-        ends[r] = row.searchsorted(row + width, side="right")
+    bound = rows + width
+    for r in range(n):  # a few rows (or large ones): one search each
+        ends[r] = rows[r].searchsorted(bound[r], side="right")
     ends[np.isnan(rows)] = 0
     return ends
 
 
-def sorted_speeds(flat: Flat, speeds: npt.ArrayLike) -> F64:
-    """(n, width) each group's speeds (M,) that are finite and > 0, sorted, padded with
-    NaN."""
-    return np.sort(flat.spread(_valid(speeds)), axis=-1)
+@dataclass(frozen=True)
+class SortedSpeeds:
+    """Speeds (M,), NaN where not finite and > 0, and each group's of them sorted: (n,
+    width) padded with NaN."""
+
+    valid: F64
+    rows: F64
 
 
-def _valid(speeds: npt.ArrayLike) -> F64:
-    """The speeds, NaN where not finite and > 0."""
+def sorted_speeds(flat: Flat, speeds: npt.ArrayLike) -> SortedSpeeds:
     s = np.asarray(speeds, np.float64).reshape(-1)
-    return np.where(np.isfinite(s) & (s > 0), s, np.nan)
+    s = np.where(np.isfinite(s) & (s > 0), s, np.nan)
+    return SortedSpeeds(s, np.sort(flat.spread(s), axis=-1))
 
 
-def core_speeds(flat: Flat, speeds: npt.ArrayLike, band: float, srows: F64 | None = None
+def core_speeds(flat: Flat, speeds: npt.ArrayLike | SortedSpeeds, band: float
                 ) -> tuple[list[float], Mask]:
     """`grouping.core_speed` of every group: [n] the median of the speeds (M,) (finite,
     > 0) in the densest window of log width 2 log(1 + band), the first such window from the
-    slowest (NaN for a group with none), and (M,) the mask of those speeds. `srows`: their
-    `sorted_speeds`, if at hand."""
-    s = _valid(speeds)
-    if srows is None:
-        srows = np.sort(flat.spread(s), axis=-1)
+    slowest (NaN for a group with none), and (M,) the mask of those speeds."""
+    sort = speeds if isinstance(speeds, SortedSpeeds) else sorted_speeds(flat, speeds)
+    s, srows = sort.valid, sort.rows
     rows = np.log(srows)  # sorted too
     width = 2 * math.log1p(band)
     score = window_counts(rows, width) - np.arange(flat.width)
