@@ -1,7 +1,10 @@
-"""Shared fixtures: sample videos from ../shared/data (skipped with a reason when absent)."""
+"""Shared fixtures: sample videos from ../shared/data (skipped with a reason when absent), a
+folder shared by every worker of one run, the demo tracked once (`demo_run`); Pilot's idle
+waits capped (see `cap_idle_waits`); one OpenCV thread per pytest-xdist worker."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +16,43 @@ DATA = ROOT.parent / "shared" / "data"
 # `python -m pytest` puts the working directory first on sys.path, where the folders `tracker`
 # and `tui` would import as top-level packages. The tests see only the installed `flowtop.*`.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
+
+
+def cap_idle_waits(most_s: float = 0.1) -> None:
+    """`Pilot.press` waits twice per key, and `Pilot.pause()` once, for the process to go
+    idle, up to 1 s each time. An app tracking a live source never idles, so every key cost
+    2 s of waiting. Wait at most `most_s`: `press` still returns only once the screen has
+    handled the key (it also waits for the screen's message queues); what a key starts in
+    the tracking thread, the tests wait for by its effect (`waiting.wait_for`)."""
+    import textual._wait
+    import textual.app
+    import textual.pilot
+
+    idle = textual._wait.wait_for_idle
+
+    async def capped(min_sleep: float = textual._wait.SLEEP_GRANULARITY,
+                     max_sleep: float = 1.0) -> None:
+        await idle(min_sleep, min(max_sleep, most_s))
+
+    textual.app.wait_for_idle = capped  # type: ignore[attr-defined]
+    textual.pilot.wait_for_idle = capped  # type: ignore[attr-defined]
+
+
+cap_idle_waits()
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import cv2
+
+    # the workers already keep the cores busy: OpenCV's own threads would only compete with
+    # them (the same results, about 15% more CPU)
+    cv2.setNumThreads(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first, each group in its own order: with the tests handed out one at
+    a time (pyproject's addopts), parallel workers start the long ones early and end
+    together, instead of one worker finishing a long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def sample(name: str) -> Path:
@@ -30,3 +70,20 @@ def highway() -> Path:
 @pytest.fixture
 def pedestrians() -> Path:
     return sample("pedestrians.avi")
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run shared by its pytest-xdist workers (for `session_store`)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_run(session_dir: Path) -> list:
+    """The default demo tracked with the default parameters, 300 frames (`demo_run.py`)."""
+    from demo_run import demo_states
+
+    return demo_states(session_dir)

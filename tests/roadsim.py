@@ -13,7 +13,8 @@ speed.world_points. Frames get camera shake (sub-pixel jitter), flicker (a gain 
 sensor noise, and mp4v encoding: the clip is written with cv2.VideoWriter and read back as any
 file is. Truth per frame: each vehicle's silhouette (a mask), its box, world speed and distance.
 
-`make_clip(seed)` is deterministic for a seed; clips are cached per process.
+`make_clip(seed)` is deterministic for a seed; clips are cached per process, and with a
+`folder`, in that folder for every process that shares it (pytest-xdist workers).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
+from session_store import stored
 
 U8 = npt.NDArray[np.uint8]
 F64 = npt.NDArray[np.float64]
@@ -197,7 +199,7 @@ class Clip:
                 "world_points": np.round(world, 3).tolist()}
 
 
-def random_scene(seed: int, frames: int = 150, fps: float = 30.0
+def random_scene(seed: int, frames: int = 150, fps: float = 30.0, parts: Parts | None = None
                  ) -> tuple[Camera, tuple[Vehicle, ...]]:
     """A camera and 6-9 vehicles at 20-120 km/h: some in view from the start, one entering
     near and large during the clip, one pair side by side in adjacent lanes at similar speeds,
@@ -211,7 +213,7 @@ def random_scene(seed: int, frames: int = 150, fps: float = 30.0
                  x=rng.uniform(-3, 3))
     near = height / math.tan(math.radians(pitch) + math.atan(near_row / f))
     duration = frames / fps
-    n_cuts = len(highway_parts().vehicles)
+    n_cuts = len((parts or highway_parts()).vehicles)
     out: list[Vehicle] = []
 
     def add(lane: float, v: float, y0: float) -> None:
@@ -284,11 +286,11 @@ def _draw(frame: npt.NDArray[np.float32], cam: Camera, parts: Parts, car: Vehicl
 
 def render(cam: Camera, vehicles: tuple[Vehicle, ...], path: Path, frames: int = 150,
            fps: float = 30.0, seed: int = 0, noise: float = 2.0, flicker: float = 0.015,
-           jitter: float = 0.4) -> Clip:
+           jitter: float = 0.4, parts: Parts | None = None) -> Clip:
     """Write the clip to `path` (mp4v) and return it with its truth. The camera sways by
     `jitter` px at about 1 Hz (a pole in the wind) and shakes by 0.05 px from frame to frame;
     `flicker` is the spread of a gain per frame, `noise` the sensor noise in grey levels."""
-    parts = highway_parts()
+    parts = parts or highway_parts()
     rng = np.random.default_rng(seed + 1000)
     w, h = cam.size
     ground = cv2.warpPerspective(parts.ground, cam.matrix() @ parts.ground_to_world(), (w, h),
@@ -320,10 +322,20 @@ _CACHE: dict[tuple[int, int], Clip] = {}
 
 
 def make_clip(seed: int, frames: int = 150, folder: Path | None = None) -> Clip:
-    """The clip of `seed` (cached in this process; written under `folder` or a temp dir)."""
+    """The clip of `seed`, written under `folder` (made and kept there once for every process
+    that shares it) or a temp dir; cached in this process."""
     key = (seed, frames)
     if key not in _CACHE:
-        where = folder or Path(tempfile.mkdtemp(prefix="roadsim-"))
-        cam, vehicles = random_scene(seed, frames)
-        _CACHE[key] = render(cam, vehicles, where / f"road{seed}.mp4", frames, seed=seed)
+        if folder is None:
+            where = Path(tempfile.mkdtemp(prefix="roadsim-"))
+            _CACHE[key] = _make(seed, frames, where, highway_parts())
+        else:
+            _CACHE[key] = stored(folder / f"road{seed}-{frames}.pickle", lambda: _make(
+                seed, frames, folder, stored(folder / "highway-parts.pickle", highway_parts)))
     return _CACHE[key]
+
+
+def _make(seed: int, frames: int, folder: Path, parts: Parts) -> Clip:
+    cam, vehicles = random_scene(seed, frames, parts=parts)
+    return render(cam, vehicles, folder / f"road{seed}-{frames}.mp4", frames, seed=seed,
+                  parts=parts)

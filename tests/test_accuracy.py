@@ -7,24 +7,24 @@ import pytest
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.sources.demo import TYRE_LINE, DemoSource
+from flowtop.tracker.sources.demo import TYRE_LINE, DemoScene, DemoSource
 from flowtop.tracker.sources.open import open_source
 
 WARMUP = 30  # frames before velocities have settled
 
 
-def test_demo_speeds_within_one_percent() -> None:
-    source = DemoSource(paced=False, frames=150)
-    tracker = Tracker(Params())
-    per_object: dict[str, list[float]] = {o.name: [] for o in source.scene.objects}
+@pytest.mark.slow
+def test_demo_speeds_within_one_percent(demo_run) -> None:
+    """The first 150 frames (5 s) of the demo, tracked with the default parameters."""
+    scene = DemoScene()
+    per_object: dict[str, list[float]] = {o.name: [] for o in scene.objects}
     truth_speed: dict[str, float] = {}
     background: list[np.ndarray] = []
-    while (frame := source.read()) is not None:
-        state = tracker.update(frame)
-        if frame.index < WARMUP:
+    for state in demo_run[:150]:
+        if state.index < WARMUP:
             continue
         on_any = np.zeros(len(state.ids), bool)
-        for obj in source.scene.truth(frame.t):
+        for obj in scene.truth(state.t):
             truth_speed[obj.name] = obj.speed
             on_any |= obj.contains(state.pts[:, 0], state.pts[:, 1], margin=-8)
             inner = obj.contains(state.pts[:, 0], state.pts[:, 1], margin=4) & (state.age > 10)
@@ -40,6 +40,7 @@ def test_demo_speeds_within_one_percent() -> None:
     assert np.percentile(still, 95) < 0.5
 
 
+@pytest.mark.slow
 def test_demo_ground_calibration_reads_the_lane_speeds() -> None:
     """With the demo's ground homography (README), objects read the speed of their lane at the
     tyres' row; points above the road read a few percent high, as on a real camera."""

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from waiting import wait_for
 
 from flowtop.tracker.config.files import load_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState
-from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.app.keys import Moment, bar_keys
@@ -23,16 +23,6 @@ from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 
 SIZE = (140, 44)
-
-
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (or fail after `timeout` seconds)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        if loop.time() > end:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
 
 
 async def select_parameter(app: FlowtopApp, pilot, key: str) -> None:
@@ -45,16 +35,18 @@ async def select_parameter(app: FlowtopApp, pilot, key: str) -> None:
     assert panel.selected_key == key
 
 
-def make_app(tmp_path: Path, **kwargs) -> FlowtopApp:
-    """The app on the live demo (paced, endless)."""
-    return FlowtopApp(source=DemoSource(fps=30), params=Params(),
+def make_app(tmp_path: Path, full_size: bool = False, **kwargs) -> FlowtopApp:
+    """The app on the live demo (paced, endless), at 320x180 unless `full_size` (640x360)."""
+    scene = DemoScene() if full_size else DemoScene(320, 180)
+    return FlowtopApp(source=DemoSource(fps=30, scene=scene), params=Params(),
                       config_path=tmp_path / "flowtop.toml", **kwargs)
 
 
-def ended_app(tmp_path: Path, frames: int = 3) -> FlowtopApp:
+def ended_app(tmp_path: Path, frames: int = 3, full_size: bool = False) -> FlowtopApp:
     """The app on a few demo frames tracked as fast as they come: for what needs no motion."""
-    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=frames), params=Params(),
-                      config_path=tmp_path / "flowtop.toml")
+    scene = DemoScene() if full_size else DemoScene(320, 180)
+    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=frames, scene=scene),
+                      params=Params(), config_path=tmp_path / "flowtop.toml")
 
 
 def index_of(app: FlowtopApp) -> int:
@@ -69,18 +61,26 @@ def engine_params(app: FlowtopApp) -> Params:
     return app.snapshot.params
 
 
+async def pause_app(pilot, app: FlowtopApp) -> None:
+    """Press space and wait for PAUSED and the frame the loop was tracking when the key came
+    (shown after the state turned PAUSED)."""
+    await pilot.press("space")
+    await wait_for(pilot, lambda: app.run_state == RunState.PAUSED, "PAUSED")
+    await pilot.pause(0.3)
+
+
 def shown(app: FlowtopApp):
     """The TrackState the app shows; the tests wait for one before asking."""
     assert app.snapshot.state is not None
     return app.snapshot.state
 
 
+@pytest.mark.slow
 async def test_space_pauses_and_resumes(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 5)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
+        await pause_app(pilot, app)
         frozen = index_of(app)
         await pilot.pause(0.5)
         assert index_of(app) == frozen
@@ -102,12 +102,12 @@ async def test_n_steps_exactly_one_frame(tmp_path: Path) -> None:
         assert index_of(app) == start + 3
 
 
+@pytest.mark.slow
 async def test_r_reseeds_with_new_ids(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 3)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: app.run_state == RunState.PAUSED)
+        await pause_app(pilot, app)
         before = set(shown(app).ids.tolist())
         await pilot.press("r")
         await pilot.press("n")
@@ -141,12 +141,13 @@ async def test_s_saves_a_config_that_loads_back_equal(tmp_path: Path) -> None:
         await select_parameter(app, pilot, "tracking.fb_threshold")
         await pilot.press("right")
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await wait_for(pilot, (tmp_path / "flowtop.toml").exists, "the saved config")
         saved = load_params(tmp_path / "flowtop.toml")
         assert saved == app.params
         assert saved.tracking.fb_threshold == pytest.approx(1.1)
 
 
+@pytest.mark.slow
 async def test_click_adds_a_track_at_the_image_pixel(tmp_path: Path) -> None:
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -172,17 +173,17 @@ async def test_help_screen_opens_and_closes(tmp_path: Path) -> None:
     app = ended_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
+                       and any(w.size.width for w in app.screen.query("#help-keys")), "the help")
         keys = app.screen.query_one("#help-keys")
         assert keys.size.width > 40 and keys.size.height >= len(app.BINDINGS)  # really shown
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help gone")
 
 
+@pytest.mark.slow
 async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
-    app = ended_app(tmp_path, frames=40)  # every frame tracked: speeds as settled as they get
+    app = ended_app(tmp_path, frames=40, full_size=True)  # every frame tracked: settled speeds
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await pilot.pause(0.3)
@@ -198,8 +199,8 @@ async def test_speeds_panel_lists_moving_tracks(tmp_path: Path) -> None:
 
 
 async def test_ended_file_shows_ended(tmp_path: Path) -> None:
-    app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=8), params=Params(),
-                     config_path=tmp_path / "c.toml")
+    source = DemoSource(fps=30, paced=False, frames=8, scene=DemoScene(320, 180))
+    app = FlowtopApp(source=source, params=Params(), config_path=tmp_path / "c.toml")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         assert index_of(app) == 7
@@ -230,37 +231,39 @@ async def test_a_face_mode_that_cannot_load_is_refused(tmp_path: Path, monkeypat
         await wait_for(pilot, lambda: app.run_state == RunState.ENDED)
         await select_parameter(app, pilot, "features.mode")
         await pilot.press("right")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: any("face cascade" in str(n.message)
+                                          for n in app._notifications), "the notice")
         assert app.params.features.mode == "corners"
         assert engine_params(app).features.mode == "corners"
         assert app.run_state == RunState.ENDED  # not ERROR
         assert any("face cascade" in str(n.message) for n in app._notifications)
 
 
+@pytest.mark.slow
 async def test_a_narrow_terminal_keeps_the_preview(tmp_path: Path) -> None:
     app = make_app(tmp_path, start_paused=True)
     async with app.run_test(size=SIZE) as pilot:
         side, preview = app.query_one("#side"), app.query_one(Preview)
         assert side.display and preview.size.width < SIZE[0] // 2 + 40
         await pilot.resize_terminal(60, 20)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: preview.size.width >= 58, "the preview widened")
         assert not side.display or side.size.width == 0
-        assert preview.size.width >= 58
         await pilot.resize_terminal(*SIZE)
-        await pilot.pause(0.2)
-        assert side.size.width > 0
+        await wait_for(pilot, lambda: side.size.width > 0, "the side panels back")
 
 
+@pytest.mark.slow
 async def test_no_preview_frames_are_drawn_under_a_dialog(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: index_of(app) > 2)
         preview = app.query_one(Preview)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        await pilot.pause(0.1)  # a draw under way when the help came up ends
         drawn, under = preview.frames_drawn, preview.drawn_index
-        await pilot.pause(0.5)  # ~15 frames tracked meanwhile, none drawn
-        assert preview.frames_drawn == drawn and index_of(app) > under
+        await wait_for(pilot, lambda: index_of(app) > under + 10, "frames tracked meanwhile")
+        assert preview.frames_drawn == drawn  # none drawn
         await pilot.press("escape")
         await wait_for(pilot, lambda: preview.drawn_index > under + 5)  # the newest, at once
 
@@ -283,25 +286,25 @@ async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path)
 
 def preview_picture(preview: Preview) -> list[str]:
     """The preview's rows as the terminal text its tiles hold (glyphs and colours)."""
-    from flowtop.tui.preview.widget import PreviewTile
+    from flowtop.tui.preview.tile import PreviewTile
 
     console = Console(color_system="truecolor", force_terminal=True, file=io.StringIO())
     return ["".join(tile.render_line(y).render(console) for tile in preview.query(PreviewTile))
             for y in range(preview.content_size.height)]
 
 
+@pytest.mark.slow
 async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_path: Path
                                                                          ) -> None:
     from flowtop.tui.preview.legend import ALL_TRACKS_LEGEND
 
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, full_size=True)  # tracks on many rows of the picture
     async with app.run_test(size=(80, 24)) as pilot:
         preview = app.query_one(Preview)
         assert tuple(preview.content_size) == (78, 20)  # test_cover's PREVIEW_80X24
         await wait_for(pilot, lambda: index_of(app) > 10 and preview.frames_drawn > 0)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: app.run_state is RunState.PAUSED
-                       and preview.drawn_index == index_of(app))
+        await pause_app(pilot, app)
+        await wait_for(pilot, lambda: preview.drawn_index == index_of(app))
         scale = preview.scheme.scale
         assert scale is not None and not preview.all_tracks
         assert preview.legend == scale.legend_text()
@@ -316,8 +319,9 @@ async def test_v_shows_every_track_and_the_legend_says_what_colours_mean(tmp_pat
         assert busy != calm
         changed = sum(a != b for a, b in zip(busy, calm))
         assert changed >= len(calm) // 4  # every track drawn: marks on many rows
+        drawn = preview.frames_drawn
         await pilot.press("v")
-        await wait_for(pilot, lambda: preview.frames_drawn > drawn + 1)
+        await wait_for(pilot, lambda: preview.frames_drawn > drawn and not preview.all_tracks)
         assert preview_picture(preview) == calm and preview.legend == scale.legend_text()
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert any(t.startswith("all tracks") for t in commands)  # the palette and help

@@ -35,6 +35,7 @@ def test_json_has_every_figure(bench_json):
         assert r[key] > 0
     p = r["preview"]
     assert (p["cols"], p["rows"], p["link_kbps"]) == (40, 12, 50.0)
+    assert p["rich_per_cell_ms"] > 0  # the plain way, the preview's baseline
     assert set(p["modes"]) == set(MODES)
     for figures in p["modes"].values():
         assert set(figures) == MODE_KEYS

@@ -68,6 +68,7 @@ def single_object(vx: float, vy: float, cx: float = 180, cy: float = 200) -> Dem
 
 # -- scale -------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_scale_from_known_length_measures_world_speed() -> None:
     scene = single_object(110.0, -40.0)
     # 500 px between the two points are 20 m: 0.04 m/px
@@ -80,6 +81,7 @@ def test_scale_from_known_length_measures_world_speed() -> None:
 
 # -- pinhole -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_pinhole_given_fx_fy_and_distance() -> None:
     fx, fy, z = 900.0, 800.0, 12.0
     vx_m, vy_m = 2.0, -0.8  # m/s on a plane facing the camera
@@ -103,6 +105,7 @@ def distorting_renderer(render, lens: Intrinsics):
     return distorted
 
 
+@pytest.mark.slow
 def test_pinhole_from_intrinsics_file_undistorts(tmp_path: Path) -> None:
     f, z = 520.0, 15.0
     lens = Intrinsics(np.array([[f, 0, W / 2], [0, f, H / 2], [0, 0, 1]]),
@@ -171,6 +174,7 @@ class TiltedGround:
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
+@pytest.mark.slow
 def test_homography_on_a_tilted_ground_plane() -> None:
     vel = (7.5, 2.0)  # m/s
     scene = TiltedGround(start_m=(4.0, 3.0), vel_m=vel)

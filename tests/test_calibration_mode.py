@@ -11,6 +11,7 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
+from waiting import wait_for
 
 from flowtop.tracker.calibration.models import (
     HomographyCalibration,
@@ -20,7 +21,7 @@ from flowtop.tracker.calibration.models import (
 from flowtop.tracker.config.files import load_params
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import CalibrationSession, parse_metres, parse_xy
 from flowtop.tui.preview.widget import Preview
@@ -206,14 +207,7 @@ async def test_nothing_to_save_yet_and_escape_leaves(tmp_path: Path) -> None:
         assert not panel.active and app.query_one(Preview)._overlay is None
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
-
-
+@pytest.mark.slow
 async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
     from flowtop.tracker.contracts import RunState
     from flowtop.tui.app.app import FlowtopApp
@@ -221,7 +215,8 @@ async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
     from flowtop.tui.widgets.params import ParamsPanel
 
     config = tmp_path / "flowtop.toml"
-    app = FlowtopApp(source=DemoSource(fps=30), params=Params(), config_path=config)
+    source = DemoSource(fps=30, scene=DemoScene(320, 180))
+    app = FlowtopApp(source=source, params=Params(), config_path=config)
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_for(pilot, lambda: app.snapshot.state is not None
                        and app.snapshot.state.index > 10)
@@ -246,16 +241,21 @@ async def test_calibration_mode_in_the_app(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.snapshot.state.unit == "m/s"
                        and any(math.isfinite(o.speed_world)
                                for o in app.snapshot.state.objects))
-        await pilot.pause(0.3)
-        console = Console(file=io.StringIO(), width=44, color_system=None)
-        console.print(app.query_one(ObjectsPanel).content)
-        assert "m/s" in console.file.getvalue().splitlines()[1]
+
+        def header() -> str:
+            console = Console(file=io.StringIO(), width=44, color_system=None)
+            console.print(app.query_one(ObjectsPanel).content)
+            lines = console.file.getvalue().splitlines()
+            return lines[1] if len(lines) > 1 else ""
+
+        await wait_for(pilot, lambda: "m/s" in header(), "m/s in the objects panel")
 
 
+@pytest.mark.slow
 async def test_app_refuses_a_calibration_it_cannot_build(tmp_path: Path) -> None:
     from flowtop.tui.app.app import FlowtopApp
 
-    app = FlowtopApp(source=DemoSource(fps=30), params=Params(),
+    app = FlowtopApp(source=DemoSource(fps=30, scene=DemoScene(320, 180)), params=Params(),
                      config_path=tmp_path / "flowtop.toml")
     async with app.run_test(size=(140, 44)) as pilot:
         await pilot.pause(0.2)

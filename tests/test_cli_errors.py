@@ -78,6 +78,7 @@ def silent_server() -> Iterator[int]:
     server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["rtsp", "http"])
 def test_url_that_never_answers_fails_after_the_open_timeout(
         scheme: str, silent_server: int, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.core.engine import Tracker
-from flowtop.tracker.render.cells import MARK_BOX, Overlay, render_cells
+from flowtop.tracker.render.canvas import MARK_BOX
+from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.cover import STRONG_DE, cells_cover, delta_e76, overlay_cover
 from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.sources.open import open_source

@@ -74,7 +74,8 @@ def render_everywhere(state: TrackState) -> None:
 
 
 @pytest.mark.parametrize("params", [Params(), TINY_PARAMS], ids=["default", "large windows"])
-@pytest.mark.parametrize("name", list(SCENES))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if "3840" in name
+                                  else name for name in SCENES])
 def test_scene_through_engine_and_renderer(name: str, params: Params) -> None:
     image, says = SCENES[name]
     tracker = Tracker(params)
@@ -119,6 +120,7 @@ def test_every_point_lost_into_darkness() -> None:
     assert state.live > 0 and state.notice == ""
 
 
+@pytest.mark.slow
 def test_size_jumps_in_a_live_stream_through_the_loop() -> None:
     """1x1, 16x16 and 3840x2160 frames mid-stream: no ERROR, tracking on each size."""
     cam = FlakyCamera(["frames:4", "resize:1x1", "frames:3", "resize:16x16", "frames:3",

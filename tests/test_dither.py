@@ -7,10 +7,13 @@ import pytest
 
 from flowtop.tracker.render.dither import (
     BLOCK_COLS,
+    BLOCK_ORDER,
     BLOCK_ROWS,
+    BLOCK_WEIGHTS,
     BlockDiffuser,
     build_palette,
     diffuse,
+    diffuse_blocks,
     to_lab,
 )
 from flowtop.tracker.render.palette import XTERM_16, xterm_256, xterm_palette
@@ -86,6 +89,40 @@ def test_held_pixels_take_their_nearest_and_pass_no_error():
         assert codes[0, 1] == pal.nearest(np.array(mark, np.uint8))
         results.append(np.delete(codes.ravel(), 1))
     assert all((r == results[0]).all() for r in results)
+
+
+def reference_diffusion(block: np.ndarray, held: np.ndarray, palette) -> list[int]:
+    """One block's codes, pixel by pixel: (K, 3) RGB in BLOCK_ORDER, (K,) held marks."""
+    bucket = np.float32(4.0)  # table buckets of 4 levels
+    work = [block[k].astype(np.float32) / bucket for k in range(len(block))]
+    planes = palette.planes / bucket
+    codes = []
+    for k in range(len(block)):
+        value = block[k].astype(np.float32) / bucket if held[k] else work[k]
+        index = np.floor(np.clip(value, 0, np.float32(64 - 1e-3))).astype(int)
+        code = int(palette.table[index[0] * 4096 + index[1] * 64 + index[2]])
+        codes.append(code)
+        error = np.zeros(3, np.float32) if held[k] else value - planes[:, code]
+        for j in range(k + 1, len(block)):
+            if BLOCK_WEIGHTS[j, k] > 0:
+                work[j] = work[j] + BLOCK_WEIGHTS[j, k] * error
+    return codes
+
+
+@pytest.mark.parametrize("mode", ["256", "16"])
+def test_blocks_diffuse_as_one_pixel_after_another(mode):
+    """All blocks at once give what each block gives done pixel by pixel in serpentine
+    order, its error handed on by BLOCK_WEIGHTS, held pixels taking none and giving none."""
+    rng = np.random.default_rng(5)
+    pal = xterm_palette(mode)
+    k = len(BLOCK_ORDER)
+    blocks = rng.integers(0, 256, (k, 3, 40)).astype(np.float32)
+    blocks[:, :, :5] = rng.choice([0.0, 255.0], (k, 3, 5))  # errors that saturate
+    held = rng.random((k, 40)) < 0.15
+    for marks in (held, np.zeros_like(held)):
+        done = diffuse_blocks(blocks, pal, marks if marks.any() else None)
+        expected = [reference_diffusion(blocks[:, :, m], marks[:, m], pal) for m in range(40)]
+        assert done.T.tolist() == expected
 
 
 @pytest.mark.parametrize("width", [7, 8, 13])

@@ -3,7 +3,6 @@ the key in the running app."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.core.engine import Tracker
@@ -87,22 +87,18 @@ def test_export_never_overwrites(states, tmp_path: Path) -> None:
         export_files(states[-1], [], tmp_path / "gone", NOW)
 
 
+@pytest.mark.slow
 async def test_e_exports_into_the_working_directory(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     # a finite, unpaced demo: every frame is tracked (a live one may drop frames under load)
     app = FlowtopApp(source=DemoSource(fps=30, paced=False, frames=12), params=Params(),
                      config_path=tmp_path / "c.toml")
     async with app.run_test(size=(140, 44)) as pilot:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + 10
-        while app.snapshot.state is None or app.snapshot.state.index < 11:
-            assert loop.time() < end, "no frames"
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: app.snapshot.state is not None
+                       and app.snapshot.state.index >= 11, "the 12 frames")
         await pilot.press("e")
-        end = loop.time() + 10
-        while not any("exported" in n.message for n in app._notifications):
-            assert loop.time() < end, "no export notification"
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: any("exported" in n.message for n in app._notifications),
+                       "the export notification")
         message = next(n.message for n in app._notifications if "exported" in n.message)
     pngs, csvs = list(tmp_path.glob("flowtop-*.png")), list(tmp_path.glob("flowtop-*.csv"))
     assert len(pngs) == len(csvs) == 1

@@ -208,6 +208,7 @@ def limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024, 32 * 1024))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("argv", "says"), [
     (["record", "demo", "--frames", "10", "--out", "clip.mp4"],
      "cannot write clip.mp4: OpenCV could not finish the video"),

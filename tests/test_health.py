@@ -3,19 +3,19 @@ the panel in a tiny host app, and `h` in the real app."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from textual.app import App, ComposeResult
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.runtime.health import HealthMonitor
-from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.widgets.health import (
     AGE_EDGES,
@@ -31,14 +31,17 @@ from flowtop.tui.widgets.objects import ObjectsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
 
 
-def demo_states(n: int) -> list[TrackState]:
-    source, tracker = DemoSource(paced=False), Tracker(Params())
-    return [tracker.update(source.read()) for _ in range(n)]
+@pytest.fixture(scope="module")
+def demo_states() -> list[TrackState]:
+    """70 frames of the demo (2.3 s at 30 fps), tracked; the tests only read them."""
+    source = DemoSource(paced=False, scene=DemoScene(320, 180))
+    tracker = Tracker(Params())
+    return [tracker.update(source.read()) for _ in range(70)]
 
 
 @pytest.fixture(scope="module")
-def base() -> TrackState:
-    return demo_states(3)[-1]
+def base(demo_states: list[TrackState]) -> TrackState:
+    return demo_states[2]
 
 
 def frame(base: TrackState, index: int, t: float, *, lost: int = 0, seeded: int = 0,
@@ -136,10 +139,10 @@ def test_bar_is_proportional_in_eighths() -> None:
     assert bar(3, 0, 4) == "" and bar(0, 10, 4) == ""
 
 
-def test_health_lines_show_every_section(base) -> None:
+def test_health_lines_show_every_section(demo_states: list[TrackState]) -> None:
     assert WAITING in text_of(health_lines(None, HealthMonitor().figures(), 50, 1.0))
     monitor = HealthMonitor()
-    states = demo_states(70)  # 2.3 s of the demo at 30 fps
+    states = demo_states
     for state in states:
         monitor.add(replace(state, timings={**state.timings, "read": 0.001}))
     monitor.add_timing("render", 0.003)
@@ -166,8 +169,8 @@ class Host(App[None]):
         yield HealthPanel(id="health")
 
 
-async def test_panel_in_a_host_app_shows_the_figures() -> None:
-    states = demo_states(40)
+async def test_panel_in_a_host_app_shows_the_figures(demo_states: list[TrackState]) -> None:
+    states = demo_states[:40]
     monitor = HealthMonitor()
     for state in states:
         monitor.add(state)
@@ -188,22 +191,20 @@ async def test_panel_in_a_host_app_shows_the_figures() -> None:
         assert panel.content is before
 
 
+@pytest.mark.slow
 async def test_h_swaps_the_health_view_in_and_out(tmp_path: Path) -> None:
-    app = FlowtopApp(source=DemoSource(fps=30), params=Params(),
+    app = FlowtopApp(source=DemoSource(fps=30, scene=DemoScene(320, 180)), params=Params(),
                      config_path=tmp_path / "c.toml")
     async with app.run_test(size=(140, 44)) as pilot:
-        loop = asyncio.get_running_loop()
         health = app.query_one(HealthPanel)
         assert not health.display and app.query_one(SpeedsPanel).display
         await pilot.press("h")
         assert health.display
         assert not app.query_one(SpeedsPanel).display
         assert not app.query_one(ObjectsPanel).display
-        end = loop.time() + 20
         # after a couple of seconds of frames: engine stages and the preview's render time
-        while "render" not in text_of(health.content) or app.snapshot.health.frames < 45:
-            assert loop.time() < end, text_of(health.content)
-            await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "render" in text_of(health.content)
+                       and app.snapshot.health.frames >= 45, "frames and the render time")
         text = text_of(health.content)
         for stage in ("read", "convert", "lk", "fb", "seed", "render"):
             assert any(line.split()[:1] == [stage] for line in text.splitlines()), stage

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fakes import FaultySource, FlakyCamera
 from textual.pilot import Pilot
+from waiting import HANG_GUARD_S
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import Frame, RunState, Snapshot, Source, TrackState
@@ -22,7 +23,7 @@ from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.status_bar import StatusBar
 
-WAIT_S = 20.0  # a hang guard, not a timing assertion
+WAIT_S = HANG_GUARD_S  # a hang guard, not a timing assertion
 
 
 class Run:
@@ -205,6 +206,7 @@ def shown_index(app: FlowtopApp) -> int:
     return -1 if state is None else state.index
 
 
+@pytest.mark.slow
 async def test_app_goes_live_lost_live_and_tracks_again(tmp_path: Path) -> None:
     cam = FlakyCamera(["frames:60", "down:1000000"], paced=True)
     source = ResilientSource(cam.open, cam.open(), backoff_start=0.05, backoff_max=0.2)
@@ -232,6 +234,7 @@ async def test_app_goes_live_lost_live_and_tracks_again(tmp_path: Path) -> None:
     assert source.recoveries == 1
 
 
+@pytest.mark.slow
 async def test_app_shows_a_worker_error_and_r_restarts(tmp_path: Path) -> None:
     cam = FlakyCamera(["frames:10", "raise"], paced=True)
     app = FlowtopApp(source=FaultySource(cam), params=Params(),

@@ -91,6 +91,7 @@ def dragged_tracks(still_life: float) -> int:
     return len(dragged)
 
 
+@pytest.mark.slow
 def test_background_dragged_by_a_passing_edge_is_dropped() -> None:
     assert dragged_tracks(still_life=600.0) > 0  # the scene does drag background points
     assert dragged_tracks(still_life=1.0) == 0
@@ -126,6 +127,7 @@ def side_by_side(use_foreground: bool) -> list[int]:
     return counts
 
 
+@pytest.mark.slow
 def test_vehicles_side_by_side_at_one_speed_are_two_objects() -> None:
     assert np.mean(np.array(side_by_side(use_foreground=True)) == 2) > 0.9
     assert np.mean(np.array(side_by_side(use_foreground=False)) == 1) > 0.9  # one box on both

@@ -112,21 +112,21 @@ def test_a_still_scene_has_no_objects() -> None:
         assert state.objects == ()
 
 
-def test_demo_scene_one_object_per_moving_object_with_the_right_speed() -> None:
+@pytest.mark.slow
+def test_demo_scene_one_object_per_moving_object_with_the_right_speed(demo_run) -> None:
     """Eight vehicles both ways at 70 to 140 px/s and a drone circling at 30 px/s: each one
-    object while wholly in view, at its speed."""
-    source = DemoSource(30, paced=False, frames=300)
-    tracker = Tracker(Params())
+    object while wholly in view, at its speed (300 frames, 10 s)."""
+    scene = DemoScene()
     frames = spurious = 0
     errors: dict[str, list[float]] = {}
     found: dict[str, list[int]] = {}
     ids: dict[str, list[int]] = {}
-    while (frame := source.read()) is not None:
-        state = tracker.update(frame)
-        if frame.index < 15:
+    assert len(demo_run) == 300
+    for state in demo_run:
+        if state.index < 15:
             continue
         frames += 1
-        truth = source.scene.truth(frame.t)
+        truth = scene.truth(state.t)
         whole = [o for o in truth if o.w / 2 <= o.x <= 640 - o.w / 2]
         for o in state.objects:
             hits = [tt for tt in truth if abs(o.x - tt.x) <= tt.w / 2 + MARGIN
@@ -141,7 +141,7 @@ def test_demo_scene_one_object_per_moving_object_with_the_right_speed() -> None:
             count = sum(1 for o in state.objects if abs(o.x - tt.x) <= tt.w / 2 + MARGIN
                         and abs(o.y - tt.y) <= tt.h / 2 + MARGIN)
             found.setdefault(tt.name, []).append(count)
-    assert set(found) == {o.name for o in source.scene.objects}  # each one seen whole
+    assert set(found) == {o.name for o in scene.objects}  # each one seen whole
     for name, seen in found.items():
         counts = np.array(seen)
         assert np.mean(counts == 1) > 0.9, f"{name}: one object in only {np.mean(counts == 1)}"

@@ -9,13 +9,15 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
+from waiting import wait_for
 
 from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.contracts import Frame
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.sources.demo import DemoSource
 from flowtop.tui.preview.internals import AnsiStrip
-from flowtop.tui.preview.widget import WAITING, Preview, PreviewTile
+from flowtop.tui.preview.tile import PreviewTile
+from flowtop.tui.preview.widget import WAITING, Preview
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -53,11 +55,7 @@ def checker(w: int = 80, h: int = 40) -> np.ndarray:
 
 async def until_drawn(pilot, preview: Preview, frames: int) -> None:
     """Wait (the preview paces itself) until it has drawn `frames` frames."""
-    for _ in range(100):
-        if preview.frames_drawn >= frames:
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"preview drew {preview.frames_drawn} frames, not {frames}")
+    await wait_for(pilot, lambda: preview.frames_drawn >= frames, f"{frames} frames drawn")
 
 
 def line_text(preview: Preview, y: int) -> str:

@@ -92,6 +92,7 @@ def test_record_bad_out_is_one_line(tmp_path: Path, capsys, name: str, says: str
     assert err.count("\n") == 1 and says in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_finishes_the_video(tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "live.mp4"

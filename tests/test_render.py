@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 from states import object_state, track_state
 
-from flowtop.tracker.render.cells import (
+from flowtop.tracker.render.canvas import (
     MARK_BOX,
     MARK_NONE,
     MARK_OVERLAY,
     MARK_POINT,
     MARK_TRAIL,
-    Overlay,
     fit,
-    render_cells,
 )
+from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.colors import object_colors, track_colors
 from flowtop.tracker.render.scheme import Scheme
 from flowtop.tracker.render.speed_scale import SpeedScale
@@ -152,6 +151,29 @@ def test_trail_is_a_fading_line_from_the_point():
     plain = render_cells(img, tracks([(90, 4)], trail, speed=80.0), 100, 5, trails=False,
                          scheme=BY_SPEED)
     assert not (plain.marks == MARK_TRAIL).any()
+
+
+def test_trail_leaving_the_picture_stops_at_its_edge():
+    img = np.zeros((100, 100, 3), np.uint8)  # in 40x10 cells: canvas columns 10..29
+    trail = [[(5, 50), (-40, 50), (-80, 50)]]  # runs off the picture's left edge
+    cells = render_cells(img, tracks([(5, 50)], trail, speed=80.0), 40, 10, scheme=BY_SPEED)
+    trailed = np.argwhere(cells.marks == MARK_TRAIL)
+    assert len(trailed) and (trailed[:, 1] >= 10).all()  # none on the letterbox...
+    assert set(trailed[:, 0]) == {5}  # ...nor wrapped round into another row
+    assert not cells.upper[:, :10].any() and not cells.lower[:, :10].any()
+
+
+def test_newer_trail_segments_cover_older_ones():
+    img = np.zeros((10, 100, 3), np.uint8)  # one canvas pixel per image pixel
+    # track 1's old part and track 2's new part share pixels 40..60 on row 4
+    old = [(80, 4), (60, 4), (40, 4), (20, 4), (10, 4)]
+    new = [(60, 4), (40, 4), (30, 4), (25, 4), (22, 4)]
+    state = tracks([(80, 4), (60, 4)], [old, new], speed=np.array([20.0, 90.0], np.float32))
+    cells = render_cells(img, state, 100, 5, scheme=BY_SPEED)
+    row, half = cells.layout.image_to_cell(0, 4)[1:]
+    shown = (cells.upper if half == 0 else cells.lower)[row]
+    fast = rgb(SCALE.colors([90.0])[0])
+    assert tuple(shown[50]) == fast  # track 2's newest band, opaque, over track 1's older one
 
 
 def test_static_trail_hides_under_its_point():

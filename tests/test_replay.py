@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from waiting import HANG_GUARD_S
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState, Snapshot, TrackState
@@ -19,7 +20,7 @@ from flowtop.tracker.runtime.rewind import MB, Clip, FrameRing
 from flowtop.tracker.sources.demo import DemoScene, DemoSource
 
 FRAMES = 40
-WAIT_S = 20.0  # a hang guard, not a timing assertion
+WAIT_S = HANG_GUARD_S  # a hang guard, not a timing assertion
 CHANGED = Params().with_value("lk.win_size", 7).with_value("tracking.fb_threshold", 0.1)
 
 
@@ -56,6 +57,7 @@ def same_tracks(a: TrackState, b: TrackState) -> bool:
             and np.array_equal(a.trails, b.trails) and a.objects == b.objects)
 
 
+@pytest.mark.slow
 def test_the_same_stretch_tracked_twice_gives_identical_tracks(clip: Clip) -> None:
     session = ReplaySession(clip, Params(), paced=False)
     first, second = one_pass(session), one_pass(session)
@@ -67,6 +69,7 @@ def test_the_same_stretch_tracked_twice_gives_identical_tracks(clip: Clip) -> No
     assert any(s.objects for s in first)
 
 
+@pytest.mark.slow
 def test_a_change_during_replay_re_tracks_from_the_loop_start(clip: Clip) -> None:
     old = one_pass(ReplaySession(clip, Params(), paced=False))
     new = one_pass(ReplaySession(clip, CHANGED, paced=False))
@@ -81,6 +84,7 @@ def test_a_change_during_replay_re_tracks_from_the_loop_start(clip: Clip) -> Non
     assert not session.set_params(CHANGED.with_value("preview.color", "gray"), hold=False)
 
 
+@pytest.mark.slow
 def test_paused_steps_go_back_and_forth_through_the_same_states(clip: Clip) -> None:
     probe = ReplaySession(clip, Params(), paced=False)
     for _ in range(30):
@@ -117,6 +121,7 @@ def test_a_b_figures_come_after_whole_passes(clip: Clip) -> None:
     assert again.previous is not None and again.previous.params == CHANGED
 
 
+@pytest.mark.slow
 def test_a_pass_touched_by_a_command_is_not_counted(clip: Clip) -> None:
     session = ReplaySession(clip, Params(), paced=False)
     session.advance()
@@ -165,6 +170,7 @@ class Run:
         self.thread.join(WAIT_S)
 
 
+@pytest.mark.slow
 def test_the_loop_replays_its_buffer_without_reading_the_source() -> None:
     run = Run()
     try:

@@ -3,11 +3,12 @@ A/B beside the parameters, , and . step while paused, E writes the buffer as a v
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState
@@ -21,14 +22,6 @@ from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar, fields
 from flowtop.tui.widgets.tuning import TuningPanel
 
 WIDE, SMALL = (140, 44), (80, 24)
-
-
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():
-        assert loop.time() < end, "condition not reached in time"
-        await pilot.pause(0.05)
 
 
 def demo_app(tmp_path: Path, frames: int = 0, params: Params | None = None) -> FlowtopApp:
@@ -45,6 +38,7 @@ def text(widget) -> str:
     return console.file.getvalue()
 
 
+@pytest.mark.slow
 async def test_b_replays_the_buffer_beside_its_figures_and_comes_back(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     async with app.run_test(size=WIDE) as pilot:
@@ -72,6 +66,7 @@ async def test_b_replays_the_buffer_beside_its_figures_and_comes_back(tmp_path: 
         assert app.view == DEFAULT
 
 
+@pytest.mark.slow
 async def test_the_tuning_view_fits_80x24_with_the_parameters(tmp_path: Path) -> None:
     app = demo_app(tmp_path, frames=20)
     async with app.run_test(size=SMALL) as pilot:
@@ -81,7 +76,9 @@ async def test_the_tuning_view_fits_80x24_with_the_parameters(tmp_path: Path) ->
         assert app.view == DEFAULT  # narrow: the picture stays
         await pilot.press("6")
         tuning, params = app.query_one(TuningPanel), app.query_one(ParamsPanel)
-        assert tuning.display and params.display and params.has_focus
+        await wait_for(pilot, lambda: tuning.region.height > 0 and params.has_focus,
+                       "the tuning view")
+        assert tuning.display and params.display
         assert tuning.region.height == 14 and params.region.height >= 6
         assert tuning.region.bottom <= params.region.y
         await pilot.press("right")  # the focused parameter, one step: the pass restarts
@@ -90,6 +87,7 @@ async def test_the_tuning_view_fits_80x24_with_the_parameters(tmp_path: Path) ->
         await wait_for(pilot, lambda: app.run_state is RunState.ENDED)
 
 
+@pytest.mark.slow
 async def test_comma_steps_back_into_the_buffer_and_dot_forward(tmp_path: Path) -> None:
     app = demo_app(tmp_path, frames=30)
     async with app.run_test(size=SMALL) as pilot:
@@ -109,6 +107,7 @@ async def test_comma_steps_back_into_the_buffer_and_dot_forward(tmp_path: Path) 
                        and app.run_state is RunState.ENDED)
 
 
+@pytest.mark.slow
 async def test_shift_e_writes_the_buffer_as_a_video(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     app = demo_app(tmp_path, frames=24)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from fakes import FlakyCamera, MjpegServer
+from waiting import wait_until
 
 from flowtop.tracker.contracts import Frame
 from flowtop.tracker.errors import SourceLost
@@ -142,11 +143,8 @@ def test_a_stalled_read_counts_as_lost_and_the_hung_connection_is_released() -> 
     assert frames[2].restart and cam.opens == 2
     assert not first.closed  # still stuck inside read(): it cannot be closed under it
     cam.release.set()  # the driver call finally returns ...
-    for _ in range(200):  # ... and the abandoned connection is closed by its own thread
-        if first.closed:
-            break
-        time.sleep(0.01)
-    assert first.closed
+    # ... and the abandoned connection is closed by its own thread
+    wait_until(lambda: first.closed, "the abandoned connection closed")
     src.close()
 
 

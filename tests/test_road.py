@@ -26,9 +26,9 @@ SLOW_SEEDS = (2, 3)  # more in benchmarks/road_accuracy.py
 
 
 @pytest.fixture(scope="session")
-def road_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def road_dir(session_dir: Path) -> Path:
     sample("highway.mp4")  # the road and its vehicles are cut from it
-    return tmp_path_factory.mktemp("road")
+    return session_dir
 
 
 def scored(seed: int, folder: Path) -> tuple[Clip, ClipScore]:
@@ -55,6 +55,7 @@ def check(score: ClipScore) -> None:
             assert v.entry_tracks >= 10, f"{v.name} entered with {v.entry_tracks} tracks\n{text}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", FAST_SEEDS)
 def test_road_one_object_per_vehicle_at_its_speed(seed: int, road_dir: Path) -> None:
     clip, score = scored(seed, road_dir)

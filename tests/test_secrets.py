@@ -1,7 +1,10 @@
 """Camera credentials never show: not on stdout or stderr, not on the screen, not in any file
 written, whichever command runs against a camera that asks for a password; a password on the
 command line gets a warning (`ps` shows it), and the environment and the config file are the
-ways around it."""
+ways around it.
+
+The commands run in this process (`main`), their output read at the file descriptors, so what
+OpenCV's FFmpeg prints is read too; a wrong password goes through the real script."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,10 +38,38 @@ def camera() -> Iterator[MjpegServer]:
     server.stop()
 
 
-def flowtop(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    """`flowtop ARGS` in `cwd`, with no config and no $FLOWTOP_SOURCE but those in `env`."""
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def flowtop(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """`flowtop(ARGS, cwd, **env)`: the command run by `main` in `cwd`, with no config and no
+    $FLOWTOP_SOURCE but those in `env`; what it wrote to fds 1 and 2."""
+    from flowtop.tui.cli.main import main
+
+    def run(args: list[str], cwd: Path, **env: str) -> Run:
+        with monkeypatch.context() as patch:
+            patch.chdir(cwd)
+            patch.delenv("FLOWTOP_SOURCE", raising=False)
+            patch.setenv("XDG_CONFIG_HOME", str(cwd / "no-config"))
+            for key, value in env.items():
+                patch.setenv(key, value)
+            capfd.readouterr()
+            code = main(args)
+            out, err = capfd.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+def flowtop_script(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The real `flowtop ARGS` in `cwd`, with no config and no $FLOWTOP_SOURCE."""
     full_env = {k: v for k, v in os.environ.items() if k != "FLOWTOP_SOURCE"}
-    full_env.update(XDG_CONFIG_HOME=str(cwd / "no-config"), **env)
+    full_env.update(XDG_CONFIG_HOME=str(cwd / "no-config"))
     return subprocess.run([*FLOWTOP, *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL, check=False)
 
@@ -58,7 +90,9 @@ def warnings_in(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "warning" in line and "(ps)" in line]
 
 
-def test_every_command_hides_the_password(camera: MjpegServer, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_every_command_hides_the_password(camera: MjpegServer, tmp_path: Path,
+                                          flowtop) -> None:
     url = camera.url
     assert SECRET in url
     out = tmp_path / "out"
@@ -86,7 +120,7 @@ def test_every_command_hides_the_password(camera: MjpegServer, tmp_path: Path) -
     assert camera.refused >= 1  # the camera did ask for the password
 
 
-def test_a_secret_in_the_query_is_hidden_too(tmp_path: Path) -> None:
+def test_a_secret_in_the_query_is_hidden_too(tmp_path: Path, flowtop) -> None:
     server = MjpegServer(query_password=SECRET).start()
     try:
         run = flowtop(["track", server.url, "--frames", "5", "--out", "t.csv"], tmp_path)
@@ -97,21 +131,22 @@ def test_a_secret_in_the_query_is_hidden_too(tmp_path: Path) -> None:
     assert_hidden(run.stdout, run.stderr, folder=tmp_path)
 
 
+@pytest.mark.slow
 def test_a_wrong_password_is_one_line_without_it(camera: MjpegServer, tmp_path: Path) -> None:
     wrong = camera.url.replace(SECRET, SECRET[::-1])
     for args in (["snapshot", wrong], ["probe", wrong, "--seconds", "0.5"]):
-        run = flowtop(args, tmp_path)
+        run = flowtop_script(args, tmp_path)
         assert SECRET[::-1] not in run.stdout + run.stderr
         assert "admin:****@127.0.0.1" in run.stdout + run.stderr
-    run = flowtop(["track", wrong, "--frames", "3"], tmp_path)
+    run = flowtop_script(["track", wrong, "--frames", "3"], tmp_path)
     assert run.returncode == 2
     lines = [line for line in run.stderr.splitlines() if not warnings_in(line)]
     assert lines == [f"flowtop: cannot open stream http://admin:****@127.0.0.1:{camera.port}"
                      f"/stream.mjpg"]
 
 
-def test_the_source_from_the_environment_or_the_config(camera: MjpegServer,
-                                                       tmp_path: Path) -> None:
+def test_the_source_from_the_environment_or_the_config(camera: MjpegServer, tmp_path: Path,
+                                                       flowtop) -> None:
     out = tmp_path / "out"
     out.mkdir()
     run = flowtop(["track", "--frames", "5", "--out", "env.csv"], out, FLOWTOP_SOURCE=camera.url)
@@ -159,6 +194,7 @@ def test_the_config_source_is_read_apart_and_saving_keeps_it_owner_only(tmp_path
             load_source(plain)
 
 
+@pytest.mark.slow
 async def test_the_live_ui_hides_the_password(camera: MjpegServer, tmp_path: Path) -> None:
     from flowtop.tui.app.app import FlowtopApp
 

@@ -54,6 +54,7 @@ def test_ansi_has_half_blocks_and_the_asked_size(mode: str, capsys) -> None:
         assert "\x1b[38;5;" in out or "\x1b[48;5;" in out
 
 
+@pytest.mark.slow
 def test_pipe_gets_80x24_and_colour_from_the_environment() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
     env["TERM"] = "xterm-256color"
@@ -70,6 +71,7 @@ def test_pipe_gets_80x24_and_colour_from_the_environment() -> None:
     assert len(out.split("\n")[:-1]) == 24
 
 
+@pytest.mark.slow
 def test_png_is_full_size_and_marked_where_the_tracks_are(tmp_path: Path, capsys) -> None:
     png, every = tmp_path / "shot.png", tmp_path / "every.png"
     assert main(["snapshot", "demo", "--frame", "20", "--png", str(png), "-q"]) == 0

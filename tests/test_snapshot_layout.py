@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import RunState
@@ -28,11 +29,9 @@ def ended_app(tmp_path: Path) -> FlowtopApp:
 
 def settled(app: FlowtopApp, keys: tuple[str, ...] = ()):
     async def settle(pilot) -> None:
-        for _ in range(200):
-            if (app.run_state == RunState.ENDED and app.snapshot.state is not None
-                    and app.snapshot.state.index == 11):
-                break
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: app.run_state == RunState.ENDED
+                       and app.snapshot.state is not None and app.snapshot.state.index == 11,
+                       "the 12 frames tracked")
         if keys:
             await pilot.press(*keys)
         # sparklines hold what the 4 Hz panel timer happened to sample: start them afresh
@@ -44,6 +43,7 @@ def settled(app: FlowtopApp, keys: tuple[str, ...] = ()):
     return settle
 
 
+@pytest.mark.slow
 def test_layout_snapshot(snap_compare, tmp_path: Path) -> None:
     app = ended_app(tmp_path)
     assert snap_compare(app, terminal_size=(160, 50), run_before=settled(app))

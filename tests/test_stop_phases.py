@@ -95,6 +95,7 @@ def test_a_signal_while_starting(tmp_path: Path) -> None:
     assert_stopped(*stop(proc, signal.SIGINT), signal.SIGINT)
 
 
+@pytest.mark.slow
 def test_a_signal_while_a_fifo_waits_for_its_reader(tmp_path: Path) -> None:
     """(The three stop signals share one handler; each phase here sends another one.)"""
     os.mkfifo(tmp_path / "f.csv")
@@ -104,6 +105,7 @@ def test_a_signal_while_a_fifo_waits_for_its_reader(tmp_path: Path) -> None:
     assert_stopped(*stop(proc, signal.SIGHUP), signal.SIGHUP)
 
 
+@pytest.mark.slow
 def test_a_signal_while_the_reader_of_a_fifo_does_not_read(tmp_path: Path) -> None:
     fifo = tmp_path / "f.csv"
     os.mkfifo(fifo)
@@ -117,6 +119,7 @@ def test_a_signal_while_the_reader_of_a_fifo_does_not_read(tmp_path: Path) -> No
     assert "cannot write f.csv: stopped while its reader was not reading" in line
 
 
+@pytest.mark.slow
 def test_a_fifo_with_a_reader_gets_every_row(tmp_path: Path) -> None:
     fifo = tmp_path / "f.csv"
     os.mkfifo(fifo)

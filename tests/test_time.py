@@ -35,6 +35,7 @@ def test_file_clock_never_runs_backwards_nor_jumps() -> None:
     assert (np.diff(times) > 0).all()
 
 
+@pytest.mark.slow
 def test_pedestrians_time_runs_to_its_end_and_on_through_a_loop(pedestrians: Path) -> None:
     """pedestrians.avi reports 0 ms for its last frame; its 341 frames span 13.6 s."""
     source = open_source(str(pedestrians), paced=False, loop=True)
@@ -85,6 +86,7 @@ def moving_scene(i: int) -> np.ndarray:
     return cv2.cvtColor(scene([(car, 20 + 3 * i, 100)], ground), cv2.COLOR_GRAY2BGR)
 
 
+@pytest.mark.slow
 def test_a_jump_in_the_content_restarts_tracks_instead_of_a_speed() -> None:
     """Frames 0-59 then 20-59 again, time going on: the vehicle jumps back 60 px. Its tracks
     restart; no track reads faster than the vehicle's 90 px/s."""

@@ -77,11 +77,12 @@ def test_track_highway_as_subprocess(highway, tmp_path: Path) -> None:
     ["track", "demo", "--out", "/nonexistent-dir/x.csv"],
     ["track"],
 ])
-def test_track_user_errors_are_one_line(argv: list[str]) -> None:
-    run = subprocess.run([*FLOWTOP, *argv], check=False, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2
-    assert "Traceback" not in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1
+def test_track_user_errors_are_one_line(argv: list[str], capfd) -> None:
+    """In process (the real script's exit code and stderr: test_cli_errors.py)."""
+    assert main(argv) == 2
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("flowtop: ")
 
 
 def test_a_refused_output_leaves_no_other_file_behind(tmp_path: Path, capsys) -> None:

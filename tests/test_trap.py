@@ -65,6 +65,7 @@ def run_scene(vx: float, trap: TrapParams, unit: str = "km/h", seconds: float = 
     return state
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("vx", "direction"), [(110.0, "A→B"), (-130.0, "B→A")])
 def test_trap_speed_of_an_object_crossing_both_lines(vx: float, direction: str) -> None:
     trap = TrapParams(line_a=LINE_A, line_b=LINE_B, distance=12.0)
@@ -79,6 +80,7 @@ def test_trap_speed_of_an_object_crossing_both_lines(vx: float, direction: str) 
     assert obj.trap_speed == result.speed and obj.trap_unit == "km/h"
 
 
+@pytest.mark.slow
 def test_no_trap_result_without_both_crossings() -> None:
     trap = TrapParams(line_a=LINE_A, line_b=[[620, 20], [620, 340]], distance=12.0)
     state = run_scene(110.0, trap, seconds=3.0)  # reaches x = 60 + 330 < 620
@@ -88,6 +90,7 @@ def test_no_trap_result_without_both_crossings() -> None:
     assert off.trap == ()
 
 
+@pytest.mark.slow
 def test_trap_speed_in_the_objects_csv(tmp_path: Path) -> None:
     out = tmp_path / "objects.csv"
     writer = ObjectWriter(out)

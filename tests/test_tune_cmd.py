@@ -3,6 +3,8 @@ a config that `--config` loads; the same figures in one process or two; user err
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -18,16 +20,23 @@ from flowtop.tui.cli.main import main
 SEARCH = ["--search", "lk.win_size=7,15", "--search", "tracking.fb_threshold=0.1,1"]
 
 
-def tune_json(capsys, *args: str) -> dict:
-    assert main(["tune", "demo", "--frames", "30", "--json", *args]) == 0
-    return json.loads(capsys.readouterr().out)
+def tune_json(*args: str) -> dict:
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["tune", "demo", "--frames", "30", "--json", *args]) == 0
+    return json.loads(stdout.getvalue())
 
 
-def test_tune_ranks_the_trials_and_writes_the_best_as_a_config(tmp_path: Path,
-                                                              capsys) -> None:
-    out = tmp_path / "best.toml"
-    result = tune_json(capsys, "--objective", "lifetime", *SEARCH, "--jobs", "1",
-                       "--out", str(out))
+@pytest.fixture(scope="module")
+def in_one_process(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """The search in one process, its best written as a config (the tests only read them)."""
+    out = tmp_path_factory.mktemp("tune") / "best.toml"
+    return tune_json("--objective", "lifetime", *SEARCH, "--jobs", "1", "--out", str(out)), out
+
+
+@pytest.mark.slow
+def test_tune_ranks_the_trials_and_writes_the_best_as_a_config(in_one_process, capsys) -> None:
+    result, out = in_one_process
     trials = result["trials"]
     assert result["objective"] == "lifetime" and len(trials) == 4  # base = (15, 1.0) once
     assert trials[0]["rank"] == 1 and {t["trial"] for t in trials} == {0, 1, 2, 3}
@@ -45,9 +54,10 @@ def test_tune_ranks_the_trials_and_writes_the_best_as_a_config(tmp_path: Path,
     assert f"win_size = {values['lk.win_size']}" in capsys.readouterr().out
 
 
-def test_two_processes_give_the_figures_of_one(capsys) -> None:
-    one = tune_json(capsys, "--objective", "lifetime", *SEARCH, "--jobs", "1")
-    two = tune_json(capsys, "--objective", "lifetime", *SEARCH, "--jobs", "2")
+@pytest.mark.slow
+def test_two_processes_give_the_figures_of_one(in_one_process) -> None:
+    one = in_one_process[0]
+    two = tune_json("--objective", "lifetime", *SEARCH, "--jobs", "2")
     assert one == two
 
 

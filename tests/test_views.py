@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState
-from flowtop.tracker.sources.demo import DemoSource
+from flowtop.tracker.sources.demo import DemoScene, DemoSource
 from flowtop.tui.app.app import FlowtopApp
 from flowtop.tui.app.keys import Moment, bar_keys
 from flowtop.tui.app.views import DEFAULT, Screen, shown
@@ -103,16 +103,12 @@ def test_the_status_bar_shows_the_buffer_and_the_replay() -> None:
 
 
 def ended_app(tmp_path: Path) -> FlowtopApp:
-    return FlowtopApp(source=DemoSource(fps=30, paced=False, frames=3), params=Params(),
-                      config_path=tmp_path / "c.toml")
+    source = DemoSource(fps=30, paced=False, frames=3, scene=DemoScene(320, 180))
+    return FlowtopApp(source=source, params=Params(), config_path=tmp_path / "c.toml")
 
 
 async def settle(pilot, app: FlowtopApp) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + 10
-    while app.run_state is not RunState.ENDED:
-        assert loop.time() < end
-        await pilot.pause(0.05)
+    await wait_for(pilot, lambda: app.run_state is RunState.ENDED, "the end of the frames")
     await pilot.pause(0.1)
 
 
@@ -131,12 +127,14 @@ async def test_number_keys_switch_views_on_a_narrow_screen(tmp_path: Path, size)
         for key, panel in (("2", "#speeds"), ("3", "#objects"), ("4", "#params"),
                            ("5", "#health")):
             await pilot.press(key)
-            assert visible(app, panel) and not visible(app, "#preview"), key
+            await wait_for(pilot, lambda panel=panel: visible(app, panel)
+                           and not visible(app, "#preview"), f"{panel} instead of the picture")
             focused = app.screen.focused
             assert focused is None or visible(app, f"#{focused.id}") or \
                 focused.id == "preview"
         await pilot.press("5")  # the same key again: back to the picture
-        assert visible(app, "#preview") and not visible(app, "#side")
+        await wait_for(pilot, lambda: visible(app, "#preview") and not visible(app, "#side"),
+                       "the picture alone")
         status = app.query_one("#status").render()
         assert str(status).startswith(" ENDED ")
 
@@ -150,11 +148,12 @@ async def test_parameter_keys_do_nothing_unseen(tmp_path: Path) -> None:
         assert app.params == before  # the parameter panel is not on screen
         assert not visible(app, "#params")
         await pilot.press("4")
-        assert app.screen.focused is app.query_one(ParamsPanel)
+        await wait_for(pilot, lambda: app.screen.focused is app.query_one(ParamsPanel),
+                       "the parameters focused")
         await pilot.press("right")  # max_corners, the first
-        assert app.params.features.max_corners == 325
+        await wait_for(pilot, lambda: app.params.features.max_corners == 325, "a step up")
         await pilot.press("u")
-        assert app.params.features.max_corners == 300
+        await wait_for(pilot, lambda: app.params.features.max_corners == 300, "the undo")
 
 
 async def test_sorting_brings_the_speeds_into_view(tmp_path: Path) -> None:
@@ -162,7 +161,8 @@ async def test_sorting_brings_the_speeds_into_view(tmp_path: Path) -> None:
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot, app)
         await pilot.press("o")
-        assert visible(app, "#speeds") and app.query_one(SpeedsPanel).sort == "id"
+        await wait_for(pilot, lambda: visible(app, "#speeds"), "the speeds")
+        assert app.query_one(SpeedsPanel).sort == "id"
 
 
 @pytest.mark.parametrize("size", [SMALL, MEDIUM, (140, 44)])
@@ -171,15 +171,16 @@ async def test_calibration_mode_shows_picture_and_panel(tmp_path: Path, size) ->
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
         await pilot.press("k")
-        await pilot.pause(0.1)
         panel = app.query_one(CalibrationPanel)
-        assert panel.active and visible(app, "#calibration") and visible(app, "#preview")
+        await wait_for(pilot, lambda: panel.active and visible(app, "#calibration"),
+                       "the calibration panel")
+        assert visible(app, "#preview")
         preview = app.query_one(Preview)
         assert preview.size.height >= 6 and panel.size.height >= 4
         assert "esc leave" in str(app.query_one("#keys").render())
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert not panel.active and not visible(app, "#calibration")
+        await wait_for(pilot, lambda: not panel.active and not visible(app, "#calibration"),
+                       "the calibration panel gone")
 
 
 async def test_the_help_screen_fits_80x24(tmp_path: Path) -> None:
@@ -189,8 +190,9 @@ async def test_the_help_screen_fits_80x24(tmp_path: Path) -> None:
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot, app)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen)
+                       and any(w.region.height for w in app.screen.query("#help-box")),
+                       "the help")
         box = app.screen.query_one("#help-box")
         assert box.region.right <= 80 and box.region.bottom <= 24
         assert box.max_scroll_y > 0  # the rest is a scroll away
@@ -206,17 +208,18 @@ async def test_typing_an_exact_value(tmp_path: Path) -> None:
         await pilot.press("4")
         app.query_one(ParamsPanel).select_key("tracking.fb_threshold")
         await pilot.press("enter")
-        assert isinstance(app.screen, ValueDialog)
+        await wait_for(pilot, lambda: isinstance(app.screen, ValueDialog), "the dialog")
         dialog = app.screen
         await pilot.press(*"99", "enter")  # typing replaces the value shown
+        await wait_for(pilot, lambda: "out of range" in str(dialog.query_one("#value-error")
+                                                            .render()), "the refusal")
         assert app.screen is dialog  # out of range: refused, and it says why
-        assert "out of range" in str(dialog.query_one("#value-error").render())
         await pilot.press("end", "backspace", "backspace", *"0.7", "enter")
-        await pilot.pause(0.1)
-        assert not isinstance(app.screen, ValueDialog)
+        await wait_for(pilot, lambda: not isinstance(app.screen, ValueDialog), "the dialog gone")
         assert app.params.tracking.fb_threshold == pytest.approx(0.7)
         await pilot.press("d")  # back to the default
-        assert app.params.tracking.fb_threshold == pytest.approx(1.0)
+        await wait_for(pilot, lambda: app.params.tracking.fb_threshold == pytest.approx(1.0),
+                       "the default")
 
 
 async def test_the_command_palette_offers_flowtop_commands(tmp_path: Path) -> None:

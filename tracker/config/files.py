@@ -19,7 +19,8 @@ import tomlkit.exceptions
 from platformdirs import user_config_dir
 from tomlkit.items import Table
 
-from flowtop.tracker.config.params import Params, show
+from flowtop.tracker.config.fields import show
+from flowtop.tracker.config.params import Params
 from flowtop.tracker.errors import ConfigError, OutputError, ParamError
 from flowtop.tracker.files.atomic import write_file
 from flowtop.tracker.files.paths import reason

@@ -1,140 +1,32 @@
-"""Engine parameters: one dataclass per TOML section, each field with bounds and a description.
+"""Engine parameters: one dataclass per TOML section, each field with bounds and a description,
+and `Params`, all of them, read and changed by flat key ('lk.win_size').
 
 The CLI flags (`--set section.key=value`), the TOML config, the live parameter panel and the
-saved file all read these definitions; nothing else lists parameters.
+saved file all read these definitions; nothing else lists parameters. How a field is declared
+and checked is in `fields`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
+from flowtop.tracker.config.fields import (
+    Section,
+    Spec,
+    check_points,
+    clip,
+    param,
+    parse_as,
+    show,
+    spec_of,
+)
 from flowtop.tracker.config.modes import COLOR_MODES
 from flowtop.tracker.errors import ParamError
 
-
-@dataclass(frozen=True)
-class Spec:
-    """What a parameter may hold: bounds or choices, the step of one key press, unit, help."""
-
-    help: str
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None  # a key press; with `log`, the smallest step above 0
-    unit: str = ""
-    choices: tuple[str, ...] = ()
-    log: bool = False  # steps go 1, 2, 5, 10, 20 ...: for values spanning decades
-
-
-def param(default: Any, help: str, lo: float | None = None, hi: float | None = None,
-          step: float | None = None, unit: str = "", choices: tuple[str, ...] = (),
-          log: bool = False) -> Any:
-    """A dataclass field carrying its `Spec` in the metadata."""
-    spec = Spec(help=help, lo=lo, hi=hi, step=step, unit=unit, choices=choices, log=log)
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata={"spec": spec})
-    return field(default=default, metadata={"spec": spec})
-
-
 MODELS = ("auto", "off", "scale", "pinhole", "homography")
-
-
-def spec_of(f: dataclasses.Field) -> Spec:
-    return f.metadata["spec"]
-
-
-MAX_LIST_NUMBER = 1e9  # |x| of any number in a list parameter (pixels, metres) at most
-SHOWN_CHARS = 40  # of a value quoted in an error message
-
-
-def clip(text: str) -> str:
-    """`text` shortened to about SHOWN_CHARS for an error message (a 5000-digit number)."""
-    if len(text) <= SHOWN_CHARS:
-        return text
-    return f"{text[:SHOWN_CHARS - 16]}... ({len(text)} characters)"
-
-
-def show(value: object) -> str:
-    """`repr(value)`, clipped."""
-    return clip(repr(value))
-
-
-def kind_of(f: dataclasses.Field) -> type:
-    """The type a field holds: its default's (bool, int, float, str), or list."""
-    return type(f.default) if f.default is not dataclasses.MISSING else list
-
-
-def _check(section: str, f: dataclasses.Field, value: Any) -> Any:
-    """Validate and coerce one value for field `f`; raise ParamError naming the key.
-
-    Bounds are checked on the value as given, before any conversion, so a number too large
-    for a float is refused, not an OverflowError."""
-    spec = spec_of(f)
-    key = f"{section}.{f.name}"
-    kind = kind_of(f)
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ParamError(f"{key}: expected true or false, got {show(value)}")
-        return value
-    if kind in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParamError(f"{key}: expected a {'whole ' if kind is int else ''}number, "
-                             f"got {show(value)}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ParamError(f"{key}: expected a finite number, got {show(value)}")
-        if kind is int and isinstance(value, float) and not value.is_integer():
-            raise ParamError(f"{key}: expected a whole number, got {show(value)}")
-        if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
-            raise ParamError(f"{key}: {show(value)} is out of range "
-                             f"[{_num(spec.lo)}, {_num(spec.hi)}]")
-        return kind(value)
-    if kind is str:
-        if not isinstance(value, str):
-            raise ParamError(f"{key}: expected a string, got {show(value)}")
-        if spec.choices and value not in spec.choices:
-            raise ParamError(f"{key}: {show(value)} is not one of {', '.join(spec.choices)}")
-        return value
-    if not isinstance(value, list):
-        raise ParamError(f"{key}: expected a list, got {show(value)}")
-    if not _all_finite(value):
-        raise ParamError(f"{key}: numbers must be finite and within ±{MAX_LIST_NUMBER:g}, "
-                         f"got {show(value)}")
-    return value
-
-
-def _finite(value: object) -> bool:
-    """A number (not a bool) that is finite and within ±MAX_LIST_NUMBER."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and -MAX_LIST_NUMBER <= value <= MAX_LIST_NUMBER)
-
-
-def _all_finite(value: object) -> bool:
-    """Whether every number in a (nested) list is finite and within ±MAX_LIST_NUMBER: no NaN,
-    no infinity, no 400-digit integer."""
-    if isinstance(value, list):
-        return all(_all_finite(v) for v in value)
-    return not isinstance(value, (int, float)) or isinstance(value, bool) or _finite(value)
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "-inf"
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-class Section:
-    """Mixin for a section dataclass: validation on construction, iteration over fields."""
-
-    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # made by @dataclass
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, _check(self.name, f, getattr(self, f.name)))
 
 
 @dataclass(frozen=True)
@@ -209,17 +101,6 @@ class TrackingParams(Section):
                                           "remembers", 0.1, 600.0, 0.5, "s")
 
 
-def _check_points(key: str, value: list, count: int | None = None, least: int = 0) -> None:
-    """`value` must be a list of [x, y] number pairs: exactly `count`, or at least `least`."""
-    ok = all(isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p) for p in value)
-    if not ok:
-        raise ParamError(f"{key}: expected a list of [x, y] number pairs, got {show(value)}")
-    if value and count is not None and len(value) != count:
-        raise ParamError(f"{key}: expected {count} points, got {len(value)}")
-    if value and len(value) < least:
-        raise ParamError(f"{key}: expected at least {least} points, got {len(value)}")
-
-
 @dataclass(frozen=True)
 class SpeedParams(Section):
     """How image motion becomes world speed; `calibration.calibration_from_params` builds it.
@@ -255,9 +136,9 @@ class SpeedParams(Section):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_points("speed.length_points", self.length_points, count=2)
-        _check_points("speed.image_points", self.image_points, least=4)
-        _check_points("speed.world_points", self.world_points)
+        check_points("speed.length_points", self.length_points, count=2)
+        check_points("speed.image_points", self.image_points, least=4)
+        check_points("speed.world_points", self.world_points)
         if self.length_points and self.length_points[0] == self.length_points[1]:
             raise ParamError("speed.length_points: the two points are the same pixel")
 
@@ -321,7 +202,7 @@ class TrapParams(Section):
         super().__post_init__()
         for key in ("line_a", "line_b"):
             line = getattr(self, key)
-            _check_points(f"trap.{key}", line, count=2)
+            check_points(f"trap.{key}", line, count=2)
             if line and line[0] == line[1]:
                 raise ParamError(f"trap.{key}: the two points are the same pixel")
         a, b = self.line_a, self.line_b
@@ -440,29 +321,7 @@ def field_of(key: str) -> dataclasses.Field:
 
 def parse_text(key: str, text: str) -> Any:
     """Parse a command-line value for `key` into the field's type (validation comes later)."""
-    f = field_of(key)
-    kind = kind_of(f)
-    text = text.strip()
-    try:
-        if kind is bool:
-            lowered = text.lower()
-            if lowered in ("true", "yes", "on", "1"):
-                return True
-            if lowered in ("false", "no", "off", "0"):
-                return False
-            raise ValueError
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-        if kind is list:
-            value = json.loads(text)
-            if not isinstance(value, list):
-                raise ValueError
-            return value
-    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
-        raise ParamError(f"{key}: cannot read {show(text)} as {kind.__name__}") from None
-    return text
+    return parse_as(field_of(key), key, text)
 
 
 def iter_specs() -> Iterator[tuple[str, dataclasses.Field, Spec]]:

@@ -8,9 +8,11 @@ smallest step, and from 0 to that step.
 
 from __future__ import annotations
 
+import functools
 import math
 
-from flowtop.tracker.config.params import Params, field_of, spec_of
+from flowtop.tracker.config.fields import spec_of
+from flowtop.tracker.config.params import Params, field_of
 
 EPS = 1e-9
 DECADE = (1.0, 2.0, 5.0)
@@ -18,7 +20,12 @@ DECADE = (1.0, 2.0, 5.0)
 
 def default_of(key: str) -> object:
     """The schema's default value of `key`."""
-    return Params().get(key)
+    return _defaults().get(key)
+
+
+@functools.cache
+def _defaults() -> Params:
+    return Params()  # frozen: one set serves every caller
 
 
 def stepped(params: Params, key: str, direction: int) -> Params:

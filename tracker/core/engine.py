@@ -27,13 +27,12 @@ from flowtop.tracker.core.lk import (
     track_fb,
 )
 from flowtop.tracker.core.motion import Foreground
+from flowtop.tracker.core.notices import nothing_to_track, too_fast
 from flowtop.tracker.core.objects import ObjectGrouper, TrackView
 from flowtop.tracker.core.seeding import detect_split, plan_seeds
 from flowtop.tracker.core.tracks import Tracks
 
 F32 = npt.NDArray[np.float32]
-MIN_SIDE_PX = 8  # smaller frames hold no trackable corner
-FLAT_STD = 1.0  # grey-level spread below which a frame counts as flat
 NOTICE_HOLD_S = 1.0
 CUT_SHARE, CUT_MIN = 0.6, 10  # losing this share of at least this many points at once: a cut
 REACH_CHECK_MIN = 3  # fresh points on moving things lost at once before a deeper look
@@ -334,16 +333,9 @@ class Tracker:
         motion is beyond LK's reach; all but the first stay for NOTICE_HOLD_S of frame time so
         a UI can show them."""
         if len(self.tracks) == 0:
-            h, w = gray.shape[:2]
-            if min(h, w) < MIN_SIDE_PX:
-                self._notice = f"frame {w}x{h} is too small to track"
-            elif float(cv2.meanStdDev(gray[::4, ::4])[1][0, 0]) < FLAT_STD:
-                self._notice = "flat image: no texture to track"
-            elif (self._params.features.mode == "faces" and self._faces is not None
-                  and not len(self._faces.boxes)):
-                self._notice = "no face in view (features.mode = faces)"
-            else:
-                self._notice = "no corners found: try a lower features.quality_level"
+            faces = self._params.features.mode == "faces" and self._faces is not None
+            self._notice = nothing_to_track(
+                gray, faces, faces and self._faces is not None and bool(len(self._faces.boxes)))
             self._notice_until = t
         elif lost and len(self.tracks) == seeded:
             self._notice = f"every point was lost at once ({lost}); reseeded {seeded}"
@@ -351,9 +343,7 @@ class Tracker:
         elif cut:
             self._notice, self._notice_until = cut, t + NOTICE_HOLD_S
         elif self._too_fast:
-            reach = lk_reach(self._params.lk)
-            self._notice = (f"motion too fast for lk: {self._too_fast} points moved over "
-                            f"{reach:.0f} px in a frame (raise lk.max_level or lk.win_size)")
+            self._notice = too_fast(self._too_fast, self._params.lk)
             self._notice_until = t + NOTICE_HOLD_S
         elif t > self._notice_until or t < self._notice_until - NOTICE_HOLD_S:
             self._notice = ""

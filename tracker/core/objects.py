@@ -265,6 +265,8 @@ class ObjectGrouper:
     def _measure(self, obj: _Object, t: float, stats: GroupStats, k: int, unit: str,
                  trap_unit: str) -> ObjectState:
         speed, (vx, vy), speed_world = stats.speed[k], stats.vel[k], stats.speed_world[k]
+        if not math.isfinite(speed_world):  # the one NaN object: equal states compare equal
+            speed_world = math.nan
         obj.box, obj.vel = stats.boxes[k], (vx, vy)
         obj.last_seen = t
         obj.frames += 1

@@ -18,6 +18,7 @@ palette and in RGB for the 16 colours, where CIELAB measured worse (6.7 against 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -47,9 +48,21 @@ class Palette:
 
     def nearest(self, rgb: npt.NDArray[np.generic]) -> I32:
         """(..., 3) RGB (any numeric type, clipped to 0..255) -> (...) colour codes."""
-        c = np.clip(rgb, 0, 255).astype(np.int32) >> (8 - TABLE_BITS)
-        index = (c[..., 0] << (2 * TABLE_BITS)) | (c[..., 1] << TABLE_BITS) | c[..., 2]
-        return self.table[index].astype(np.int32)
+        u8 = (np.asarray(rgb, np.uint8) if rgb.dtype == np.uint8
+              else np.clip(rgb, 0, 255).astype(np.uint8))
+        c = u8 >> (8 - TABLE_BITS)
+        return self.cube[c[..., 0], c[..., 1], c[..., 2]].astype(np.int32)
+
+    @functools.cached_property
+    def cube(self) -> npt.NDArray[np.uint8]:
+        """`table` indexed by the three channels' buckets: cube[r >> 2, g >> 2, b >> 2]."""
+        n = 1 << TABLE_BITS
+        return self.table.reshape(n, n, n)
+
+    @functools.cached_property
+    def bucket_planes(self) -> npt.NDArray[np.float32]:
+        """`planes` in table buckets (divided by the bucket's width)."""
+        return self.planes / _BUCKET
 
 
 def _table_grid() -> npt.NDArray[np.float32]:
@@ -106,11 +119,26 @@ def _block_order() -> tuple[list[int], npt.NDArray[np.float32]]:
 
 
 BLOCK_ORDER, BLOCK_WEIGHTS = _block_order()
-_INDEX_WEIGHTS = np.array([1 << (2 * TABLE_BITS), 1 << TABLE_BITS, 1], np.float32)
 _BUCKET = float(1 << (8 - TABLE_BITS))
-_TOP = (1 << TABLE_BITS) - 1e-3  # the highest bucket value, just under the next bucket
-_HANDED_ON = [[(j, float(BLOCK_WEIGHTS[j, k])) for j in range(k + 1, len(BLOCK_ORDER))
-               if BLOCK_WEIGHTS[j, k] > 0] for k in range(len(BLOCK_ORDER))]
+_ZERO = np.float32(0.0)
+_TOP = np.float32((1 << TABLE_BITS) - 1e-3)  # the highest bucket value, under the next bucket
+
+
+def _handed_on() -> list[tuple[int, int, npt.NDArray[np.float32]] | None]:
+    """Per step k, the steps lo..hi-1 its error goes to and their shares (hi-lo, 1, 1): one
+    slice of steps, zero shares in its gaps (adding 0 changes no value); None for none."""
+    out: list[tuple[int, int, npt.NDArray[np.float32]] | None] = []
+    for k in range(len(BLOCK_ORDER)):
+        later = np.flatnonzero(BLOCK_WEIGHTS[:, k])
+        if not len(later):
+            out.append(None)
+            continue
+        lo, hi = int(later[0]), int(later[-1]) + 1
+        out.append((lo, hi, BLOCK_WEIGHTS[lo:hi, k].reshape(-1, 1, 1).copy()))
+    return out
+
+
+_HANDED_ON = _handed_on()
 
 
 def diffuse_blocks(blocks: npt.NDArray[np.float32], palette: Palette,
@@ -124,17 +152,24 @@ def diffuse_blocks(blocks: npt.NDArray[np.float32], palette: Palette,
     """
     k_count, _, m = blocks.shape
     work = blocks / _BUCKET  # in table buckets: the index is the integer part
+    own, hold = (work, np.zeros((k_count, m), bool)) if held is None else (work.copy(), held)
+    holds: list[bool] = ([False] * k_count if held is None
+                         else np.logical_or.reduce(held, axis=1).tolist())
     out = np.empty((k_count, m), np.uint8)
-    table, planes = palette.table, palette.planes / _BUCKET
+    cube, planes = palette.cube, palette.bucket_planes
     for k, later in enumerate(_HANDED_ON):
-        value = work[k] if held is None else np.where(held[k], blocks[k] / _BUCKET, work[k])
-        bucket = np.floor(np.clip(value, 0.0, _TOP))
-        codes = out[k] = table[(_INDEX_WEIGHTS @ bucket).astype(np.intp)]
-        error = value - planes[:, codes]
-        if held is not None:
-            error[:, held[k]] = 0.0
-        for j, weight in later:
-            work[j] += weight * error
+        value = work[k]
+        if holds[k]:
+            np.copyto(value, own[k], where=hold[k])
+        bucket = np.minimum(np.maximum(value, _ZERO), _TOP).astype(np.intp)  # floor: >= 0
+        codes = out[k] = cube[bucket[0], bucket[1], bucket[2]]
+        if later is None:
+            continue
+        error = value - planes.take(codes, axis=1)
+        if holds[k]:
+            np.copyto(error, _ZERO, where=hold[k])
+        lo, hi, shares = later
+        work[lo:hi] += shares * error
     return out
 
 
@@ -158,7 +193,7 @@ class BlockDiffuser:
         are in them, in BLOCK_ORDER."""
         wp = w + (-w % BLOCK_COLS)
         rows, blocks = h // BLOCK_ROWS, wp // BLOCK_COLS
-        self._shape, self._palette, self._padded = (h, w), palette, wp
+        self._shape, self._palette = (h, w), palette
         self._pixels = np.zeros((h, wp, 3), np.uint8)  # this frame's, then the last
         self._last = np.zeros((h, wp, 3), np.uint8)
         self._keep = np.zeros((h, wp), bool)
@@ -169,6 +204,18 @@ class BlockDiffuser:
                   + np.arange(blocks)[None, :] * BLOCK_COLS).ravel()
         self._cell_at = corner[:, None] + (dy * wp + dx)[None, :]  # (blocks, K) in a plane
         self._rows, self._blocks = rows, blocks
+
+    def _moved(self) -> npt.NDArray[np.intp]:
+        """The blocks whose pixels or held marks differ from the last frame's."""
+        h = self._shape[0]
+        # a block's row is 4 pixels: 12 bytes of colour (3 words) and 4 bytes of marks (1)
+        now, last = (a.reshape(h, -1).view(np.uint32) for a in (self._pixels, self._last))
+        diff = now ^ last
+        diff = (diff[0::2] | diff[1::2]).reshape(-1, 3)  # BLOCK_ROWS == 2
+        keep = self._keep.view(np.uint32) ^ self._last_keep.view(np.uint32)
+        moved = diff[:, 0] | diff[:, 1] | diff[:, 2] | (keep[0::2] | keep[1::2]).reshape(-1)
+        found: npt.NDArray[np.intp] = moved.nonzero()[0]
+        return found
 
     def __call__(self, pixels: U8, palette: Palette,
                  keep: npt.NDArray[np.bool_] | None = None) -> I32:
@@ -184,26 +231,14 @@ class BlockDiffuser:
         self._pixels, self._last = self._last, self._pixels
         self._keep, self._last_keep = self._last_keep, self._keep
         self._pixels[:, :w] = pixels
-        if keep is None:
-            self._keep[:] = False
-        else:
-            self._keep[:, :w] = keep
-        rows, blocks = self._rows, self._blocks
-        if fresh:
-            changed = np.arange(rows * blocks)
-        else:
-            # a block row is 4 pixels: 12 bytes of colour (3 words) and 4 bytes of marks
-            now, last = (a.reshape(h, -1).view(np.uint32) for a in (self._pixels, self._last))
-            moved = (now != last).reshape(rows, BLOCK_ROWS, blocks, 3).any(axis=(1, 3))
-            moved |= (self._keep.view(np.uint32) != self._last_keep.view(np.uint32)).reshape(
-                rows, BLOCK_ROWS, blocks).any(axis=1)
-            changed = np.flatnonzero(moved)
+        self._keep[:, :w] = False if keep is None else keep
+        changed = np.arange(self._rows * self._blocks) if fresh else self._moved()
         if len(changed):
-            at = self._cell_at[changed]  # (n, K)
-            colours = self._pixels.reshape(-1, 3)[at]  # (n, K, 3)
-            held = self._keep.reshape(-1)[at].T if self._keep.any() else None
+            at = self._cell_at.take(changed, axis=0)  # (n, K)
+            colours = self._pixels.reshape(-1, 3).take(at, axis=0)  # (n, K, 3)
+            held = self._keep.reshape(-1).take(at).T
             blocks = colours.transpose(1, 2, 0).astype(np.float32, order="C")
-            done = diffuse_blocks(blocks, palette, held)
+            done = diffuse_blocks(blocks, palette, held if np.count_nonzero(held) else None)
             self._codes.reshape(-1)[at] = done.T
         return self._codes[:, :w].astype(np.int32)
 

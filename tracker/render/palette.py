@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -21,14 +22,14 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.config.modes import COLOR_MODES
-from flowtop.tracker.render.cells import (
+from flowtop.tracker.render.canvas import (
     MARK_BOX,
     MARK_NONE,
     MARK_OVERLAY,
     MARK_POINT,
     MARK_TRAIL,
-    Cells,
 )
+from flowtop.tracker.render.cells import Cells
 from flowtop.tracker.render.dither import BlockDiffuser, Palette, build_palette, diffuse
 
 T = TypeVar("T", int, npt.NDArray[np.int64])
@@ -53,10 +54,19 @@ def xterm_256() -> npt.NDArray[np.int32]:
     return np.array(list(XTERM_16) + cube + grays, np.int32)
 
 
-@functools.cache
 def xterm_palette(mode: str) -> Palette:
     """The colours of `mode` "256" (xterm 16..255, nearest in CIELAB) or "16" (the 16 ANSI
-    colours as xterm shows them, nearest in RGB: `tracker.render.dither` says why)."""
+    colours as xterm shows them, nearest in RGB: `tracker.render.dither` says why). Made
+    once (~0.5 s for 256): a second thread asking meanwhile waits for it, not makes it too."""
+    with _PALETTE_LOCK:
+        return _xterm_palette(mode)
+
+
+_PALETTE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _xterm_palette(mode: str) -> Palette:
     if mode == "256":
         return build_palette(np.arange(16, 256), xterm_256()[16:], "lab")
     if mode == "16":
@@ -136,26 +146,31 @@ def style_cells(cells: Cells, mode: str, diffuser: BlockDiffuser | None = None) 
     if mode not in MODES:
         raise ValueError(f"unknown colour mode {mode!r} (known: {', '.join(MODES)})")
     if mode in ("256", "16"):
-        marked = np.repeat(cells.marks != MARK_NONE, 2, axis=0)
         palette = xterm_palette(mode)
-        codes = (diffuser(cells.pixels, palette, marked) if diffuser is not None
-                 else diffuse(cells.pixels, palette, marked))
+        keep = np.repeat(cells.marks != MARK_NONE, 2, axis=0)
+        codes = (diffuser(cells.pixels, palette, keep) if diffuser is not None
+                 else diffuse(cells.pixels, palette, keep))
     else:
         codes = color_codes(cells.pixels, mode)
-    up, low = codes[0::2], codes[1::2]
-    same = up == low
-    glyph = np.where(same, np.uint32(SPACE), np.uint32(UPPER_HALF))
-    fg = np.where(same, -1, up)
-    bg = low
-    if texted.any():
-        black = int(color_codes(np.zeros((1, 3), np.uint8), mode)[0])
-        glyph = np.where(texted, cells.text, glyph)
-        fg = np.where(texted, color_codes(cells.text_rgb, mode), fg)
-        bg = np.where(texted, black, bg)
+    fg, bg = codes[0::2].copy(), codes[1::2].copy()
+    same = fg == bg
+    fg[same] = -1
+    glyph = np.full((rows, cols), UPPER_HALF, np.uint32)
+    glyph[same] = SPACE
+    at = texted.ravel().nonzero()[0]
+    if len(at):
+        glyph.ravel()[at] = cells.text.ravel().take(at)
+        fg.ravel()[at] = color_codes(cells.text_rgb.reshape(-1, 3).take(at, axis=0), mode)
+        bg.ravel()[at] = black_code(mode)
     blank = cells.blank
-    return StyledCells(np.where(blank, -1, fg).astype(np.int32),
-                       np.where(blank, -1, bg).astype(np.int32),
-                       np.where(blank, np.uint32(SPACE), glyph).astype(np.uint32), mode)
+    fg[blank], bg[blank], glyph[blank] = -1, -1, SPACE
+    return StyledCells(fg, bg, glyph, mode)
+
+
+@functools.cache
+def black_code(mode: str) -> int:
+    """The colour code of black in `mode` (the background of label characters)."""
+    return int(color_codes(np.zeros((1, 3), np.uint8), mode)[0])
 
 
 def resolve_mode(mode: str, environ: Mapping[str, str] | None = None,
@@ -218,8 +233,10 @@ class Stabilizer:
         if prev is None or prev.shape != picture.shape:
             self._previous = picture.copy()
             return picture
-        diff = cv2.absdiff(picture, prev)
-        moved = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2]) > self.threshold
-        prev[moved] = picture[moved]
+        h, w = picture.shape[:2]
+        moved = cv2.threshold(cv2.absdiff(picture, prev), self.threshold, 255,
+                              cv2.THRESH_BINARY)[1]  # per channel: moved past the threshold
+        mask = cv2.reduce(moved.reshape(h * w, -1), 1, cv2.REDUCE_MAX).reshape(h, w)
+        cv2.copyTo(picture, mask, prev)  # the pixels where any channel moved
         return prev.copy()
 

@@ -13,6 +13,7 @@ the view for diagnosing the tracker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -87,15 +88,17 @@ def owners(state: TrackState) -> npt.NDArray[np.intp]:
     """(N,) the index in `state.objects` of the object each track belongs to, or -1."""
     owner = np.full(len(state.ids), -1, np.intp)
     counts = [len(o.track_ids) for o in state.objects]
-    if not sum(counts):
+    total = sum(counts)
+    if not total:
         return owner
-    member_ids = np.fromiter((t for o in state.objects for t in o.track_ids), np.int64)
+    member_ids = np.fromiter(chain.from_iterable(o.track_ids for o in state.objects),
+                             np.int64, total)
     order = np.argsort(member_ids, kind="stable")
-    sorted_ids = member_ids[order]
-    of_member = np.repeat(np.arange(len(counts)), counts)[order]
-    pos = np.minimum(np.searchsorted(sorted_ids, state.ids), len(sorted_ids) - 1)
-    hit = sorted_ids[pos] == state.ids
-    owner[hit] = of_member[pos[hit]]
+    sorted_ids = member_ids.take(order)
+    of_member = np.arange(len(counts)).repeat(counts).take(order)
+    pos = np.minimum(np.searchsorted(sorted_ids, state.ids), total - 1)
+    hit = (sorted_ids.take(pos) == state.ids).nonzero()[0]
+    owner[hit] = of_member.take(pos.take(hit))
     return owner
 
 
@@ -103,15 +106,18 @@ def lead_tracks(state: TrackState, owner: npt.NDArray[np.intp]) -> npt.NDArray[n
     """(N,) the index of the object a track leads (of its members, the one nearest the box's
     centre), or -1; `owner` is `owners(state)`."""
     lead = np.full(len(owner), -1, np.intp)
-    rows = np.flatnonzero(owner >= 0)
+    rows = (owner >= 0).nonzero()[0]
     if not len(rows):
         return lead
-    centres = np.array([(o.x, o.y) for o in state.objects], np.float64)
-    d = np.hypot(*(state.pts[rows] - centres[owner[rows]]).T)
-    ranked = rows[np.lexsort((d, owner[rows]))]  # by object, nearest first
+    own = owner.take(rows)
+    cx = np.array([o.x for o in state.objects], np.float64).take(own)
+    cy = np.array([o.y for o in state.objects], np.float64).take(own)
+    pts = state.pts.take(rows, axis=0)
+    by_object = np.lexsort((np.hypot(pts[:, 0] - cx, pts[:, 1] - cy), own))  # nearest first
+    ranked, own = rows.take(by_object), own.take(by_object)
     first = np.ones(len(ranked), bool)
-    first[1:] = owner[ranked[1:]] != owner[ranked[:-1]]
-    lead[ranked[first]] = owner[ranked[first]]
+    first[1:] = own[1:] != own[:-1]
+    lead[ranked[first]] = own[first]
     return lead
 
 
@@ -131,7 +137,8 @@ def paint(state: TrackState, scheme: Scheme = DEFAULT_SCHEME) -> Paint:
     colors = scale.colors(speed_values(state))
     lead = lead_tracks(state, owner)
     leads = lead >= 0
-    colors[leads] = object_bgr[lead[leads]]  # an object's trail in its box's colour
+    led = leads.nonzero()[0]
+    colors[led] = object_bgr.take(lead.take(led), axis=0)  # an object's trail in its colour
     return Paint(colors, moving & ~members, moving & (~members | leads), ~moving, object_bgr,
                  scale)
 

@@ -73,8 +73,10 @@ class SpeedScale:
     def colors(self, values: npt.ArrayLike) -> U8:
         """(N, 3) uint8 BGR for (N,) speeds; NaN (no world speed) is NO_SPEED_BGR."""
         v = np.asarray(values, np.float64).reshape(-1)
-        out = scale_lut()[self.index(v)]
-        out[np.isnan(v)] = NO_SPEED_BGR
+        out = scale_lut().take(self.index(v), axis=0)
+        unknown = np.isnan(v)
+        if np.count_nonzero(unknown):
+            out[unknown] = NO_SPEED_BGR
         return out
 
     def legend(self, bars: int = len(LEGEND_BARS)) -> list[tuple[str, tuple[int, int, int] | None]]:

@@ -15,35 +15,25 @@ newest frame; the live tracker goes on as after a pause.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Generic, TypeVar
 
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import (
-    LoopStatus,
-    RunState,
-    Snapshot,
-    Source,
-    TrackState,
-    TuningReport,
-)
+from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
-from flowtop.tracker.runtime.health import HealthMonitor
-from flowtop.tracker.runtime.history import TrackHistory
-from flowtop.tracker.runtime.rates import RateWindow
+from flowtop.tracker.runtime.controls import Command, RunControls
+from flowtop.tracker.runtime.publisher import Publisher
+from flowtop.tracker.runtime.rates import PaceWindow, RateWindow
 from flowtop.tracker.runtime.replay import ReplaySession, Shown
 from flowtop.tracker.runtime.rewind import Clip, FrameRing
 
 T = TypeVar("T")
 RATE_WINDOW_S = 1.0
-PAUSE_POLL_S = 0.05
 PACE_WINDOW_S = 2.0
 CATCH_UP_NOTE_FRAMES = 15  # while tracking ahead unshown, say how far every this many frames
 
@@ -81,53 +71,29 @@ class TrackingLoop:
     def __init__(self, source: Source, params: Params,
                  on_publish: Callable[[Snapshot], None] | None = None) -> None:
         self.source = source
-        self.on_publish = on_publish
         self._tracker = Tracker(params)  # the loop's thread alone touches it
-        # (command, whether it is a manual change a replay pass does not count)
-        self._commands: queue.SimpleQueue[tuple[Callable[[Tracker], None], bool]] = (
-            queue.SimpleQueue())
-        self._wake = threading.Event()
-        # guards the run controls, the status and each publication (loop thread vs callers)
-        self._lock = threading.RLock()
-        self._paused = False
-        self._resumed = False
-        self._steps = 0
-        self._rewind = False
-        self._replay_wanted = False
-        self._replay_at_end = False  # start the replay paused on its last frame but one
-        self._back = 0  # steps back asked for
+        self._controls = RunControls(self._apply_params)
+        self._out = Publisher(LoopStatus(source=source.name, size=source.size),
+                              lambda: self._tracker_in_use().params, on_publish)
         self._ring = FrameRing(params.replay)
         self._replay: ReplaySession | None = None  # the loop's thread alone touches it
-        self._tuning: TuningReport | None = None
-        self._new_params: Params | None = None
-        self._serial = 0
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
-        self._pace: deque[tuple[float, float]] = deque()  # (wall, media) of recent frames
-        self._status = LoopStatus(source=source.name, size=source.size)
-        self._state: TrackState | None = None
-        self._health = HealthMonitor()
-        self._history = TrackHistory()
+        self._pace = PaceWindow(PACE_WINDOW_S)  # of a paced file
         self.error_trace = ""  # the traceback behind the last ERROR
 
     # -- control, from any thread ----------------------------------------------------------
 
-    def command(self, fn: Callable[[Tracker], None]) -> None:
+    def command(self, fn: Command) -> None:
         """Run `fn(tracker)` in the loop's thread before the next frame (on the replay's
         tracker while replaying)."""
-        self._commands.put((fn, True))
-        self._wake.set()
+        self._controls.command(fn)
 
     def set_params(self, params: Params) -> None:
         """Use `params` from the next frame. A burst of changes (a key held down) is applied
         once: only the newest set waits, never a queue of them (nor a replay started again
         for each)."""
-        with self._lock:
-            first = self._new_params is None
-            self._new_params = params
-        if first:
-            self._commands.put((self._apply_params, False))
-            self._wake.set()
+        self._controls.set_params(params)
 
     def reseed(self) -> None:
         self.command(Tracker.reseed)
@@ -140,71 +106,54 @@ class TrackingLoop:
 
     def add_timing(self, stage: str, seconds: float) -> None:
         """A stage timed outside the loop (the preview's render), for the health figures."""
-        self._health.add_timing(stage, seconds)
+        self._out.health.add_timing(stage, seconds)
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._controls.paused
 
     def set_paused(self, paused: bool) -> None:
         """Pause or resume; a running loop publishes the new state at once."""
-        with self._lock:
-            self._resumed = self._paused and not paused
-            self._paused = paused
-            if self._status.state in (RunState.LIVE, RunState.PAUSED):
-                self._set_state(RunState.PAUSED if paused else RunState.LIVE,
-                                self._status.message)
-            elif self._status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED):
-                self._set_state(RunState.REPLAY_PAUSED if paused else RunState.REPLAY,
-                                self._status.message)
-        self._wake.set()
+        out = self._out
+        with out.lock:  # the controls and the status change in one step
+            self._controls.set_paused(paused)
+            if out.status.state in (RunState.LIVE, RunState.PAUSED):
+                out.set_state(RunState.PAUSED if paused else RunState.LIVE, out.status.message)
+            elif out.status.state in (RunState.REPLAY, RunState.REPLAY_PAUSED):
+                out.set_state(RunState.REPLAY_PAUSED if paused else RunState.REPLAY,
+                              out.status.message)
 
     def rewind(self) -> None:
         """After the source ended: play it again from its start, if it can."""
-        with self._lock:
-            self._rewind = True
-        self._wake.set()
+        self._controls.rewind()
 
     def step(self) -> None:
         """Advance exactly one frame while paused."""
-        with self._lock:
-            self._steps += 1
-        self._wake.set()
+        self._controls.step()
 
     @property
     def replaying(self) -> bool:
         """Whether a replay of the buffer was asked for (and not left since)."""
-        return self._replay_wanted
+        return self._controls.replay_wanted
 
     def replay(self, on: bool, at_end: bool = False) -> None:
         """Loop the rewind buffer instead of the source (`on`), or go back to the source.
         `at_end`: start paused on the buffer's last frame but one (a step back from live)."""
-        with self._lock:
-            self._replay_wanted, self._replay_at_end = on, at_end
-        self._wake.set()
+        self._controls.replay(on, at_end)
 
     def step_back(self) -> None:
         """One frame back while a replay is paused."""
-        with self._lock:
-            self._back += 1
-        self._wake.set()
+        self._controls.step_back()
 
     def clip(self) -> Clip:
         """The frames the rewind buffer holds now (the stretch replayed, while replaying)."""
         replay = self._replay
         return replay.clip if replay is not None else self._ring.clip()
 
-    def _next_move(self) -> tuple[bool, bool]:
-        """(hold, resync): whether to stay on this frame, and whether to restart pacing
-        (after a pause or a step: a pause is not a backlog to drop). Takes one step."""
-        with self._lock:
-            if self._paused and self._steps == 0:
-                return True, False
-            resync = self._paused or self._resumed
-            self._resumed = False
-            if self._steps:
-                self._steps -= 1
-            return False, resync
+    def _tracker_in_use(self) -> Tracker:
+        """The replay's tracker while replaying, else the live one."""
+        replay = self._replay
+        return self._tracker if replay is None else replay.tracker
 
     # -- the loop, in its own thread -------------------------------------------------------
 
@@ -216,17 +165,17 @@ class TrackingLoop:
         `run` returns with the source still open. Calling `run` again restarts on a fresh
         tracker from the next frame; `close()` releases the source instead.
         """
-        if self._status.state is RunState.ERROR:
+        if self._out.status.state is RunState.ERROR:
             self._tracker.reset()
-            self._replay_wanted = False  # a fault while replaying restarts live
-            self._set_state(RunState.LIVE, "restarted after an error")
+            self._controls.replay(False)  # a fault while replaying restarts live
+            self._out.set_state(RunState.LIVE, "restarted after an error")
         try:
             self._serve(cancelled)
         except Exception as exc:
             self.error_trace = traceback.format_exc()
             lines = str(exc).strip().splitlines()
-            self._set_state(RunState.ERROR, f"{type(exc).__name__}: {lines[0] if lines else ''}"
-                            .rstrip(": "))
+            message = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+            self._out.set_state(RunState.ERROR, message)
             return
         except BaseException:
             self.close()
@@ -240,19 +189,19 @@ class TrackingLoop:
     def _serve(self, cancelled: Callable[[], bool]) -> None:
         while not cancelled():
             self._drain()
-            if self._replay_wanted:
+            if self._controls.replay_wanted:
                 self._serve_replay(cancelled)
                 continue
-            hold, resync = self._next_move()
+            hold, resync = self._controls.next_move()
             if hold:
-                self._set_state(RunState.PAUSED)
-                self._idle()
+                self._out.set_state(RunState.PAUSED)
+                self._controls.idle()
                 continue
             if resync:  # a pause is no lag: pacing and its measure start again
                 self.source.resync()
-                self._pace.clear()
+                self._pace.reset()
             if not self._advance():
-                self._set_state(RunState.ENDED)
+                self._out.set_state(RunState.ENDED)
                 if not self._hold_end(cancelled):
                     return
 
@@ -260,25 +209,18 @@ class TrackingLoop:
         """Keep serving commands on the last frame until cancelled (False) or asked to play
         the source again (True, once it has rewound)."""
         while not cancelled():
-            self._idle()
+            self._controls.idle()
             self._drain(holding=True)
-            if self._replay_wanted:
+            if self._controls.replay_wanted:
                 self._serve_replay(cancelled)
-                self._set_state(RunState.ENDED)
+                self._out.set_state(RunState.ENDED)
                 continue
-            with self._lock:
-                again, self._rewind = self._rewind, False
-            if again:
+            if self._controls.take_rewind():
                 if self.source.rewind():
-                    self._set_state(RunState.LIVE)
+                    self._out.set_state(RunState.LIVE)
                     return True
-                self._set_state(RunState.ENDED, "this source cannot play again")
+                self._out.set_state(RunState.ENDED, "this source cannot play again")
         return False
-
-    def _idle(self) -> None:
-        """Wait a little, or until a command or control call arrives."""
-        self._wake.wait(PAUSE_POLL_S)
-        self._wake.clear()
 
     def _advance(self) -> bool:
         """Read, track and publish one frame; False when the source has ended."""
@@ -286,8 +228,8 @@ class TrackingLoop:
         try:
             frame = self.source.read()
         except SourceLost as exc:  # a resilient source reconnects by itself meanwhile
-            self._set_state(RunState.SOURCE_LOST, str(exc))
-            self._idle()  # no busy loop; a command still wakes us at once
+            self._out.set_state(RunState.SOURCE_LOST, str(exc))
+            self._controls.idle()  # no busy loop; a command still wakes us at once
             return True
         if frame is None:
             return False
@@ -298,83 +240,42 @@ class TrackingLoop:
         now = time.monotonic()
         if frame.restart or self._pass_start is None:  # a loop wrap or a reconnect: rates
             self._src_rate.reset()  # start again
-            self._pace.clear()
+            self._pace.reset()
             self._pass_start = frame.t
         self._src_rate.add(frame.t)
         self._trk_rate.add(now)
-        pace = self._pace_of(now, frame.t)
-        with self._lock:
-            self._state = state
-            self._health.add(state)
-            self._history.add(state)
-            self._status = replace(
-                self._status, state=RunState.PAUSED if self._paused else RunState.LIVE,
+        # below 1, tracking cannot keep up with a paced file; a camera or an unpaced file: 1
+        pace = self._pace.add(now, frame.t) if self.source.paced and not self.source.live else 1.0
+        with self._out.lock:
+            self._out.show(state, replace(
+                self._out.status, state=RunState.PAUSED if self._controls.paused else RunState.LIVE,
                 size=(frame.image.shape[1], frame.image.shape[0]),
                 source_fps=self._src_rate.per_second(), track_fps=self._trk_rate.per_second(),
                 dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice,
                 position_s=frame.t - self._pass_start, duration_s=self.source.duration_s,
-                pace=pace, buffer_s=self._ring.seconds, replay_pass=0)
-            self._publish()
+                pace=pace, buffer_s=self._ring.seconds, replay_pass=0), counted=True)
         return True
-
-    def _pace_of(self, now: float, t: float) -> float:
-        """Media seconds per wall second over the last PACE_WINDOW_S, for a paced file (1.0
-        otherwise, and while the window fills): below 1, tracking cannot keep up."""
-        if self.source.live or not self.source.paced:
-            return 1.0
-        window = self._pace
-        window.append((now, t))
-        while len(window) > 2 and now - window[0][0] > PACE_WINDOW_S:
-            window.popleft()
-        wall, media = now - window[0][0], t - window[0][1]
-        return media / wall if wall >= PACE_WINDOW_S / 2 and media > 0 else 1.0
 
     def _drain(self, holding: bool = False) -> None:
         """Run the queued commands; while the loop holds a frame (paused, ended) publish
         what they changed at once (a cleared or added track, new parameters)."""
         changed = False
-        replay = self._replay
-        while True:
-            try:
-                fn, manual = self._commands.get_nowait()
-            except queue.Empty:
-                break
-            fn(self._tracker if replay is None else replay.tracker)
+        replay, tracker = self._replay, self._tracker_in_use()
+        for fn, manual in self._controls.commands():
+            fn(tracker)
             if replay is not None and manual:
                 replay.touched = True
             changed = True
-        if changed and (holding or self._paused) and not (replay and replay.catching_up):
-            with self._lock:
-                tracker = self._tracker if replay is None else replay.tracker
-                self._state = tracker.current_state() or self._state
-                self._publish()
+        if changed and (holding or self._controls.paused) and not (replay and replay.catching_up):
+            self._out.show(tracker.current_state() or self._out.state)
 
-    def _apply_params(self, _tracker: Tracker) -> None:
-        """The newest parameters for the live tracker, the buffer and a replay (which starts
-        its pass again when tracking changed)."""
-        with self._lock:
-            params, self._new_params = self._new_params, None
-        if params is None:
-            return
+    def _apply_params(self, params: Params) -> None:
+        """New parameters for the live tracker, the buffer and a replay (which starts its
+        pass again when tracking changed)."""
         self._tracker.params = params
         self._ring.configure(params.replay)
         if self._replay is not None:
-            self._replay.set_params(params, hold=self._paused)
-
-    def _set_state(self, state: RunState, message: str = "") -> None:
-        with self._lock:
-            if self._status.state != state or self._status.message != message:
-                self._status = replace(self._status, state=state, message=message)
-                self._publish()
-
-    def _publish(self) -> None:
-        """Hand out a snapshot of now (the caller holds the lock)."""
-        self._serial += 1
-        if self.on_publish is not None:
-            tracker = self._tracker if self._replay is None else self._replay.tracker
-            self.on_publish(Snapshot(self._state, self._status, self._serial,
-                                     self._health.figures(), self._history.frames(),
-                                     tracker.params, self._tuning))
+            self._replay.set_params(params, hold=self._controls.paused)
 
     # -- replaying the buffer, in the loop's thread ------------------------------------------
 
@@ -382,39 +283,36 @@ class TrackingLoop:
         """Loop the buffer until the replay is left or the loop cancelled; then show the
         live state again."""
         clip = self._ring.clip()
-        with self._lock:
-            at_end, self._replay_at_end = self._replay_at_end, False
-            if len(clip) < 2:  # nothing to loop: stay live
-                self._replay_wanted = False
-                return
-            self._back = 0
-        live_state, live_status = self._state, self._status
+        at_end = self._controls.begin_replay()
+        if len(clip) < 2:  # nothing to loop: stay live
+            self._controls.replay(False)
+            return
+        out = self._out
+        live_state, live_status = out.state, out.status
         replay = self._replay = ReplaySession(clip, self._tracker.params)
         if at_end:
             replay.hold_at(len(clip) - 2)
         self._trk_rate.reset()
-        with self._lock:
-            self._status = replace(
-                self._status, state=RunState.REPLAY_PAUSED if self._paused else RunState.REPLAY,
+        with out.lock:
+            out.show(out.state, replace(
+                out.status,
+                state=RunState.REPLAY_PAUSED if self._controls.paused else RunState.REPLAY,
                 message="", position_s=0.0, duration_s=clip.seconds, buffer_s=clip.seconds,
-                replay_pass=replay.number)
-            self._publish()
+                replay_pass=replay.number))
         try:
-            while not cancelled() and self._replay_wanted:
+            while not cancelled() and self._controls.replay_wanted:
                 self._drain()
                 if not self._replay_step(replay):
-                    self._set_state(RunState.REPLAY_PAUSED)
-                    self._idle()
+                    self._out.set_state(RunState.REPLAY_PAUSED)
+                    self._controls.idle()
         finally:
             self._replay = None
-            with self._lock:
-                self._tuning = replay.report(replaying=False)
-                self._state = live_state
-                self._status = replace(live_status, state=RunState.PAUSED if self._paused
-                                       else live_status.state)
-                self._publish()
+            with out.lock:
+                out.tuning = replay.report(replaying=False)
+                out.show(live_state, replace(live_status, state=RunState.PAUSED
+                                             if self._controls.paused else live_status.state))
             self.source.resync()
-            self._pace.clear()
+            self._pace.reset()
 
     def _replay_step(self, replay: ReplaySession) -> bool:
         """Do one thing the replay needs now; False when there is nothing to do (paused)."""
@@ -423,17 +321,16 @@ class TrackingLoop:
             if shown is not None:
                 self._show(replay, shown)
             elif replay.frontier % CATCH_UP_NOTE_FRAMES == 0:
-                self._set_state(self._status.state, f"re-tracking from the loop's start: "
-                                f"frame {replay.frontier + 1} of {replay.target + 1}")
+                self._out.set_state(self._out.status.state, f"re-tracking from the loop's "
+                                    f"start: frame {replay.frontier + 1} of {replay.target + 1}")
             return True
-        with self._lock:
-            back, self._back = self._back, 0
+        back = self._controls.take_back()
         if back:
             shown = replay.back(back)
             if shown is not None:
                 self._show(replay, shown)
             return True
-        hold, resync = self._next_move()
+        hold, resync = self._controls.next_move()
         if hold:
             return False
         if resync:
@@ -446,17 +343,13 @@ class TrackingLoop:
         figures and the recent rows)."""
         state = shown.state
         self._trk_rate.add(time.monotonic())
-        with self._lock:
-            self._state = state
-            if shown.fresh:
-                self._health.add(state)
-                self._history.add(state)
-            self._tuning = replay.report()
-            self._status = replace(
-                self._status, state=RunState.REPLAY_PAUSED if self._paused else RunState.REPLAY,
+        with self._out.lock:
+            self._out.tuning = replay.report()
+            self._out.show(state, replace(
+                self._out.status,
+                state=RunState.REPLAY_PAUSED if self._controls.paused else RunState.REPLAY,
                 size=(state.image.shape[1], state.image.shape[0]),
                 source_fps=replay.clip.fps, track_fps=self._trk_rate.per_second(),
                 message=state.notice, position_s=state.t - replay.clip[0].t,
                 duration_s=replay.clip.seconds, pace=1.0, buffer_s=replay.clip.seconds,
-                replay_pass=replay.number)
-            self._publish()
+                replay_pass=replay.number), counted=shown.fresh)

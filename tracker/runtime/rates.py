@@ -1,4 +1,5 @@
-"""Rates over a sliding window of time: frames per second, bytes per second.
+"""Rates over a sliding window of time: frames per second, bytes per second, and the pace
+of a played file (media seconds per wall second).
 
 Time is an argument (seconds on any monotonic clock), never read here, so tests feed exact
 times. Not thread-safe: a caller shared between threads holds its own lock.
@@ -57,3 +58,28 @@ class RateWindow:
         """The amount added over the last `seconds`, per second."""
         self._trim(now)
         return self._in_window / self.seconds
+
+
+class PaceWindow:
+    """Media seconds per wall second over the last `seconds` of frames: 1 while a file plays
+    at its own rate, below 1 when tracking cannot keep up. 1.0 until the window is half full.
+    """
+
+    def __init__(self, seconds: float = 2.0) -> None:
+        if not seconds > 0:
+            raise ValueError(f"seconds: must be > 0, got {seconds}")
+        self.seconds = seconds
+        self._frames: deque[tuple[float, float]] = deque()  # (wall, media) of recent frames
+
+    def add(self, now: float, t: float) -> float:
+        """Record a frame of media time `t` handled at wall time `now`; the pace now."""
+        window = self._frames
+        window.append((now, t))
+        while len(window) > 2 and now - window[0][0] > self.seconds:
+            window.popleft()
+        wall, media = now - window[0][0], t - window[0][1]
+        return media / wall if wall >= self.seconds / 2 and media > 0 else 1.0
+
+    def reset(self) -> None:
+        """Forget the window (after a pause, a loop wrap, a reconnect: no lag to measure)."""
+        self._frames.clear()

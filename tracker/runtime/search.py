@@ -21,7 +21,8 @@ from typing import Any
 
 import cv2
 
-from flowtop.tracker.config.params import Params, field_of, kind_of, parse_text
+from flowtop.tracker.config.fields import kind_of
+from flowtop.tracker.config.params import Params, field_of, parse_text
 from flowtop.tracker.contracts import TuningFigures
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import ParamError

@@ -15,6 +15,8 @@ something the user cannot see: keys that need a panel bring it into view first.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,15 +30,13 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from flowtop.tracker.config.files import default_config_path, save_params
+from flowtop.tracker.config.files import default_config_path
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
-from flowtop.tracker.core.engine import check_params
-from flowtop.tracker.errors import OutputError, ParamError
 from flowtop.tracker.redact import redact
-from flowtop.tracker.render.palette import next_mode, resolve_mode
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
-from flowtop.tui.app import replaying, views
+from flowtop.tui.app import layout, parameters, replaying, views
+from flowtop.tui.app.bindings import APP_BINDINGS
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.app.keys import Moment, bar_keys, parameter_commands
@@ -54,53 +54,27 @@ from flowtop.tui.widgets.tuning import TuningPanel
 from flowtop.tui.widgets.value_dialog import ValueDialog
 
 PANEL_HZ = 4.0
-UNDO_DEPTH = 50  # parameter changes `u` can take back
 
 
 class FlowtopApp(App[int]):
-    """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`."""
+    """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`.
+    `freeze_startup` (the command line, whose process is the app's alone) exempts what
+    start-up made from the garbage collector's full passes, which otherwise stall keys."""
 
     CSS_PATH = "flowtop.tcss"
     TITLE = "flowtop"
-    BINDINGS = [
-        Binding("space", "toggle_pause", "pause / resume"),
-        Binding("n", "step", "one frame forward while paused"),
-        Binding("b", "replay", "replay the rewind buffer to tune on / back to live"),
-        Binding("comma", "step_back", "one frame back while paused (live: into the buffer)",
-                key_display=","),
-        Binding("full_stop", "step", "one frame forward while paused", key_display="."),
-        Binding("r", "reseed", "reseed now (at the end of a file: play it again)"),
-        Binding("c", "clear", "clear all tracks"),
-        Binding("t", "toggle_trails", "trails on / off"),
-        Binding("m", "cycle_colour", "next colour mode (auto, truecolor, 256, 16, gray, ascii)"),
-        Binding("v", "toggle_all_tracks", "all tracks (colours by id) / moving ones by speed"),
-        Binding("o", "cycle_sort", "sort the speeds table (speed, id, age)"),
-        Binding("s", "save", "save the parameters to the config file"),
-        Binding("u", "undo", "undo the last parameter change"),
-        Binding("k", "calibrate", "calibration mode"),
-        Binding("e", "export", "export the frame (PNG) and recent tracks (CSV)"),
-        Binding("E", "export_buffer", "export the rewind buffer as a video (MP4)"),
-        Binding("h", "toggle_health", "health view"),
-        Binding("1", "view('picture')", "view: the picture alone"),
-        Binding("2", "view('speeds')", "view: speeds"),
-        Binding("3", "view('objects')", "view: objects"),
-        Binding("4", "view('params')", "view: parameters"),
-        Binding("5", "view('health')", "view: health"),
-        Binding("6", "view('tuning')", "view: tuning (A/B figures of the replay)"),
-        # calibration mode's own keys, also while the preview (not the panel) has the focus
-        *(Binding(b.key, f"calibration('{b.action}')", b.description, show=False)
-          for b in CalibrationPanel.key_bindings()),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("q", "quit", "quit"),
-    ]
+    BINDINGS = APP_BINDINGS
 
     def __init__(self, source: Source, params: Params | None = None,
-                 config_path: Path | None = None, start_paused: bool = False) -> None:
+                 config_path: Path | None = None, start_paused: bool = False,
+                 freeze_startup: bool = False) -> None:
         super().__init__(ansi_color=True)  # no ANSI->truecolor filter: it costs ~20 ms/frame
         self.source = source
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
         self._latest: Latest[Snapshot] = Latest()
+        self._ui_thread: int | None = None  # the app's own thread, once mounted
+        self._freeze_startup = freeze_startup  # the process is this app's alone (the CLI)
         self.loop = TrackingLoop(source, self.params, self._on_publish)
         self.loop.set_paused(start_paused)
         self.snapshot = Snapshot(None, LoopStatus(
@@ -109,7 +83,7 @@ class FlowtopApp(App[int]):
         self._paused_before_calibration = False
         self.view = views.DEFAULT
         self._width = 0  # the terminal's, as the last resize said
-        self._undo: list[Params] = []
+        self.undo_stack: list[Params] = []  # parameter sets `u` goes back to
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -125,6 +99,7 @@ class FlowtopApp(App[int]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
         self.query_one("#speeds").border_title = "speeds"
         self.query_one("#objects").border_title = "objects"
         self.query_one("#health").border_title = "health"
@@ -140,6 +115,12 @@ class FlowtopApp(App[int]):
         self.set_interval(1 / PANEL_HZ, self.refresh_panels)
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
+        # tracking starts once the screen is up: the first paint does not cost it frames
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        if self._freeze_startup:  # what start-up made lives as long as the app: the
+            gc.freeze()  # collector stops rescanning it (full collections 47-122 -> 16-50 ms)
         self.run_loop()
 
     # -- worker ----------------------------------------------------------------------------
@@ -168,22 +149,30 @@ class FlowtopApp(App[int]):
             return isinstance(message, FlowtopApp.Published)
 
     def _on_publish(self, snapshot: Snapshot) -> None:
-        """In the publishing thread: keep the newest snapshot, wake the app."""
+        """In the publishing thread: keep the newest snapshot, wake the app. A snapshot
+        published by a key's own command (pause, step, reseed) arrives in the app's thread
+        and is shown at once, not after the messages queued before it."""
         self._latest.put(snapshot)
-        self.post_message(self.Published())
+        if threading.get_ident() == self._ui_thread:
+            self._show_latest()
+        else:
+            self.post_message(self.Published())
 
     def on_flowtop_app_published(self, _event: Published) -> None:
+        self._show_latest()
+
+    def _show_latest(self) -> None:
         snap = self._latest.take()
         if snap is None:
             return
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
+        if state_changed and not self.refresh_bars():
+            return
         try:
             self.query_one(Preview).show(snap.state)
         except NoMatches:  # the app is closing: its widgets go before its messages
             return
-        if state_changed:
-            self.refresh_panels()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -191,9 +180,14 @@ class FlowtopApp(App[int]):
         self.apply_layout(event.size.width)
 
     @property
+    def width_cells(self) -> int:
+        """The terminal's width, as the last resize said."""
+        return self._width or self.size.width
+
+    @property
     def wide(self) -> bool:
         """Whether the panels fit beside the picture."""
-        return (self._width or self.size.width) >= views.WIDE_COLS
+        return self.width_cells >= views.WIDE_COLS
 
     @property
     def calibrating(self) -> bool:
@@ -203,57 +197,41 @@ class FlowtopApp(App[int]):
         """Show what `views.shown` says for this size and view; keep the focus on screen."""
         if width is not None:
             self._width = width
-        if not self.screen_stack:
-            return
-        main = self.screen_stack[0]  # the app's own screen, under any dialog
-        wanted = views.Screen(self.view, self.calibrating, self._width or self.size.width)
-        shown = views.shown(wanted)
-        main.set_class(not wanted.wide, "narrow")
-        main.set_class(shown.stacked, "stacked")
-        self.query_one(Preview).display = shown.preview
-        self.query_one("#side").display = shown.side
-        for name in views.PANELS:
-            self.query_one(f"#{name}").display = name in shown.panels
-        self._keep_focus_on_screen()
-        self.refresh_panels()
-
-    def _keep_focus_on_screen(self) -> None:
-        """Move the focus off a widget that is not shown (its keys would act unseen)."""
-        focused = self.screen.focused
-        if focused is not None and on_screen(focused):
-            return
-        for candidate in ("#params", "#calibration", "#preview", "#speeds"):
-            widget = self.query_one(candidate)
-            if on_screen(widget) and widget.focusable:
-                widget.focus()
-                return
-        self.screen.set_focus(None)
+        if self.screen_stack:
+            layout.apply(self)
+            self.refresh_panels()
 
     def show_panel(self, name: str) -> None:
         """Bring panel `name` into view (a narrow screen switches to it)."""
-        if not on_screen(self.query_one(f"#{name}")):
-            wide = self.wide
-            self.view = views.DEFAULT if wide and name != "health" else name
-            self.apply_layout()
+        layout.show_panel(self, name)
 
     def refresh_panels(self) -> None:
-        snap = self.snapshot
-        live = snap.state.live if snap.state is not None else 0
-        try:
-            status_bar = self.query_one(StatusBar)
-        except NoMatches:  # the app is closing: its widgets go before its timers
+        """The bars and every panel, from the newest snapshot (PANEL_HZ times a second)."""
+        if not self.refresh_bars():
             return
-        stats = self.query_one(Preview).stats
-        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
-                                                          stats.budget_kbps))
+        snap = self.snapshot
         self.query_one(SpeedsPanel).show(snap.state)
         self.query_one(ObjectsPanel).show(snap.state)
         self.query_one(HealthPanel).show(snap.state, snap.health,
                                          self.params.tracking.fb_threshold)
         self.query_one(TuningPanel).show(snap.tuning, snap.status, self.params)
+
+    def refresh_bars(self) -> bool:
+        """The status bar and the key bar (at once when the run state changes: a pause shows
+        without waiting for the tables); False while the app is closing."""
+        snap = self.snapshot
+        live = snap.state.live if snap.state is not None else 0
+        try:
+            status_bar = self.query_one(StatusBar)
+        except NoMatches:  # the app is closing: its widgets go before its timers
+            return False
+        stats = self.query_one(Preview).stats
+        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
+                                                          stats.budget_kbps))
         self.query_one(KeyBar).show(bar_keys(Moment(
-            snap.status.state, self._width or self.size.width, self.calibrating,
+            snap.status.state, self.width_cells, self.calibrating,
             rewindable=not self.source.live, buffered=snap.status.buffer_s > 0)))
+        return True
 
     # -- events ----------------------------------------------------------------------------
 
@@ -276,27 +254,8 @@ class FlowtopApp(App[int]):
         self.push_screen(ValueDialog(self.params, key), done)
 
     def apply_params(self, params: Params, undoable: bool = True) -> None:
-        """Use `params` everywhere: engine (at its next frame), preview, timers.
-
-        Parameters the engine cannot apply (a calibration missing its keys, an unreadable
-        intrinsics file, a face cascade that does not load) are refused with a notice, and the
-        parameter panel shows the old set.
-        """
-        try:
-            check_params(params, self.frame_size)
-        except ParamError as exc:
-            self.notify(str(exc), severity="error")
-            self.query_one(ParamsPanel).set_params(self.params)
-            return
-        old, self.params = self.params, params
-        if undoable and params != old:
-            self._undo = [*self._undo[-(UNDO_DEPTH - 1):], old]
-        self.query_one(ParamsPanel).set_params(params)
-        self.loop.set_params(params)
-        if params.trap != old.trap and not self.query_one(CalibrationPanel).active:
-            self.query_one(Preview).set_overlay(trap_overlay(params.trap))
-        if params.preview != old.preview:
-            self.query_one(Preview).set_params(params.preview)
+        """Use `params` everywhere (`tui.app.parameters.apply`); `u` can take it back."""
+        parameters.apply(self, params, undoable)
 
     def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
         calibration = self.query_one(CalibrationPanel)
@@ -361,14 +320,7 @@ class FlowtopApp(App[int]):
         preview.trails = not preview.trails
 
     def action_cycle_colour(self) -> None:
-        """The preview's next colour mode (auto, truecolor, 256, 16, gray, ascii); `s` saves
-        it as preview.color."""
-        self.apply_params(self.params.with_value("preview.color",
-                                                 next_mode(self.params.preview.color)))
-        self.query_one(ParamsPanel).set_params(self.params)
-        color = self.params.preview.color
-        shown = resolve_mode(color)
-        self.notify(f"colour: {shown}" + (" (auto)" if color == "auto" else ""), timeout=3)
+        parameters.cycle_colour(self)
 
     def action_toggle_all_tracks(self) -> None:
         preview = self.query_one(Preview)
@@ -379,13 +331,7 @@ class FlowtopApp(App[int]):
         self.query_one(SpeedsPanel).cycle_sort()
 
     def action_undo(self) -> None:
-        """Take back the last parameter change (`s` then saves the set shown)."""
-        if not self._undo:
-            self.notify("nothing to undo", timeout=2)
-            return
-        previous = self._undo.pop()
-        self.apply_params(previous, undoable=False)
-        self.notify("parameter change undone", timeout=2)
+        parameters.undo(self)
 
     def action_view(self, name: str) -> None:
         """Keys 1-6: the picture alone, or a panel: alone on a narrow screen, beside the picture
@@ -399,13 +345,7 @@ class FlowtopApp(App[int]):
             self.query_one(ParamsPanel).focus()
 
     def action_save(self) -> None:
-        try:
-            saved = save_params(self.params, self.config_path)
-        except (OSError, OutputError) as exc:
-            self.notify(f"cannot save: {exc}", severity="error")
-            return
-        how = " (its old text was not TOML: written anew)" if saved.rewritten else ""
-        self.notify(f"saved parameters to {saved.path}{how}")
+        parameters.save(self)
 
     def action_calibrate(self) -> None:
         """Calibration mode (k): the frame holds still while points are picked on it."""

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from rich.color import Color
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
@@ -43,6 +45,7 @@ from flowtop.tui.cli.options import params_from
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 
 PREVIEW_SAMPLES = 30  # tracked frames drawn per colour mode
+RICH_SAMPLES = 5  # frames drawn the plain way (a Style and Segment per cell: slow)
 MAX_KEPT_BYTES = 150_000_000  # images held for the preview sample at most
 DEFAULT_SIZE = (160, 48)
 SIDE_COLS, CHROME_ROWS = 48, 4  # the UI's side panels and borders; status bar and footer
@@ -195,6 +198,25 @@ def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, para
             "colour_error": round(float(np.mean(errors)), 2)}
 
 
+def rich_per_cell_ms(states: list[TrackState], cols: int, rows: int, console: Console,
+                     frames: int = RICH_SAMPLES) -> float:
+    """Median ms to draw a whole frame the plain way, the baseline the preview is measured
+    against: cells from the frame (`render_cells`, as the preview), then a Rich Style and
+    Segment per cell (upper pixel as foreground of `▀`, lower as background), rendered to
+    terminal text by Textual's Strip."""
+    times = []
+    for state in states[:frames]:
+        t0 = time.perf_counter()
+        cells = render_cells(state.image, state, cols, rows)
+        upper, lower = cells.upper.tolist(), cells.lower.tolist()
+        for r in range(rows):
+            segments = [Segment("▀", Style(color=Color.from_rgb(*fg), bgcolor=Color.from_rgb(*bg)))
+                        for fg, bg in zip(upper[r], lower[r])]
+            Strip(segments, cols).render(console)
+        times.append(time.perf_counter() - t0)
+    return round(1000 * float(np.median(times)), 3)
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     params = params_from(args)
@@ -214,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
                       file=io.StringIO())
     pp = params.preview
     modes = {mode: measure_mode(states, cols, rows, mode, params, console) for mode in MODES}
+    per_cell = rich_per_cell_ms(states, cols, rows, console)
     link = args.link_kbps
     for figures in modes.values():
         per_frame = max(1, figures["typical_frame_bytes"])
@@ -221,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
     result["preview"] = {"cols": cols, "rows": rows, "frames": len(states),
                          "every_nth_frame": keep_every, "max_fps": pp.fps,
                          "quantize_bits": pp.quantize_bits, "hysteresis": pp.hysteresis,
-                         "link_kbps": link, "modes": modes}
+                         "link_kbps": link, "modes": modes, "rich_per_cell_ms": per_cell}
     result["seconds"] = round(time.perf_counter() - started, 1)
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
@@ -251,10 +274,15 @@ def print_table(r: dict) -> None:
         f"{'colour dE':>9}",
     ]
     for mode, m in p["modes"].items():
+        m["frame_ms"] = round(m["render_ms"] + m["rows_ms"] + m["write_ms"], 3)
         lines.append(f"{mode:<10} {m['render_ms']:8.2f} {m['rows_ms']:8.2f} {m['write_ms']:8.2f} "
                      f"{m['full_rows_ms']:12.2f} {m['full_frame_bytes'] / kb:8.1f} KB "
                      f"{m['typical_frame_bytes'] / kb:11.1f} KB {m['link_fps']:16.1f} "
                      f"{m['colour_error']:9.1f}")
+    true, plain = p["modes"]["truecolor"]["frame_ms"], p["rich_per_cell_ms"]
+    lines += ["", f"a typical truecolor frame, cells + rows + write: {true:.2f} ms; drawn the "
+              f"plain way (a Rich Style and Segment per cell, the whole frame): "
+              f"{plain:.2f} ms; ratio {true / max(plain, 1e-9):.3f}"]
     lines += ["", "cells ms: frame to cells (scale, tracks); rows ms: cells to Textual rows for "
               "the changed rows of a typical frame; write ms: those rows to terminal text, as "
               "Textual's compositor does, for a truecolor terminal; bytes as Textual writes "

@@ -82,6 +82,9 @@ def build_parser() -> Parser:
     return parser
 
 
+SWITCH_INTERVAL_S = 0.001  # how long a thread keeps the GIL while another waits
+
+
 def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.app.colour_probe import (
@@ -105,8 +108,12 @@ def run_ui(args: argparse.Namespace) -> int:
     from flowtop.tui.app.app import FlowtopApp
     from flowtop.tui.preview.internals import hangup_safe_terminal
 
-    app = FlowtopApp(source=source, params=params, config_path=args.config)
+    app = FlowtopApp(source=source, params=params, config_path=args.config,
+                     freeze_startup=True)
     exit_app_on_signals(app, args.stop)
+    # The tracking thread runs Python between OpenCV calls; at the default 5 ms the UI thread
+    # waits up to that long each time it hands the GIL over, many times per key or frame.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     warming = warm_palette(color)
     with hangup_safe_terminal():
         drop_late_answers()

@@ -10,6 +10,10 @@ Written against Textual 8.2.8 and Rich 15.0 (pyproject pins `textual>=8.2,<9`). 
 - The app driver's `write` (wrapped to count the bytes sent: `install_byte_meter`), and
   `sys.__stderr__`, the stream Textual's driver draws on (made hang-up safe:
   `hangup_safe_terminal`).
+- The screen compositor's `visible_widgets` (regions in paint order), the app's
+  `_sync_available`, `_driver.is_inline` and `cursor_position`: `place_direct` and
+  `write_direct` send the preview's changed cells to the terminal as the compositor would,
+  without its per-update work.
 
 `LazyStrip` makes Strip's seven per-strip caches only when one is used. `AnsiStrip` also
 arrives with its terminal text made (by `tui.preview.rows`, one cached text per run
@@ -34,11 +38,14 @@ from typing import IO, Any
 
 from rich.color import ColorSystem
 from rich.console import Console
+from rich.control import Control
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import App
 from textual.cache import FIFOCache
+from textual.geometry import Region
 from textual.strip import Strip
+from textual.widget import Widget
 
 from flowtop.tracker.render.palette import KEY_SHIFT
 from flowtop.tracker.runtime.rates import RateWindow
@@ -286,3 +293,53 @@ def install_byte_meter(app: App) -> ByteMeter:
     driver.write = counted_write  # type: ignore[method-assign]
     _METERS[app] = meter
     return meter
+
+
+SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"  # Textual's synchronized-output marks
+
+
+def place_direct(widget: Widget, parts: Sequence[Widget]) -> list[Region] | None:
+    """The screen region of each of `widget`'s children `parts`, if their cells may be written
+    straight to the terminal: the app draws on a real full-screen terminal, `widget`'s screen
+    is in front, every part is wholly visible and nothing is painted over `widget`. Else None.
+    """
+    app = widget.app
+    driver = app._driver
+    if (driver is None or driver.is_inline or app.is_headless or not app._running
+            or app.screen is not widget.screen):
+        return None
+    try:
+        shown = widget.screen._compositor.visible_widgets  # topmost first
+    except Exception:  # a Textual that arranges this differently: the compositor draws
+        return None
+    area = widget.region
+    for other, (region, clip) in shown.items():
+        if other is widget:
+            break
+        if other.parent is not widget and region.overlaps(area) and clip.overlaps(area):
+            return None  # a toast, a tooltip, a menu over the picture
+    regions = []
+    for part in parts:
+        found = shown.get(part)
+        if found is None or found[1].intersection(found[0]) != found[0]:
+            return None  # hidden or cut by its container
+        regions.append(found[0])
+    return regions
+
+
+def write_direct(app: App, pieces: Sequence[tuple[int, int, str]]) -> None:
+    """Write each (x, y, terminal text) at screen cell (x, y), in one synchronized update that
+    leaves the cursor where Textual keeps it, through the driver (so after, and before, any
+    update Textual queued)."""
+    driver = app._driver
+    if driver is None or not pieces:
+        return
+    move_to = Control.move_to
+    out = [SYNC_START] if app._sync_available else []
+    for x, y, text in pieces:
+        out.append(move_to(x, y).segment.text)
+        out.append(text)
+    out.append(move_to(*app.screen.outer_size.clamp_offset(app.cursor_position)).segment.text)
+    if app._sync_available:
+        out.append(SYNC_END)
+    driver.write("".join(out))

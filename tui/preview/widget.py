@@ -11,15 +11,12 @@ the app writes lowers the rate, the size and the colour depth when the link cann
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-import numpy as np
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
@@ -30,14 +27,22 @@ from textual.widget import Widget
 from flowtop.tracker.config.params import PreviewParams
 from flowtop.tracker.contracts import TrackState
 from flowtop.tracker.render.budget import BudgetController
-from flowtop.tracker.render.cells import Layout, Overlay, render_cells
+from flowtop.tracker.render.canvas import Layout
+from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.dither import BlockDiffuser
 from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
 from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.runtime.rates import RateWindow
-from flowtop.tui.preview.internals import ByteMeter, install_byte_meter
+from flowtop.tui.preview.internals import (
+    ByteMeter,
+    install_byte_meter,
+    place_direct,
+    write_direct,
+)
 from flowtop.tui.preview.legend import legend_text
+from flowtop.tui.preview.marks import CURSOR_BINDINGS, centre, clicked, marks, moved
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
+from flowtop.tui.preview.tile import PreviewTile
 
 WAITING = "waiting for the first frame"
 FPS_WINDOW_S = 2.0
@@ -60,39 +65,6 @@ class PreviewStats:
     scale: float = 1.0
 
 
-class PreviewTile(Widget):
-    """A column slice of the preview: its own widget, so a refresh re-sends only its cells."""
-
-    DEFAULT_CSS = """
-    PreviewTile { height: 1fr; }
-    """
-
-    def __init__(self, preview: Preview, index: int) -> None:
-        super().__init__()
-        self.preview, self.index = preview, index
-
-    def render_line(self, y: int) -> Strip:
-        return self.preview.tile_line(self.index, y)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The preview's Strips as they are: a tile has no border, padding or tint, so the
-        styles cache (a new Strip per line, its render lost) is skipped."""
-        width = self.size.width
-        filters = self.app.get_line_filters()
-        background = self.background_colors[1] if filters else None
-        x1, x2 = crop.column_span
-        lines = []
-        for y in crop.line_range:
-            strip = self.preview.tile_line(self.index, y)
-            if strip.cell_length != width:  # only while a resize is under way
-                strip = strip.adjust_cell_length(width, self.preview.rich_style)
-            if background is not None:  # a dialog's filter (the dimming under it)
-                for line_filter in filters:
-                    strip = strip.apply_filter(line_filter, background)
-            lines.append(strip if (x1, x2) == (0, width) else strip.crop(x1, x2))
-        return lines
-
-
 class Preview(Widget, can_focus=True):
     """The newest frame with tracks; click (or move the cursor and press `a`) to pick a point.
 
@@ -103,17 +75,7 @@ class Preview(Widget, can_focus=True):
     subtitle is the legend.
     """
 
-    BINDINGS = [
-        Binding("left", "move_cursor(-1, 0)", "cursor", show=False),
-        Binding("right", "move_cursor(1, 0)", "cursor", show=False),
-        Binding("up", "move_cursor(0, -1)", "cursor", show=False),
-        Binding("down", "move_cursor(0, 1)", "cursor", show=False),
-        Binding("shift+left", "move_cursor(-8, 0)", "cursor", show=False),
-        Binding("shift+right", "move_cursor(8, 0)", "cursor", show=False),
-        Binding("shift+up", "move_cursor(0, -8)", "cursor", show=False),
-        Binding("shift+down", "move_cursor(0, 8)", "cursor", show=False),
-        Binding("a", "add_point", "add point"),
-    ]
+    BINDINGS = CURSOR_BINDINGS
 
     DEFAULT_CSS = """
     Preview {
@@ -146,6 +108,7 @@ class Preview(Widget, can_focus=True):
         self._edges: list[int] = [0]
         self._edges_cols = -1  # the width `_edges` were cut for
         self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
+        self.direct_draws = 0  # draws written straight to the terminal (`_refresh_changes`)
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
         self._draws = RateWindow(FPS_WINDOW_S)
@@ -303,7 +266,20 @@ class Preview(Widget, can_focus=True):
             tile.refresh()
 
     def _refresh_changes(self, changes: list[Change]) -> None:
+        """Send the changed cells: straight to the terminal where nothing covers the picture
+        (the bytes the compositor would write, without its per-update work), else through
+        the compositor, one region per changed tile row."""
         edges, tiles = self._edges, self._tiles
+        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
+        places = place_direct(self, tiles) if changes else None
+        if places is not None:
+            console, strips = self.app.console, self._strips
+            write_direct(self.app, [
+                (places[c.tile].x, places[c.tile].y + c.row,
+                 strips[c.row][c.tile].crop(0, c.last - edges[c.tile] + 1).render(console))
+                for c in changes])
+            self.direct_draws += 1
+            return
         per_tile: dict[int, list[Region]] = {}
         for c in changes:
             per_tile.setdefault(c.tile, []).append(
@@ -311,7 +287,6 @@ class Preview(Widget, can_focus=True):
         for index, regions in per_tile.items():
             if index < len(tiles):
                 tiles[index].refresh(*regions)
-        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
 
     def _redraw_now(self) -> None:
         if self.is_mounted:
@@ -361,16 +336,9 @@ class Preview(Widget, can_focus=True):
         started, now = time.perf_counter(), time.monotonic()
         level = self._budget.level
         if self._cursor is None:
-            h, w = state.image.shape[:2]
-            self._cursor = ((w - 1) / 2, (h - 1) / 2)
-        overlay = self._overlay
-        if self.has_focus:
-            overlay = replace(overlay or Overlay(), cursor=self._cursor)
-        if self.highlight is not None:
-            where = np.flatnonzero(state.ids == self.highlight)
-            if len(where):
-                x, y = state.pts[where[0]]
-                overlay = replace(overlay or Overlay(), rings=((float(x), float(y)),))
+            self._cursor = centre(state.image.shape[1], state.image.shape[0])
+        overlay = marks(self._overlay, state, self._cursor if self.has_focus else None,
+                        self.highlight)
         if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
         self._scheme = self._schemes(state)
@@ -411,10 +379,8 @@ class Preview(Widget, can_focus=True):
         if self._layout is None:
             return
         origin = self.content_region.offset  # the click may come from a tile
-        px, py = event.pointer_screen_x - origin.x, event.pointer_screen_y - origin.y
-        within = py - math.floor(py)
-        picked = self._layout.cell_to_image(math.floor(px), math.floor(py),
-                                            within if within > 0 else 0.5)
+        picked = clicked(self._layout, event.pointer_screen_x - origin.x,
+                         event.pointer_screen_y - origin.y)
         if picked is None:
             return
         self._cursor = picked
@@ -427,8 +393,7 @@ class Preview(Widget, can_focus=True):
         layout = self._layout
         if layout is None:
             return
-        x, y = self._cursor or ((layout.image_w - 1) / 2, (layout.image_h - 1) / 2)
-        self._cursor = layout.clamp_image(x + dx / layout.sx, y + dy / layout.sy)
+        self._cursor = moved(layout, self._cursor, dx, dy)
         self._redraw_now()
 
     def action_add_point(self) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.segment import Segment
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 
 
@@ -19,10 +22,13 @@ def on_screen(widget: Widget) -> bool:
 
 
 class LivePanel(Widget):
-    """Shows one renderable; `show_content` repaints it without a layout pass.
+    """Shows one renderable; `show_content` repaints the lines that changed, no layout pass.
 
-    `Static.update` asks for a layout of the whole screen on every call, which several times a
-    second costs more than drawing the panel; these panels are sized by CSS, not by content.
+    `Static.update` asks for a layout of the whole screen on every call, and repaints every
+    line; several times a second that costs more than the panel's content. These panels are
+    sized by CSS, not by content, render their lines with Rich once per content, and ask the
+    compositor for only the lines that differ from what is shown (a status bar whose fps
+    changed is one line; a speeds table whose values moved, the rows that moved).
     """
 
     DEFAULT_CSS = """
@@ -32,14 +38,50 @@ class LivePanel(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._content: RenderableType = ""
+        self._lines: list[Strip] = []
+        self._made_for: tuple[int, int, RenderableType] | None = None  # of `_lines`
 
     @property
     def content(self) -> RenderableType:
         return self._content
 
     def show_content(self, content: RenderableType) -> None:
+        """Show `content`; only its lines that changed are repainted."""
         self._content = content
-        self.refresh()
+        width = self.content_size.width
+        if not self.is_mounted or width <= 0 or self._made_for is None:
+            self._made_for = None
+            self.refresh()
+            return
+        old, made = self._lines, self._made_for
+        new = self._render_lines(width)
+        if made[:2] != self._made_for[:2] or len(old) != len(new):
+            self.refresh()
+            return
+        changed = [Region(0, y, width, 1) for y, (a, b) in enumerate(zip(old, new)) if a != b]
+        if changed:
+            self.refresh(*changed)
 
     def render(self) -> RenderableType:
         return self._content
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.content_size
+        made = self._made_for
+        if made is None or made[:2] != (width, height) or made[2] is not self._content:
+            self._render_lines(width)
+        lines = self._lines
+        return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+    def _render_lines(self, width: int) -> list[Strip]:
+        """The content as one Strip per line of the panel, `width` cells wide."""
+        console = self.app.console
+        height = self.content_size.height
+        options = console.options.update(width=width, height=height, highlight=False)
+        style = self.rich_style
+        rendered = console.render_lines(self._content, options, style=style, pad=True)
+        blank = [Segment(" " * width, style)]
+        lines = [Strip(line, width) for line in rendered[:height]]
+        lines += [Strip(blank, width)] * (height - len(lines))
+        self._lines, self._made_for = lines, (width, height, self._content)
+        return lines

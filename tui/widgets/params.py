@@ -107,10 +107,12 @@ class ParamsPanel(OptionList):
             self.border_subtitle = f"{spec.help} · {how} · d default"
 
     def set_params(self, params: Params) -> None:
-        """Show `params` (changed elsewhere, e.g. by calibration) without posting Changed."""
-        self.params = params
+        """Show `params` (changed elsewhere, e.g. by calibration) without posting Changed; only
+        the lines whose value changed are redrawn (a burst of keys stays cheap)."""
+        old, self.params = self.params, params
         for key in self._specs:
-            self.replace_option_prompt(key, self._line(key))
+            if params.get(key) != old.get(key):
+                self.replace_option_prompt(key, self._line(key))
 
     def _propose(self, new: Params, key: str) -> None:
         if new == self.params:

@@ -15,7 +15,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from flowtop.tracker.config.params import Params, field_of, kind_of, spec_of
+from flowtop.tracker.config.fields import kind_of, spec_of
+from flowtop.tracker.config.params import Params, field_of
 from flowtop.tracker.errors import ParamError
 
 
