@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flowtop.tracker.core.grouping import median
-from flowtop.tracker.core.segments import Flat, bounds, core_mask, medians
+from flowtop.tracker.core.segments import Flat, SortedSpeeds, bounds, core_speeds, medians
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -28,15 +28,17 @@ Box = tuple[float, float, float, float]
 class GroupStats:
     """Per group k: `boxes[k]` (x, y, w, h) centre and size, `speed[k]` px/s and `vel[k]`
     (vx, vy) of its core tracks, `speed_world[k]` (NaN without a unit), `ids[k]` its tracks'
-    ids sorted, `steps` (n, 2) median displacement since the last frame of its tracks seen
-    there, `seen[k]` whether any was; `centre(k)` its median point."""
+    ids sorted (`id_tuples[k]` as a tuple), `steps[k]` (dx, dy) median displacement since the
+    last frame of its tracks seen there, `seen[k]` whether any was; `centre(k)` its median
+    point."""
 
     boxes: list[Box]
     speed: list[float]
     vel: list[tuple[float, float]]
     speed_world: list[float]
     ids: list[I64]
-    steps: F64
+    id_tuples: list[tuple[int, ...]]
+    steps: list[tuple[float, float]]
     seen: list[bool]
     pts: F64  # (M, 2) the groups' points, laid out as their flat indices
     flat: Flat
@@ -44,40 +46,40 @@ class GroupStats:
     @classmethod
     def of(cls, flat: Flat, ids: I64, pts: npt.NDArray[np.float32],
            vel: npt.NDArray[np.float32], speed: npt.NDArray[np.float32],
-           speed_world: F64 | None, band: float, was: F64, seen: Mask) -> GroupStats:
+           speed_world: F64 | None, band: float, was: F64, seen: Mask,
+           sorted_speed: SortedSpeeds | None = None) -> GroupStats:
         """The stats of the groups of `flat` (indices into the tracks' ids, pts, vel, speed
         and speed_world; None: no unit); the tracks were at `was` (N, 2) the frame before,
-        those `seen` (N,) there."""
+        those `seen` (N,) there. `sorted_speed`: the groups' `segments.sorted_speeds`, if at
+        hand."""
         n, at, owner = len(flat), flat.index, flat.owner
         p = pts.take(at, axis=0).astype(np.float64)
         if not n:
-            return cls([], [], [], [], [], np.zeros((0, 2)), [], p, flat)
-        x, y = p[:, 0], p[:, 1]
+            return cls([], [], [], [], [], [], [], [], p, flat)
         lo, hi = bounds(p, flat.start)
-        centre, size = (lo + hi) / 2, hi - lo
-        boxes = [(cx, cy, w, h) for (cx, cy), (w, h) in zip(centre.tolist(), size.tolist())]
-        core = core_mask(flat, speed.take(at), band)
-        v = vel.take(at, axis=0).astype(np.float64)
-        # every median in one sort: rows of values, each with the members it reads
-        cols: list[npt.NDArray[np.floating]] = [speed.take(at), v[:, 0], v[:, 1]]
-        kept: list[npt.NDArray[np.bool_]] = [core, core, core]
+        boxes = [((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)
+                 for (x0, y0), (x1, y1) in zip(lo.tolist(), hi.tolist())]
+        speeds, core = core_speeds(flat, speed.take(at) if sorted_speed is None else sorted_speed,
+                                   band)
+        world = [math.nan] * n
         if speed_world is not None:
-            w = speed_world.take(at)
-            cols.append(w)
-            kept.append(core_mask(flat, w, band))
-        known, before = seen.take(at), was.take(at, axis=0)
-        cols += [x - before[:, 0], y - before[:, 1]]
-        kept += [known, known]
-        med = medians(flat, np.stack(cols), np.stack(kept))
-        world = med[3] if speed_world is not None else np.full(n, math.nan)
+            world = core_speeds(flat, speed_world.take(at), band)[0]
+        v = vel.take(at, axis=0)
+        known = seen.take(at)
+        # the other medians in one sort: rows of values, each with the members it reads
+        vx, vy, dx, dy = medians(flat, np.concatenate([v.T, (p - was.take(at, axis=0)).T]),
+                                 np.stack([core, core, known, known]))
         member_ids = ids.take(at)
         rising = member_ids[1:] > member_ids[:-1]
         rising[flat.start[1:] - 1] = True  # each group on its own
         if not rising.all():
             member_ids = member_ids.take(np.lexsort((member_ids, owner)))
-        return cls(boxes, med[0].tolist(), list(zip(med[1].tolist(), med[2].tolist())),
-                   world.tolist(), Flat(member_ids, owner, flat.start, flat.count).groups(),
-                   med[-2:].T, np.logical_or.reduceat(known, flat.start).tolist(), p, flat)
+        every = member_ids.tolist()
+        runs = list(zip(flat.start.tolist(), flat.count.tolist()))
+        return cls(boxes, speeds, list(zip(vx, vy)), world,
+                   [member_ids[a:a + c] for a, c in runs], [tuple(every[a:a + c]) for a, c in runs],
+                   list(zip(dx, dy)), np.logical_or.reduceat(known, flat.start).tolist(), p,
+                   flat)
 
     def centre(self, k: int) -> F64:
         """(2,) the median point of group k."""

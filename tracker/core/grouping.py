@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.core.pairs import close_pairs, runs
-from flowtop.tracker.core.segments import Flat
+from flowtop.tracker.core.pairs import candidates, close, close_pairs, runs, small_argsort
+from flowtop.tracker.core.segments import Flat, SortedSpeeds
 
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
 
@@ -52,12 +52,42 @@ def near_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, link_distance: float, tol
 def _links(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], vel: npt.ArrayLike,
            tolerance: float, floor: float) -> Links:
     """The pairs (a, b), linked where their velocities are alike (see `near_pairs`)."""
-    v = np.asarray(vel, np.float64).reshape(-1, 2)
-    vx, vy = v[:, 0].copy(), v[:, 1].copy()  # columns: gathering rows is slower
+    return Links(a, b, _alike(np.asarray(vel, np.float64).reshape(-1, 2), a, b, tolerance,
+                              floor))
+
+
+def _alike(vel: npt.NDArray[np.float64], a: npt.NDArray[np.int64], b: npt.NDArray[np.int64],
+           tolerance: float, floor: float) -> npt.NDArray[np.bool_]:
+    """Whether the velocities (N, 2) of the pairs (a, b) differ by at most max(floor,
+    tolerance * the larger speed)."""
+    vx, vy = vel[:, 0].copy(), vel[:, 1].copy()  # columns: gathering rows is slower
     speed = np.hypot(vx, vy)
     dx, dy = vx.take(a) - vx.take(b), vy.take(a) - vy.take(b)
     allowed = np.maximum(floor, tolerance * np.maximum(speed.take(a), speed.take(b)))
-    return Links(a, b, dx * dx + dy * dy <= allowed * allowed)
+    return dx * dx + dy * dy <= allowed * allowed
+
+
+def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike | None,
+                link_distance: float, tolerance: float, floor: float
+                ) -> tuple[npt.NDArray[np.int64], Links]:
+    """The groups of points (N, 2) that `region_pairs` (`near_pairs` without regions) links:
+    (N,) labels, each group's its least index, and the close pairs not linked (which may join
+    two groups, see `absorb_edges`). One pass in the order of the candidate search."""
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    n = len(p)
+    order, i, j = candidates(p, link_distance, region)
+    near = close(p.take(order, axis=0), i, j, link_distance)
+    i, j = i.take(near), j.take(near)
+    v = np.asarray(vel, np.float64).reshape(-1, 2).take(order, axis=0)
+    alike = _alike(v, i, j, tolerance, floor)
+    linked, apart = alike.nonzero()[0], (~alike).nonzero()[0]
+    group = components(n, i.take(linked), j.take(linked))  # least places in `order`
+    least = np.full(n, n)
+    np.minimum.at(least, group, order)  # each group's least index
+    labels = np.empty(n, np.int64)
+    labels[order] = least.take(group)
+    a, b = order.take(i.take(apart)), order.take(j.take(apart))
+    return labels, Links(np.minimum(a, b), np.maximum(a, b), np.zeros(len(apart), bool))
 
 
 def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
@@ -106,7 +136,8 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     if not (labels.take(links.a) != labels.take(links.b)).any():
         return labels  # no two groups side by side
     vel = np.asarray(vel, np.float64).reshape(-1, 2)
-    order = labels.argsort()
+    order = small_argsort(labels, len(labels)) if labels.min() >= 0 and \
+        labels.max() < len(labels) else labels.argsort()
     ordered = labels.take(order)
     first, sizes, run = runs(ordered)
     uniq = ordered.take(first)
@@ -158,17 +189,23 @@ def region_pairs(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike,
     return _links(a, b, vel, tolerance, floor)
 
 
-def may_split(flat: Flat, speeds: npt.ArrayLike, least: int, ratio: float
-              ) -> npt.NDArray[np.bool_]:
+def may_split(flat: Flat, speeds: npt.ArrayLike, least: int, ratio: float,
+              rows: SortedSpeeds | None = None) -> npt.NDArray[np.bool_]:
     """(n,) which groups of `flat` `speed_split` may split: those whose speeds (M,) pass its
-    first checks, for every group at once (few get further)."""
+    first checks, for every group at once (few get further). `rows`: the speeds'
+    `segments.sorted_speeds`, if at hand."""
     big = (flat.count >= 2 * least).nonzero()[0]
     out = np.zeros(len(flat), bool)
     if not len(big):
         return out
-    s = np.log(np.maximum(np.asarray(speeds, np.float64).reshape(-1), 1e-9))
-    rows = np.sort(flat.spread(s), axis=-1)
-    gap = rows[big, flat.count.take(big) - least] - rows[big, least - 1]
+    high = flat.count.take(big) - least
+    if rows is not None and (rows.valid >= 1e-9).all():
+        # then log(max(s, 1e-9)) is log(s), and the sorted speeds give the sorted logs
+        gap = np.log(rows.rows[big, high]) - np.log(rows.rows[big, least - 1])
+    else:
+        s = np.asarray(speeds, np.float64).reshape(-1)
+        logs = np.sort(flat.spread(np.log(np.maximum(s, 1e-9))), axis=-1)
+        gap = logs[big, high] - logs[big, least - 1]
     out[big] = ~(gap <= math.log(ratio))  # NaN goes on, as in speed_split
     return out
 
@@ -185,8 +222,7 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     n = len(s)
     if n < 2 * least:
         return None
-    order = np.argsort(s)
-    v = s[order]
+    v = np.sort(s)
     if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
     k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
@@ -196,9 +232,13 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
     if _sorted_median(v[cut:]) - _sorted_median(v[:cut]) <= math.log(ratio):
         return None
-    fast = np.zeros(n, bool)
-    fast[order[cut:]] = True
-    p = np.asarray(pts, np.float64).reshape(-1, 2).take(order, axis=0)  # slow ones first
+    if v[cut - 1] < v[cut]:  # the cut falls between two speeds: the fast ones are all above
+        fast = ~(s < v[cut])
+    else:  # between equal speeds: the sort's order decides which side each one falls on
+        fast = np.zeros(n, bool)
+        fast[np.argsort(s)[cut:]] = True
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    p = np.concatenate([p[~fast], p[fast]])  # slow ones first
     (b_lo, a_lo), (b_hi, a_hi) = (np.minimum.reduceat(p, [0, cut]).tolist(),
                                   np.maximum.reduceat(p, [0, cut]).tolist())
     inter = (max(min(a_hi[0], b_hi[0]) - max(a_lo[0], b_lo[0]), 0.0)

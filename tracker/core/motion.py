@@ -37,6 +37,8 @@ class Foreground:
         self._bg8: npt.NDArray[np.uint8] | None = None  # the background in levels, until it learns
         self.mask: Gray = np.zeros((0, 0), np.uint8)
         self._labels: npt.NDArray[np.int32] | None = None
+        self._core: Gray = np.zeros((0, 0), np.uint8)  # buffers the labelling reuses
+        self._label_buf: npt.NDArray[np.int32] = np.zeros((0, 0), np.int32)
 
     def reset(self) -> None:
         self._bg = self._bg8 = None
@@ -120,8 +122,11 @@ class Foreground:
     def _label(self) -> npt.NDArray[np.int32]:
         """Connected regions of the foreground opened by one pixel, so shadows and noise one
         or two pixels wide do not join two vehicles."""
-        core = cv2.morphologyEx(self.mask, cv2.MORPH_OPEN, CLOSE)
-        return cv2.connectedComponents(core, connectivity=8)[1]
+        if self._core.shape != self.mask.shape:  # new buffers only for a new size: fresh large
+            self._core = np.empty_like(self.mask)  # arrays each frame cost page faults
+            self._label_buf = np.empty(self.mask.shape, np.int32)
+        cv2.morphologyEx(self.mask, cv2.MORPH_OPEN, CLOSE, dst=self._core)
+        return cv2.connectedComponents(self._core, self._label_buf, 8, cv2.CV_32S)[1]
 
     def regions(self, pts: npt.ArrayLike, where: npt.NDArray[np.bool_] | None = None
                 ) -> npt.NDArray[np.int32]:

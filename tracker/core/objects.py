@@ -18,17 +18,9 @@ import numpy.typing as npt
 from flowtop.tracker.config.params import ObjectParams, TrapParams
 from flowtop.tracker.contracts import ObjectState, TrapResult
 from flowtop.tracker.core.group_stats import GroupStats
-from flowtop.tracker.core.grouping import (
-    Links,
-    absorb_edges,
-    components,
-    may_split,
-    near_pairs,
-    region_pairs,
-    speed_split,
-)
-from flowtop.tracker.core.pairs import runs
-from flowtop.tracker.core.segments import Flat, bounds
+from flowtop.tracker.core.grouping import absorb_edges, link_groups, may_split, speed_split
+from flowtop.tracker.core.pairs import runs, small_argsort
+from flowtop.tracker.core.segments import Flat, SortedSpeeds, bounds, sorted_speeds
 from flowtop.tracker.core.trap import TrapTimer, trap_speed
 
 F32 = npt.NDArray[np.float32]
@@ -44,10 +36,11 @@ class _Object:
     id: int
     first_seen: float
     last_seen: float
-    members: npt.NDArray[np.int64]
+    members: npt.NDArray[np.int64]  # its tracks' ids, sorted (as a tuple in track_ids)
+    track_ids: tuple[int, ...]
     box: tuple[float, float, float, float]  # x, y, w, h
     vel: tuple[float, float]
-    ref: np.ndarray  # a point that moves with the object: the trap watches it
+    ref: tuple[float, float]  # a point that moves with the object: the trap watches it
     top_speed: float = 0.0
     top_world: float = math.nan
     frames: int = 0  # frames it was grouped in
@@ -85,6 +78,7 @@ class ObjectGrouper:
         self._prev_ids = np.zeros(0, np.int64)
         self._prev_pts = np.zeros((0, 2), np.float64)
         self._prev_t = 0.0
+        self._ordered = True  # this frame's track ids rise
 
     def reset(self) -> None:
         """Forget objects and positions (after a discontinuity); the trap log stays."""
@@ -95,10 +89,12 @@ class ObjectGrouper:
     def update(self, t: float, tracks: TrackView, unit: str, trap_unit: str = "m/s"
                ) -> tuple[ObjectState, ...]:
         p = self.params
-        was, seen = self._was(tracks.ids)
-        groups = self._groups(tracks, t, was, seen) if p.enabled else Flat.of([])
+        ids = tracks.ids
+        self._ordered = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
+        was, seen = self._was(ids)
+        groups, rows = self._groups(tracks, t, was, seen) if p.enabled else (Flat.of([]), None)
         stats = GroupStats.of(groups, tracks.ids, tracks.pts, tracks.vel, tracks.speed,
-                              tracks.speed_world if unit else None, p.speed_band, was, seen)
+                              tracks.speed_world if unit else None, p.speed_band, was, seen, rows)
         matched = self._match(groups, tracks, t, stats)
         out, live = [], set()
         for k, known in enumerate(matched):
@@ -113,12 +109,10 @@ class ObjectGrouper:
                 out.append(state)
         self._objects = [o for o in self._objects
                          if o.id in live or t - o.last_seen <= p.keep_s]
-        ids = tracks.ids
-        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # kept in order: seldom needed
-            order = np.argsort(ids)
-            ids, pts = ids[order], tracks.pts.take(order, axis=0)
-        else:
-            pts = tracks.pts
+        ids, pts = tracks.ids, tracks.pts
+        if not self._ordered:  # tracks are kept in order of id: seldom needed
+            order = ids.argsort()
+            ids, pts = ids.take(order), pts.take(order, axis=0)
         self._prev_ids, self._prev_pts, self._prev_t = ids, pts.astype(np.float64), t
         return tuple(sorted(out, key=lambda o: o.id))
 
@@ -133,9 +127,9 @@ class ObjectGrouper:
         return self._prev_pts.take(pos, axis=0), prev.take(pos) == ids
 
     def _groups(self, tracks: TrackView, t: float, was: npt.NDArray[np.float64],
-                seen: npt.NDArray[np.bool_]) -> Flat:
-        """The groups (indices into the tracks) large enough to be an object; `was`, `seen`:
-        see `_was`."""
+                seen: npt.NDArray[np.bool_]) -> tuple[Flat, SortedSpeeds | None]:
+        """The groups (indices into the tracks) large enough to be an object, and their
+        speeds sorted (`segments.sorted_speeds`) when at hand; `was`, `seen`: see `_was`."""
         p = self.params
         usable = tracks.eligible
         if tracks.region is not None and p.use_foreground:
@@ -143,26 +137,22 @@ class ObjectGrouper:
         idx = usable.nonzero()[0]
         idx = idx[self._steady(tracks, t, idx, was, seen)]
         if len(idx) < p.min_tracks:
-            return Flat.of([])
-        pts, vel = tracks.pts.take(idx, axis=0), tracks.vel.take(idx, axis=0)
-        if tracks.region is not None and p.use_foreground:  # one vehicle, one region
-            links = region_pairs(pts, vel, tracks.region[idx], p.link_distance,
-                                 p.velocity_tolerance, p.velocity_floor)
-        else:
-            links = near_pairs(pts, vel, p.link_distance, p.velocity_tolerance,
-                               p.velocity_floor)
-        linked, apart = links.linked.nonzero()[0], (~links.linked).nonzero()[0]
-        labels = components(len(idx), links.a.take(linked), links.b.take(linked))
-        # only pairs that are not linked can join two groups
-        labels = absorb_edges(labels, vel, Links(links.a.take(apart), links.b.take(apart),
-                                                 links.linked.take(apart)))
-        order = labels.argsort(kind="stable")
+            return Flat.of([]), None
+        vel = tracks.vel.take(idx, axis=0)
+        region = tracks.region.take(idx) if tracks.region is not None and p.use_foreground \
+            else None  # one vehicle, one region
+        labels, apart = link_groups(tracks.pts.take(idx, axis=0), vel, region, p.link_distance,
+                                    p.velocity_tolerance, p.velocity_floor)
+        labels = absorb_edges(labels, vel, apart)
+        order = small_argsort(labels, len(idx))
         _, count, run = runs(labels.take(order))
         big = count >= p.min_tracks
         flat = Flat.runs(idx[order[big[run]]], count[big])
         least = max(p.min_tracks, SPLIT_LEAST)
+        speeds = tracks.speed.take(flat.index)
+        rows = sorted_speeds(flat, speeds) if len(flat) else None
         if len(flat) and p.split_speeds > 1:  # two vehicles touching in the picture, at two speeds
-            may = may_split(flat, tracks.speed.take(flat.index), least, p.split_speeds)
+            may = may_split(flat, speeds, least, p.split_speeds, rows)
             if may.any():
                 groups = flat.groups()
                 for k in may.nonzero()[0][::-1].tolist():
@@ -170,8 +160,10 @@ class ObjectGrouper:
                     fast = speed_split(tracks.speed[g], tracks.pts[g], least, p.split_speeds)
                     if fast is not None:
                         groups[k:k + 1] = [g[fast], g[~fast]]
-                flat = Flat.of(groups)
-        return self._big_enough(tracks, flat)
+                if len(groups) > len(flat):
+                    flat, rows = Flat.of(groups), None
+        big_enough = self._big_enough(tracks, flat)
+        return big_enough, rows if big_enough is flat else None
 
     def _big_enough(self, tracks: TrackView, flat: Flat) -> Flat:
         """The groups spanning at least objects.min_size metres on the ground (all of them
@@ -199,11 +191,11 @@ class ObjectGrouper:
             return steady
         known = seen.take(idx).nonzero()[0]
         at = idx.take(known)
-        pts, before = tracks.pts.take(at, axis=0), was.take(at, axis=0)
         vel = tracks.vel.take(at, axis=0)
-        vx, vy = vel[:, 0], vel[:, 1]
-        gap = np.hypot((pts[:, 0] - before[:, 0]) / dt - vx, (pts[:, 1] - before[:, 1]) / dt - vy)
-        allowed = np.maximum(p.velocity_floor, p.velocity_tolerance * np.hypot(vx, vy))
+        off = (tracks.pts.take(at, axis=0) - was.take(at, axis=0)) / dt - vel
+        gap = np.hypot(off[:, 0], off[:, 1])
+        allowed = np.maximum(p.velocity_floor,
+                             p.velocity_tolerance * np.hypot(vel[:, 0], vel[:, 1]))
         steady[known] = gap <= allowed
         return steady
 
@@ -246,8 +238,9 @@ class ObjectGrouper:
         return found
 
     def _new(self, t: float, stats: GroupStats, k: int) -> _Object:
-        obj = _Object(self._next_id, t, t, stats.ids[k], stats.boxes[k], (0.0, 0.0),
-                      stats.centre(k))
+        x, y = stats.centre(k).tolist()
+        obj = _Object(self._next_id, t, t, stats.ids[k], stats.id_tuples[k], stats.boxes[k],
+                      (0.0, 0.0), (x, y))
         self._next_id += 1
         self._objects.append(obj)
         return obj
@@ -256,15 +249,17 @@ class ObjectGrouper:
                  ) -> None:
         """Move the object's reference point by the median displacement of its tracks."""
         if obj.last_seen == self._prev_t and stats.seen[k]:
-            step = stats.steps[k]
+            dx, dy = stats.steps[k]
         else:  # unseen for a while, or every track is new: coast on its last velocity
-            step = np.asarray(obj.vel) * (t - obj.last_seen)
+            dx, dy = obj.vel[0] * (t - obj.last_seen), obj.vel[1] * (t - obj.last_seen)
         old = obj.ref
-        obj.ref = obj.ref + step
-        result = obj.timer.step(self.trap, trap_unit, obj.id, old, obj.last_seen, obj.ref, t)
-        if result is not None:
-            self.trap_results.append(result)
-        obj.members = stats.ids[k]
+        obj.ref = (old[0] + dx, old[1] + dy)
+        if self.trap.active:
+            result = obj.timer.step(self.trap, trap_unit, obj.id, np.array(old), obj.last_seen,
+                                    np.array(obj.ref), t)
+            if result is not None:
+                self.trap_results.append(result)
+        obj.members, obj.track_ids = stats.ids[k], stats.id_tuples[k]
         obj.last_seen = t
 
     def _measure(self, obj: _Object, t: float, stats: GroupStats, k: int, unit: str,
@@ -284,7 +279,7 @@ class ObjectGrouper:
             id=obj.id, x=x, y=y, w=w, h=h, vx=vx, vy=vy, speed=speed, speed_world=speed_world,
             unit=unit, first_seen=obj.first_seen, t=t,
             top_speed=obj.top_speed, top_speed_world=obj.top_world if unit else math.nan,
-            tracks=len(obj.members), track_ids=tuple(obj.members.tolist()),
+            tracks=len(obj.track_ids), track_ids=obj.track_ids,
             trap_speed=trap_speed(obj.timer),
             trap_unit=obj.timer.result.unit if obj.timer.result else trap_unit)
 
