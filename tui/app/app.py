@@ -42,6 +42,7 @@ from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.app.keys import Moment, bar_keys, parameter_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
+from flowtop.tui.preview.internals import paint_now
 from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.health import HealthPanel
 from flowtop.tui.widgets.key_bar import KeyBar
@@ -112,7 +113,12 @@ class FlowtopApp(App[int]):
         preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
         self.query_one(ParamsPanel).focus()
         self.apply_layout()
-        self.set_interval(1 / PANEL_HZ, self.refresh_panels)
+        # The bars and the tables refresh half a period apart: Textual redraws one update's
+        # changes within their bounding box, and the full-width status bar with the speeds
+        # table in one update makes it re-cut every preview tile on the table's rows.
+        self.set_interval(1 / PANEL_HZ, self.refresh_bars)
+        self.set_timer(0.5 / PANEL_HZ, lambda: self.set_interval(1 / PANEL_HZ,
+                                                                 self.refresh_tables))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
         # tracking starts once the screen is up: the first paint does not cost it frames
@@ -167,8 +173,10 @@ class FlowtopApp(App[int]):
             return
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
-        if state_changed and not self.refresh_bars():
-            return
+        if state_changed:
+            if not self.refresh_bars():
+                return
+            self.call_next(paint_now, self.screen)  # a pause shows now, not after a frame
         try:
             self.query_one(Preview).show(snap.state)
         except NoMatches:  # the app is closing: its widgets go before its messages
@@ -206,11 +214,19 @@ class FlowtopApp(App[int]):
         layout.show_panel(self, name)
 
     def refresh_panels(self) -> None:
-        """The bars and every panel, from the newest snapshot (PANEL_HZ times a second)."""
-        if not self.refresh_bars():
-            return
+        """The bars and every panel, from the newest snapshot."""
+        if self.refresh_bars():
+            self.refresh_tables()
+
+    def refresh_tables(self) -> None:
+        """Every panel beside the picture, from the newest snapshot (PANEL_HZ times a
+        second)."""
         snap = self.snapshot
-        self.query_one(SpeedsPanel).show(snap.state)
+        try:
+            speeds = self.query_one(SpeedsPanel)
+        except NoMatches:  # the app is closing: its widgets go before its timers
+            return
+        speeds.show(snap.state)
         self.query_one(ObjectsPanel).show(snap.state)
         self.query_one(HealthPanel).show(snap.state, snap.health,
                                          self.params.tracking.fb_threshold)

@@ -10,6 +10,7 @@ Written against Textual 8.2.8 and Rich 15.0 (pyproject pins `textual>=8.2,<9`). 
 - The app driver's `write` (wrapped to count the bytes sent: `install_byte_meter`), and
   `sys.__stderr__`, the stream Textual's driver draws on (made hang-up safe:
   `hangup_safe_terminal`).
+- The screen's `_on_timer_update` (what its update timer runs): `paint_now` runs it at once.
 - The screen compositor's `visible_widgets` (regions in paint order), the app's
   `_sync_available`, `_driver.is_inline` and `cursor_position`: `place_direct` and
   `write_direct` send the preview's changed cells to the terminal as the compositor would,
@@ -44,6 +45,7 @@ from rich.style import Style
 from textual.app import App
 from textual.cache import FIFOCache
 from textual.geometry import Region
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -147,6 +149,17 @@ class AnsiStrip(LazyStrip):
                 out.append(self._styles.wrap(key, _text(text)[:end - x]))
             break
         return "".join(out)
+
+
+def prefix_text(strip: Strip, end: int, console: Console) -> str:
+    """The terminal text of the first `end` cells of `strip` (what Textual writes for
+    `strip.crop(0, end)`), without making the cropped strip where the text is at hand."""
+    if isinstance(strip, AnsiStrip) and strip._end is None:
+        if end >= strip.cell_length and strip._render_cache is not None:
+            return strip._render_cache
+        if end < strip.cell_length:
+            return strip._render_prefix(end)
+    return strip.crop(0, end).render(console)
 
 
 def _text(text: str | int) -> str:
@@ -298,6 +311,14 @@ def install_byte_meter(app: App) -> ByteMeter:
 SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"  # Textual's synchronized-output marks
 
 
+def paint_now(screen: Screen) -> None:
+    """Send `screen`'s pending repaints to the terminal now, not at its update timer's next
+    tick: that tick waits behind whatever the app's other tasks (a picture being drawn) do
+    first, tens of ms while tracking holds the other core. Nothing if the screen is gone."""
+    if screen.is_current and screen.is_running:
+        screen._on_timer_update()
+
+
 def place_direct(widget: Widget, parts: Sequence[Widget]) -> list[Region] | None:
     """The screen region of each of `widget`'s children `parts`, if their cells may be written
     straight to the terminal: the app draws on a real full-screen terminal, `widget`'s screen
@@ -334,12 +355,12 @@ def write_direct(app: App, pieces: Sequence[tuple[int, int, str]]) -> None:
     driver = app._driver
     if driver is None or not pieces:
         return
-    move_to = Control.move_to
     out = [SYNC_START] if app._sync_available else []
     for x, y, text in pieces:
-        out.append(move_to(x, y).segment.text)
+        out.append(f"\x1b[{y + 1};{x + 1}H")  # what Control.move_to(x, y) writes
         out.append(text)
-    out.append(move_to(*app.screen.outer_size.clamp_offset(app.cursor_position)).segment.text)
+    out.append(Control.move_to(*app.screen.outer_size.clamp_offset(app.cursor_position))
+               .segment.text)
     if app._sync_available:
         out.append(SYNC_END)
     driver.write("".join(out))

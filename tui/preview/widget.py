@@ -37,6 +37,7 @@ from flowtop.tui.preview.internals import (
     ByteMeter,
     install_byte_meter,
     place_direct,
+    prefix_text,
     write_direct,
 )
 from flowtop.tui.preview.legend import legend_text
@@ -48,6 +49,14 @@ WAITING = "waiting for the first frame"
 FPS_WINDOW_S = 2.0
 PACE_SLACK_S = 0.015  # draw this much early rather than a timer tick late (timers jitter)
 COVERED_POLL_S = 0.25  # how often a preview under a dialog looks whether it shows again
+
+
+def next_draw_time(target: float, now: float, period: float) -> float:
+    """When to draw next after a draw at `now` that was due at `target`: one `period` after
+    `target`, so a draw made late (a timer firing late, a frame arriving after its turn)
+    does not make every later one late and the rate fall short; but at least half a period
+    after `now`, so a draw far behind starts a new beat instead of a burst."""
+    return max(target + period, now + period / 2)
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,7 @@ class Preview(Widget, can_focus=True):
             console, strips = self.app.console, self._strips
             write_direct(self.app, [
                 (places[c.tile].x, places[c.tile].y + c.row,
-                 strips[c.row][c.tile].crop(0, c.last - edges[c.tile] + 1).render(console))
+                 prefix_text(strips[c.row][c.tile], c.last - edges[c.tile] + 1, console))
                 for c in changes])
             self.direct_draws += 1
             return
@@ -369,7 +378,7 @@ class Preview(Widget, can_focus=True):
         self._draws.add(now)
         total = self._meter.total if self._meter is not None else 0
         level = self._budget.update(now, total, self._frames)
-        self._next_draw = now + 1.0 / max(level.fps, 0.1)
+        self._next_draw = next_draw_time(self._next_draw, now, 1.0 / max(level.fps, 0.1))
         if self.on_drawn is not None:
             self.on_drawn(time.perf_counter() - started)
 
