@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from flowtop.tui.preview.widget import next_draw_time
+from flowtop.tui.preview.pacing import next_draw_time
 
 
 def test_late_draws_keep_the_asked_rate() -> None:

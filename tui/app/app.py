@@ -35,11 +35,11 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.redact import redact
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
-from flowtop.tui.app import layout, parameters, replaying, views
+from flowtop.tui.app import layout, panels, parameters, replaying, views
 from flowtop.tui.app.bindings import APP_BINDINGS
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
-from flowtop.tui.app.keys import Moment, bar_keys, parameter_commands
+from flowtop.tui.app.keys import parameter_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
 from flowtop.tui.preview.internals import paint_now
@@ -50,7 +50,7 @@ from flowtop.tui.widgets.objects import ObjectsPanel
 from flowtop.tui.widgets.panel import on_screen
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
-from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar
+from flowtop.tui.widgets.status_bar import StatusBar
 from flowtop.tui.widgets.tuning import TuningPanel
 from flowtop.tui.widgets.value_dialog import ValueDialog
 
@@ -221,33 +221,12 @@ class FlowtopApp(App[int]):
     def refresh_tables(self) -> None:
         """Every panel beside the picture, from the newest snapshot (PANEL_HZ times a
         second)."""
-        snap = self.snapshot
-        try:
-            speeds = self.query_one(SpeedsPanel)
-        except NoMatches:  # the app is closing: its widgets go before its timers
-            return
-        speeds.show(snap.state)
-        self.query_one(ObjectsPanel).show(snap.state)
-        self.query_one(HealthPanel).show(snap.state, snap.health,
-                                         self.params.tracking.fb_threshold)
-        self.query_one(TuningPanel).show(snap.tuning, snap.status, self.params)
+        panels.refresh_tables(self)
 
     def refresh_bars(self) -> bool:
         """The status bar and the key bar (at once when the run state changes: a pause shows
         without waiting for the tables); False while the app is closing."""
-        snap = self.snapshot
-        live = snap.state.live if snap.state is not None else 0
-        try:
-            status_bar = self.query_one(StatusBar)
-        except NoMatches:  # the app is closing: its widgets go before its timers
-            return False
-        stats = self.query_one(Preview).stats
-        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
-                                                          stats.budget_kbps))
-        self.query_one(KeyBar).show(bar_keys(Moment(
-            snap.status.state, self.width_cells, self.calibrating,
-            rewindable=not self.source.live, buffered=snap.status.buffer_s > 0)))
-        return True
+        return panels.refresh_bars(self)
 
     # -- events ----------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual import events
@@ -42,36 +41,17 @@ from flowtop.tui.preview.internals import (
 )
 from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.marks import CURSOR_BINDINGS, centre, clicked, marks, moved
+from flowtop.tui.preview.pacing import (
+    COVERED_POLL_S,
+    FPS_WINDOW_S,
+    PACE_SLACK_S,
+    PreviewStats,
+    next_draw_time,
+)
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 from flowtop.tui.preview.tile import PreviewTile
 
 WAITING = "waiting for the first frame"
-FPS_WINDOW_S = 2.0
-PACE_SLACK_S = 0.015  # draw this much early rather than a timer tick late (timers jitter)
-COVERED_POLL_S = 0.25  # how often a preview under a dialog looks whether it shows again
-
-
-def next_draw_time(target: float, now: float, period: float) -> float:
-    """When to draw next after a draw at `now` that was due at `target`: one `period` after
-    `target`, so a draw made late (a timer firing late, a frame arriving after its turn)
-    does not make every later one late and the rate fall short; but at least half a period
-    after `now`, so a draw far behind starts a new beat instead of a burst."""
-    return max(target + period, now + period / 2)
-
-
-@dataclass(frozen=True)
-class PreviewStats:
-    """How the preview is doing: KB/s the app writes (measured), the budget (0 = none), frames
-    drawn per second, the colour mode and picture scale in use (the budget may lower them),
-    and the size in cells."""
-
-    kbps: float = 0.0
-    budget_kbps: float = 0.0
-    fps: float = 0.0
-    mode: str = ""
-    cols: int = 0
-    rows: int = 0
-    scale: float = 1.0
 
 
 class Preview(Widget, can_focus=True):
