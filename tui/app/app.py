@@ -39,10 +39,10 @@ from flowtop.tui.app import layout, panels, parameters, replaying, views
 from flowtop.tui.app.bindings import APP_BINDINGS
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
-from flowtop.tui.app.keys import parameter_commands
+from flowtop.tui.app.keys import app_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
-from flowtop.tui.preview.internals import paint_now
+from flowtop.tui.preview.internals import paint_now, watch_input
 from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.health import HealthPanel
 from flowtop.tui.widgets.key_bar import KeyBar
@@ -121,6 +121,7 @@ class FlowtopApp(App[int]):
                                                                  self.refresh_tables))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
+        watch_input(self, self._on_input)
         # tracking starts once the screen is up: the first paint does not cost it frames
         self.call_after_refresh(self._start)
 
@@ -128,6 +129,17 @@ class FlowtopApp(App[int]):
         if self._freeze_startup:  # what start-up made lives as long as the app: the
             gc.freeze()  # collector stops rescanning it (full collections 47-122 -> 16-50 ms)
         self.run_loop()
+
+    def _on_input(self, message: Message) -> None:
+        """In the input thread, as a key arrives: tracking waits at its next stage until the
+        key is answered (`on_event`); the UI thread has Python to itself meanwhile."""
+        if isinstance(message, events.Key):
+            self.loop.input_hold.ask()
+
+    async def on_event(self, event: events.Event) -> None:
+        await super().on_event(event)
+        if isinstance(event, events.Key):  # answered, and its repaint queued before this
+            self.call_next(self.loop.input_hold.release)
 
     # -- worker ----------------------------------------------------------------------------
 
@@ -288,8 +300,7 @@ class FlowtopApp(App[int]):
             self.action_toggle_pause()
 
     def action_reseed(self) -> None:
-        """Reseed now; at the end of a file, play it again; after an ERROR (the worker
-        stopped), restart the worker."""
+        """Reseed now; at the end of a file, play it again; after an ERROR, restart."""
         if self.run_state is RunState.ERROR:
             self.run_loop()
             return
@@ -329,8 +340,7 @@ class FlowtopApp(App[int]):
         parameters.undo(self)
 
     def action_view(self, name: str) -> None:
-        """Keys 1-6: the picture alone, or a panel: alone on a narrow screen, beside the picture
-        on a wide one. The same key again goes back."""
+        """Keys 1-6: a panel (alone on a narrow screen, beside the picture on a wide one)."""
         if self.wide and name in ("speeds", "objects", "params"):
             self.view = views.DEFAULT  # these are beside the picture already
         else:
@@ -359,14 +369,12 @@ class FlowtopApp(App[int]):
             getattr(panel, f"action_{name}")()
 
     def action_export(self) -> None:
-        """The shown frame as an annotated PNG and the recent tracks as CSV, written into
-        the working directory; a notification says where."""
+        """The frame as an annotated PNG and the recent tracks as CSV, in the working dir."""
         start_export(self, self.snapshot.state, self.snapshot.history,
                      scheme=self.query_one(Preview).scheme)
 
     def action_toggle_health(self) -> None:
-        """Show the Health view (beside the picture in place of the speeds and objects panels,
-        or alone on a narrow screen), or go back."""
+        """The Health view (in place of the speeds and objects panels), or back."""
         self.view = views.DEFAULT if self.view == "health" else "health"
         self.apply_layout()
 
@@ -375,11 +383,8 @@ class FlowtopApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): flowtop's own commands, then every parameter."""
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.action not in ("help", "quit"):
-                yield SystemCommand(binding.description, f"key: {binding.key}",
-                                    lambda action=binding.action: self.run_action(action))
-        for command in parameter_commands(self.params, self.edit_parameter):
+        for command in app_commands(self.BINDINGS, self.params, self.edit_parameter,
+                                    self.run_action):
             yield SystemCommand(command.title, command.help, command.run)
         yield from super().get_system_commands(screen)
 

@@ -7,6 +7,7 @@ Written against Textual 8.2.8 and Rich 15.0 (pyproject pins `textual>=8.2,<9`). 
   fails loudly when a Textual release changes them, and the preview then uses plain Strips.
 - Rich's `Color`, `ColorTriplet` and `Segment` are NamedTuples: `fast_color` and
   `fast_segment` build them with `tuple.__new__`, without their keyword handling.
+- The app driver's `process_message` (called in its input thread: `watch_input`).
 - The app driver's `write` (wrapped to count the bytes sent: `install_byte_meter`), and
   `sys.__stderr__`, the stream Textual's driver draws on (made hang-up safe:
   `hangup_safe_terminal`).
@@ -45,6 +46,7 @@ from rich.style import Style
 from textual.app import App
 from textual.cache import FIFOCache
 from textual.geometry import Region
+from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -306,6 +308,22 @@ def install_byte_meter(app: App) -> ByteMeter:
     driver.write = counted_write  # type: ignore[method-assign]
     _METERS[app] = meter
     return meter
+
+
+def watch_input(app: App, callback: Callable[[Message], None]) -> bool:
+    """Call `callback(message)` in the terminal's input thread as each input message (a key,
+    a mouse event) arrives, before the app reads it; False if the app has no driver."""
+    driver = app._driver
+    if driver is None:
+        return False
+    process = driver.process_message
+
+    def watched(message: Message) -> None:
+        callback(message)
+        process(message)
+
+    driver.process_message = watched  # type: ignore[method-assign]
+    return True
 
 
 SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"  # Textual's synchronized-output marks
