@@ -4,9 +4,10 @@ Data flows one way. The capture + LK loop runs in a thread worker and publishes 
 `Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback,
 which keeps only the newest in a `Latest` slot and posts a `Published` message (a newer one
 replaces one still queued). The app hands the state to the preview, which paces its own
-drawing (`preview.fps`, the bandwidth budget), and the figures to the panels, which redraw at
-PANEL_HZ. Tracking never waits for drawing; drawing never queues stale frames. Keys reach the
-loop through its thread-safe control methods; a pause is published at once.
+drawing (`preview.fps`, the bandwidth budget), and the figures to the bars and panels, which
+redraw BARS_HZ and TABLES_HZ times a second. Tracking never waits for drawing; drawing never
+queues stale frames. Keys reach the loop through its thread-safe control methods; a pause is
+published at once.
 
 Every terminal size from 80x24 up has a layout (`tui.app.views`): on a narrow one the picture
 keeps the screen and the panels are views of their own (keys 1-5). A key never acts on
@@ -54,7 +55,7 @@ from flowtop.tui.widgets.status_bar import StatusBar
 from flowtop.tui.widgets.tuning import TuningPanel
 from flowtop.tui.widgets.value_dialog import ValueDialog
 
-PANEL_HZ = 4.0
+BARS_HZ, TABLES_HZ = 4.0, 2.0  # the status and key bars; the panels' tables (as top does)
 
 
 class FlowtopApp(App[int]):
@@ -113,12 +114,12 @@ class FlowtopApp(App[int]):
         preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
         self.query_one(ParamsPanel).focus()
         self.apply_layout()
-        # The bars and the tables refresh half a period apart: Textual redraws one update's
+        # The bars and the tables never refresh together: Textual redraws one update's
         # changes within their bounding box, and the full-width status bar with the speeds
         # table in one update makes it re-cut every preview tile on the table's rows.
-        self.set_interval(1 / PANEL_HZ, self.refresh_bars)
-        self.set_timer(0.5 / PANEL_HZ, lambda: self.set_interval(1 / PANEL_HZ,
-                                                                 self.refresh_tables))
+        self.set_interval(1 / BARS_HZ, self.refresh_bars)
+        self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(1 / TABLES_HZ,
+                                                                self.refresh_tables))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
         watch_input(self, self._on_input)
@@ -231,8 +232,7 @@ class FlowtopApp(App[int]):
             self.refresh_tables()
 
     def refresh_tables(self) -> None:
-        """Every panel beside the picture, from the newest snapshot (PANEL_HZ times a
-        second)."""
+        """Every panel beside the picture, from the newest snapshot (TABLES_HZ a second)."""
         panels.refresh_tables(self)
 
     def refresh_bars(self) -> bool:

@@ -1,7 +1,7 @@
 """The bars and the panels beside the picture, refreshed from the app's newest snapshot.
 
-They refresh at PANEL_HZ, the bars and the tables half a period apart (`FlowtopApp.on_mount`
-says why); the bars also at once when the run state changes.
+The bars refresh at BARS_HZ, the tables at TABLES_HZ, never in the same update
+(`FlowtopApp.on_mount` says why); the bars also at once when the run state changes.
 """
 
 from __future__ import annotations
