@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
 from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
@@ -77,11 +80,36 @@ class LivePanel(Widget):
         """The content as one Strip per line of the panel, `width` cells wide."""
         console = self.app.console
         height = self.content_size.height
-        options = console.options.update(width=width, height=height, highlight=False)
         style = self.rich_style
-        rendered = console.render_lines(self._content, options, style=style, pad=True)
-        blank = [Segment(" " * width, style)]
-        lines = [Strip(line, width) for line in rendered[:height]]
-        lines += [Strip(blank, width)] * (height - len(lines))
+        lines = text_lines(self._content, console, width, height, style)
+        if lines is None:  # anything else: Rich lays it out
+            options = console.options.update(width=width, height=height, highlight=False)
+            rendered = console.render_lines(self._content, options, style=style, pad=True)
+            lines = [Strip(line, width) for line in rendered[:height]]
+            blank = [Segment(" " * width, style)]
+            lines += [Strip(blank, width)] * (height - len(lines))
         self._lines, self._made_for = lines, (width, height, self._content)
         return lines
+
+
+def text_lines(content: RenderableType, console: Console, width: int, height: int,
+               style: Style) -> list[Strip] | None:
+    """`content`'s lines as Rich's `render_lines` makes them, when it is a Text whose
+    lines fit `width` unwrapped (what the panels show: each line is its own Segments, padded
+    with `style`, and blank lines to `height`), without Rich's wrapping pass; else None."""
+    if (not isinstance(content, Text) or "\t" in content.plain
+            or content.justify not in (None, "default")):
+        return None
+    lines = content.split("\n", allow_blank=True)
+    if any(cell_len(line.plain) > width for line in lines):
+        return None
+    strips = []
+    for line in lines[:height]:  # a line's own style under its spans, the panel's under all
+        base = style + console.get_style(line.style) if line.style else style
+        segments = [s for s in Segment.apply_style(line.render(console, end=""), base) if s.text]
+        room = width - line.cell_len
+        if room:
+            segments.append(Segment(" " * room, style))
+        strips.append(Strip(segments, width))
+    blank = Strip([Segment(" " * width, style)], width)
+    return strips + [blank] * (height - len(strips))
