@@ -9,7 +9,6 @@ its default's type (bool, int, float, str) or a list. The sections themselves ar
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -152,6 +151,8 @@ def parse_as(f: dataclasses.Field, key: str, text: str) -> Any:
         if kind is float:
             return float(text)
         if kind is list:
+            import json  # only a list given on the command line needs it
+
             value = json.loads(text)
             if not isinstance(value, list):
                 raise ValueError
@@ -162,7 +163,10 @@ def parse_as(f: dataclasses.Field, key: str, text: str) -> Any:
 
 
 class Section:
-    """Mixin for a section dataclass: validation on construction, iteration over fields."""
+    """Mixin for a section dataclass: validation on construction, iteration over fields.
+
+    Give every section a docstring: for a class without one, @dataclass writes one from
+    `inspect.signature` at import, which every command pays for at start-up."""
 
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # made by @dataclass
     name: str = ""

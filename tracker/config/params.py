@@ -31,6 +31,8 @@ MODELS = ("auto", "off", "scale", "pinhole", "homography")
 
 @dataclass(frozen=True)
 class FeatureParams(Section):
+    """Where new points are seeded: corners (goodFeaturesToTrack) or faces, and how densely."""
+
     name = "features"
     max_corners: int = param(300, "corners asked of goodFeaturesToTrack per detection",
                              1, 5000, 25)
@@ -55,6 +57,8 @@ class FeatureParams(Section):
 
 @dataclass(frozen=True)
 class LKParams(Section):
+    """The pyramidal Lucas-Kanade step that follows each point from frame to frame."""
+
     name = "lk"
     win_size: int = param(15, "Lucas-Kanade search window per pyramid level", 5, 61, 2, "px")
     max_level: int = param(2, "pyramid levels above the full image", 0, 6, 1)
@@ -69,6 +73,8 @@ class LKParams(Section):
 
 @dataclass(frozen=True)
 class TrackingParams(Section):
+    """Which tracks live, how many, and how their velocities are smoothed."""
+
     name = "tracking"
     fb_threshold: float = param(1.0, "forward-backward distance above which a point is dropped",
                                 0.05, 20.0, 0.1, "px")
@@ -158,6 +164,8 @@ class SpeedParams(Section):
 
 @dataclass(frozen=True)
 class ObjectParams(Section):
+    """How moving tracks are grouped into objects (vehicles, people)."""
+
     name = "objects"
     enabled: bool = param(True, "group moving tracks into objects")
     min_speed: float = param(5.0, "tracks slower than this are static, not part of an object",
@@ -217,6 +225,8 @@ class TrapParams(Section):
 
 @dataclass(frozen=True)
 class PreviewParams(Section):
+    """The terminal preview: its rate, byte budget and colours."""
+
     name = "preview"
     fps: float = param(15.0, "preview redraws per second at most", 1.0, 60.0, 1.0, "fps")
     max_kbps: float = param(0.0, "bytes-per-second budget for the preview; 0 = none",
