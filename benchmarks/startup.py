@@ -1,14 +1,15 @@
 """How long `flowtop --help`, `flowtop config` and each subcommand's `--help` take to start,
 against a bare `python -c pass` of the same interpreter.
 
-    python benchmarks/startup.py [--runs 20] [--flowtop PATH] [--json]
+    python benchmarks/startup.py [--runs 20] [--flowtop PATH] [--against PATH] [--json]
 
 Runs the installed console script (the one beside this Python, else the one on PATH, else
 --flowtop), each command as a fresh process, the commands in turn within each round so that
 a change in the machine's load touches them alike. Bytecode is written and used
 (PYTHONDONTWRITEBYTECODE is dropped) as for an installed package, and every command runs
 once before timing. Prints wall-clock ms, best and median of the runs, and each one's
-difference over bare Python start, which is the part flowtop adds.
+difference over bare Python start, which is the part flowtop adds. --against times another
+install's console script (an older version, say) in the same rounds, rows marked "against".
 """
 
 from __future__ import annotations
@@ -91,29 +92,34 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=20, help="fresh processes per command")
     ap.add_argument("--flowtop", help="the console script to time (default: found)")
+    ap.add_argument("--against", help="another console script, timed in the same rounds")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args()
 
     script = find_flowtop(args.flowtop)
     python = interpreter_of(script)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    commands = {"python -c pass": [python, "-c", "pass"],
-                "flowtop --help": [str(script), "--help"],
-                "flowtop config": [str(script), "config"]}
-    for name in subcommands():
-        commands[f"flowtop {name} --help"] = [str(script), name, "--help"]
+    commands = {"python -c pass": [python, "-c", "pass"]}
+    for label, path in (("", script), ("against: ", args.against)):
+        if path:
+            commands[f"{label}flowtop --help"] = [str(path), "--help"]
+            commands[f"{label}flowtop config"] = [str(path), "config"]
+            for name in subcommands():
+                commands[f"{label}flowtop {name} --help"] = [str(path), name, "--help"]
     load_before = os.getloadavg()[0]
     times = measure(commands, args.runs, env)
     load_after = os.getloadavg()[0]
 
     bare = figures(times["python -c pass"], {})
     rows = {name: figures(t, bare) for name, t in times.items()}
-    report = {"flowtop": str(script), "python": python, "runs": args.runs,
+    report = {"flowtop": str(script), "against": args.against, "python": python,
+              "runs": args.runs,
               "load": [round(load_before, 2), round(load_after, 2)], "commands": rows}
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"flowtop: {script}\npython:  {python}\n{args.runs} runs each, alternating; "
+    against = f"\nagainst: {args.against}" if args.against else ""
+    print(f"flowtop: {script}{against}\npython:  {python}\n{args.runs} runs each, alternating; "
           f"load average {load_before:.2f} before, {load_after:.2f} after\n")
     width = max(map(len, rows))
     keys = ("best", "median", "cpu_best", "cpu_median")

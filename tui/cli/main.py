@@ -68,22 +68,26 @@ class Parser(argparse.ArgumentParser):
 
 
 class CommandParser(Parser):
-    """A subcommand's parser that gets its options the first time it parses: from its
-    module's `register(parser)`, after --config and --set. `flowtop --help` builds none of
-    them, `flowtop config` only its own, and no other command's module is imported."""
+    """A subcommand's parser, built the first time it parses: argparse makes one per command
+    (`add_parser`) but only calls `parse_known_args` on the chosen one. Its options come from
+    its module's `register(parser)`, after --config and --set. So `flowtop --help` builds
+    none (each costs argparse's set-up, mostly gettext look-ups), `flowtop config` only its
+    own, and no other command's module is imported."""
 
-    def __init__(self, *args: Any, command: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, command: str, **kwargs: Any) -> None:
+        # ArgumentParser.__init__ waits for parse_known_args
         self.command = command
-        self.registered = False
+        self.options = kwargs  # prog, from add_parser
+        self.built = False
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        if not self.registered:
-            self.registered = True
+        if not self.built:
+            self.built = True
             import importlib
 
             from flowtop.tui.cli.options import add_common_options
 
+            super().__init__(**self.options)
             add_common_options(self, top=False)
             importlib.import_module(f"flowtop.tui.cli.{self.command}").register(self)
         return super().parse_known_args(args, namespace)
