@@ -3,13 +3,14 @@ against a bare `python -c pass` of the same interpreter.
 
     python benchmarks/startup.py [--runs 20] [--flowtop PATH] [--against PATH] [--json]
 
-Runs the installed console script (the one beside this Python, else the one on PATH, else
---flowtop), each command as a fresh process, the commands in turn within each round so that
-a change in the machine's load touches them alike. Bytecode is written and used
+Runs an installed console script (--flowtop, else the one beside this Python, else PATH's;
+it says which), each command as a fresh process, the commands in turn within each round so
+that a change in the machine's load touches them alike. Bytecode is written and used
 (PYTHONDONTWRITEBYTECODE is dropped) as for an installed package, and every command runs
-once before timing. Prints wall-clock ms, best and median of the runs, and each one's
-difference over bare Python start, which is the part flowtop adds. --against times another
-install's console script (an older version, say) in the same rounds, rows marked "against".
+once before timing. Prints, per command, the best and median wall-clock ms of the runs and
+of CPU time (user + system, steadier on a busy box), and each one's difference over bare
+Python start: the part flowtop adds. --against times another install's console script (an
+older version, say) in the same rounds, its rows marked "against".
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ def interpreter_of(script: Path) -> str:
     return first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
 
 
-def subcommands() -> tuple[str, ...]:
+def subcommands(python: str) -> tuple[str, ...]:
     """The subcommands, in help order, as the installed package names them."""
-    out = subprocess.run([sys.executable, "-c", "from flowtop.tui.cli.main import COMMANDS;"
+    out = subprocess.run([python, "-c", "from flowtop.tui.cli.main import COMMANDS;"
                           "print(' '.join(COMMANDS))"], capture_output=True, text=True,
                          check=True)
     return tuple(out.stdout.split())
@@ -104,7 +105,7 @@ def main() -> None:
         if path:
             commands[f"{label}flowtop --help"] = [str(path), "--help"]
             commands[f"{label}flowtop config"] = [str(path), "config"]
-            for name in subcommands():
+            for name in subcommands(interpreter_of(Path(path))):
                 commands[f"{label}flowtop {name} --help"] = [str(path), name, "--help"]
     load_before = os.getloadavg()[0]
     times = measure(commands, args.runs, env)
