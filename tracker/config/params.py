@@ -29,7 +29,7 @@ from flowtop.tracker.errors import ParamError
 MODELS = ("auto", "off", "scale", "pinhole", "homography")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class FeatureParams(Section):
     """Where new points are seeded: corners (goodFeaturesToTrack) or faces, and how densely."""
 
@@ -55,7 +55,7 @@ class FeatureParams(Section):
                              f"got {show(self.roi)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class LKParams(Section):
     """The pyramidal Lucas-Kanade step that follows each point from frame to frame."""
 
@@ -71,7 +71,7 @@ class LKParams(Section):
                              1.0, 255.0, 1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class TrackingParams(Section):
     """Which tracks live, how many, and how their velocities are smoothed."""
 
@@ -107,7 +107,7 @@ class TrackingParams(Section):
                                           "remembers", 0.1, 600.0, 0.5, "s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class SpeedParams(Section):
     """How image motion becomes world speed; `calibration.calibration_from_params` builds it.
 
@@ -162,7 +162,7 @@ class SpeedParams(Section):
         return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class ObjectParams(Section):
     """How moving tracks are grouped into objects (vehicles, people)."""
 
@@ -196,7 +196,7 @@ class ObjectParams(Section):
     keep_s: float = param(0.5, "how long an unseen object keeps its id", 0.0, 60.0, 0.1, "s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class TrapParams(Section):
     """A speed trap: two lines a known distance apart; off while a line or distance is unset."""
 
@@ -223,7 +223,7 @@ class TrapParams(Section):
         return bool(self.line_a and self.line_b and self.distance > 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class PreviewParams(Section):
     """The terminal preview: its rate, byte budget and colours."""
 
@@ -245,7 +245,7 @@ class PreviewParams(Section):
                              0.0, 1e6, 10.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class ReplayParams(Section):
     """The rewind buffer: the last stretch of the live source, JPEG-encoded in memory, that
     the live view replays while tuning (`tracker.runtime.rewind`)."""
