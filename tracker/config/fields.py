@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from flowtop.tracker.errors import ParamError
 
@@ -184,7 +184,7 @@ class Section:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == cast("Section", other)._values()
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash(self._values())
