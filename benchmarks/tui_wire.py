@@ -65,8 +65,10 @@ def flowtop_pid(pane_pid: int, timeout: float = 10.0) -> int:
     raise RuntimeError("flowtop did not start")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """CPU seconds of process `pid` so far, or of its thread `thread` alone."""
+    stat = Path(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -116,10 +118,12 @@ def measure_ui(source: str, seconds: float, warmup: float = 5.0, size: str = "16
         try:
             pid = flowtop_pid(int(tmux("display", "-p", "-t", SESSION, "#{pane_pid}")))
             time.sleep(warmup)
+            ui0 = cpu_seconds(pid, pid)  # the main thread: Textual's, where drawing happens
             bytes0, cpu0, t0 = record.stat().st_size, cpu_seconds(pid), time.monotonic()
             screen0 = tmux("capture-pane", "-p", "-t", SESSION)
             time.sleep(seconds)
             bytes1, cpu1, t1 = record.stat().st_size, cpu_seconds(pid), time.monotonic()
+            ui1 = cpu_seconds(pid, pid)
             screen1 = tmux("capture-pane", "-p", "-t", SESSION)
             tmux("send-keys", "-t", SESSION, "q")
             time.sleep(1.0)
@@ -137,6 +141,7 @@ def measure_ui(source: str, seconds: float, warmup: float = 5.0, size: str = "16
         "seconds": round(elapsed, 1),
         "wire_kbps": round((bytes1 - bytes0) / elapsed / 1000, 1),
         "cpu_percent": round(100 * (cpu1 - cpu0) / elapsed, 1),
+        "ui_thread_cpu_percent": round(100 * (ui1 - ui0) / elapsed, 1),
         "preview_fps": round(preview_fps, 2) if preview_fps else None,
         "dropped_during": (int(drops[1].group(1)) - int(drops[0].group(1))
                            if all(drops) else None),

@@ -94,3 +94,24 @@ async def test_a_toast_over_the_picture_sends_it_through_the_compositor(
         await pilot.pause(0.5)
         assert preview.direct_draws == drawn  # the picture still moves, through the compositor
         assert preview.frames_drawn > frames
+
+
+def test_direct_writes_move_the_cursor_as_rich_does() -> None:
+    """write_direct spells the cursor moves itself; they must be what Rich's Control writes."""
+    from types import SimpleNamespace
+
+    from rich.control import Control
+    from textual.geometry import Offset, Size
+
+    from flowtop.tui.preview.internals import SYNC_END, SYNC_START, write_direct
+
+    out: list[str] = []
+    app = SimpleNamespace(_driver=SimpleNamespace(write=out.append), _sync_available=True,
+                          screen=SimpleNamespace(outer_size=Size(100, 30)),
+                          cursor_position=Offset(3, 4))
+    write_direct(app, [(0, 0, "a"), (17, 9, "bc"), (99, 29, "d")])  # type: ignore[arg-type]
+    expected = [SYNC_START]
+    for x, y, text in [(0, 0, "a"), (17, 9, "bc"), (99, 29, "d")]:
+        expected += [Control.move_to(x, y).segment.text, text]
+    expected += [Control.move_to(3, 4).segment.text, SYNC_END]
+    assert out == ["".join(expected)]

@@ -22,7 +22,13 @@ from textual.strip import Strip
 
 from flowtop.tracker.render.palette import SPACE, UPPER_HALF, StyledCells
 from flowtop.tui.preview import rows
-from flowtop.tui.preview.internals import AnsiStrip, LazyStrip, make_strips, strips_fit
+from flowtop.tui.preview.internals import (
+    AnsiStrip,
+    LazyStrip,
+    make_strips,
+    prefix_text,
+    strips_fit,
+)
 from flowtop.tui.preview.rows import RowBuilder, changed_cells, tile_edges
 from flowtop.tui.preview.run_styles import color_sgr, prerenders
 
@@ -75,6 +81,7 @@ def assert_same(strip: Strip, plain: Strip, out: Console) -> None:
     for end in range(1, width + 1):
         assert strip.crop(0, end).render(out) == plain.crop(0, end).render(out), end
         assert strip.crop(1, end).render(out) == plain.crop(1, end).render(out), end
+        assert prefix_text(strip, end, out) == plain.crop(0, end).render(out), end
     assert list(strip) == list(plain) and strip.text == plain.text
     assert strip == plain
 

@@ -34,7 +34,7 @@ def settled(app: FlowtopApp, keys: tuple[str, ...] = ()):
                        "the 12 frames tracked")
         if keys:
             await pilot.press(*keys)
-        # sparklines hold what the 4 Hz panel timer happened to sample: start them afresh
+        # sparklines hold what the panel timer happened to sample: start them afresh
         app.query_one(SpeedsPanel).reset_history()
         app.refresh_panels()
         app.query_one(Preview).show(app.snapshot.state)

@@ -7,7 +7,7 @@ snapshot the UI, writers and tests read. Time comes from the frame, never from a
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 import cv2
@@ -52,14 +52,15 @@ class Tracker:
     Manual commands (`add_point`, `clear`, `reseed`) take effect at the next `update`.
     `params` may be replaced between updates; a new trail length or calibration applies at once.
     `group_objects` groups moving tracks into objects (and runs the speed trap) every frame;
-    it costs about a third of the LK step on a quiet box
-    (`benchmarks/grouping_cost.py`), so headless runs that do not report objects
-    turn it off.
+    it costs about a third of the LK step on a quiet box (`benchmarks/grouping_cost.py`),
+    so headless runs that do not report objects turn it off. `between_stages()` runs between
+    the stages of a frame (a loop may wait there while its front end answers a key).
     """
 
     def __init__(self, params: Params | None = None, group_objects: bool = True) -> None:
         self._params = params or Params()
         self.group_objects = group_objects
+        self.between_stages: Callable[[], None] = lambda: None
         self._calibration: Calibration | None = calibration_from_params(self._params.speed)
         self._frame_size: tuple[int, int] | None = None  # (w, h) the calibration is bound to
         self._grouper = ObjectGrouper(self._params.objects, self._params.trap)
@@ -101,7 +102,7 @@ class Tracker:
         self._foreground.threshold = params.tracking.foreground_threshold
         self._foreground.memory_s = params.tracking.background_memory
         if params.tracking.trail_length != old.tracking.trail_length:
-            self._resize_trails(params.tracking.trail_length)
+            self._head = self.tracks.resize_trails(self._head, params.tracking.trail_length)
 
     @property
     def calibration(self) -> Calibration | None:
@@ -165,6 +166,7 @@ class Tracker:
             self._pending[:] = pending
             prev = None
         lost, cut = 0, ""
+        self.between_stages()
         t1 = time.perf_counter()
         tr = self.tracks
         moving = tr.pts[tr.measured & (np.abs(tr.vel).max(axis=1, initial=0.0)
@@ -187,6 +189,7 @@ class Tracker:
         timed["seed"] = time.perf_counter() - t1
         speeds = self._speeds()
         if self.group_objects:
+            self.between_stages()
             t2 = time.perf_counter()
             self._objects = self._group(frame.t, speeds)
             timed["objects"] = time.perf_counter() - t2
@@ -309,18 +312,6 @@ class Tracker:
         new = Tracks.new(pts, ids, self.tracks.trail.shape[1], self._head, world, manual)
         self._next_id += n
         self.tracks = self.tracks.extend(new)
-
-    def _resize_trails(self, length: int) -> None:
-        tr = self.tracks
-        old = tr.trail.shape[1]
-        order = (self._head - np.arange(old)) % old  # newest first
-        ordered = tr.trail[:, order]
-        keep = min(old, length)
-        trail = np.zeros((len(tr), length, 2), np.float32)
-        self._head = keep - 1
-        trail[:, (self._head - np.arange(keep)) % length] = ordered[:, :keep]
-        tr.trail = trail
-        tr.trail_len = np.minimum(tr.trail_len, length).astype(np.int32)
 
     @property
     def created(self) -> int:

@@ -78,6 +78,19 @@ class Tracks:
         return Tracks(*(np.concatenate([getattr(self, n), getattr(other, n)])
                         for n in self.__dataclass_fields__))
 
+    def resize_trails(self, head: int, length: int) -> int:
+        """Make the trails `length` points long, keeping the newest; the new head (the
+        trail slot of the newest point) is returned. `head` is the current one."""
+        old = self.trail.shape[1]
+        ordered = self.trail[:, (head - np.arange(old)) % old]  # newest first
+        keep = min(old, length)
+        trail = np.zeros((len(self), length, 2), np.float32)
+        head = keep - 1
+        trail[:, (head - np.arange(keep)) % length] = ordered[:, :keep]
+        self.trail = trail
+        self.trail_len = np.minimum(self.trail_len, length).astype(np.int32)
+        return head
+
     def settle(self, dt: float, radius: float, still_life: float) -> Mask:
         """Advance still lives by `dt` seconds: a track within `radius` px of its anchor rests
         on; one that left it starts a new rest where it is. Returns the woken tracks:

@@ -27,6 +27,7 @@ from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.runtime.controls import Command, RunControls
+from flowtop.tracker.runtime.input_hold import InputHold
 from flowtop.tracker.runtime.publisher import Publisher
 from flowtop.tracker.runtime.rates import PaceWindow, RateWindow
 from flowtop.tracker.runtime.replay import ReplaySession, Shown
@@ -72,6 +73,8 @@ class TrackingLoop:
                  on_publish: Callable[[Snapshot], None] | None = None) -> None:
         self.source = source
         self._tracker = Tracker(params)  # the loop's thread alone touches it
+        self.input_hold = InputHold()  # a front end answering a key holds tracking briefly
+        self._tracker.between_stages = self.input_hold.wait
         self._controls = RunControls(self._apply_params)
         self._out = Publisher(LoopStatus(source=source.name, size=source.size),
                               lambda: self._tracker_in_use().params, on_publish)
@@ -246,6 +249,7 @@ class TrackingLoop:
         self._trk_rate.add(now)
         # below 1, tracking cannot keep up with a paced file; a camera or an unpaced file: 1
         pace = self._pace.add(now, frame.t) if self.source.paced and not self.source.live else 1.0
+        self.input_hold.wait()
         with self._out.lock:
             self._out.show(state, replace(
                 self._out.status, state=RunState.PAUSED if self._controls.paused else RunState.LIVE,

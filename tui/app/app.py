@@ -4,9 +4,10 @@ Data flows one way. The capture + LK loop runs in a thread worker and publishes 
 `Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback,
 which keeps only the newest in a `Latest` slot and posts a `Published` message (a newer one
 replaces one still queued). The app hands the state to the preview, which paces its own
-drawing (`preview.fps`, the bandwidth budget), and the figures to the panels, which redraw at
-PANEL_HZ. Tracking never waits for drawing; drawing never queues stale frames. Keys reach the
-loop through its thread-safe control methods; a pause is published at once.
+drawing (`preview.fps`, the bandwidth budget), and the figures to the bars and panels, which
+redraw BARS_HZ and TABLES_HZ times a second. Tracking never waits for drawing; drawing never
+queues stale frames. Keys reach the loop through its thread-safe control methods; a pause is
+published at once.
 
 Every terminal size from 80x24 up has a layout (`tui.app.views`): on a narrow one the picture
 keeps the screen and the panels are views of their own (keys 1-5). A key never acts on
@@ -35,13 +36,14 @@ from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.redact import redact
 from flowtop.tracker.runtime.loop import Latest, TrackingLoop
-from flowtop.tui.app import layout, parameters, replaying, views
+from flowtop.tui.app import layout, panels, parameters, replaying, views
 from flowtop.tui.app.bindings import APP_BINDINGS
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
-from flowtop.tui.app.keys import Moment, bar_keys, parameter_commands
+from flowtop.tui.app.keys import app_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
+from flowtop.tui.preview.internals import paint_now, watch_input
 from flowtop.tui.preview.widget import Preview
 from flowtop.tui.widgets.health import HealthPanel
 from flowtop.tui.widgets.key_bar import KeyBar
@@ -49,11 +51,11 @@ from flowtop.tui.widgets.objects import ObjectsPanel
 from flowtop.tui.widgets.panel import on_screen
 from flowtop.tui.widgets.params import ParamsPanel
 from flowtop.tui.widgets.speeds import SpeedsPanel
-from flowtop.tui.widgets.status_bar import PreviewFigures, StatusBar
+from flowtop.tui.widgets.status_bar import StatusBar
 from flowtop.tui.widgets.tuning import TuningPanel
 from flowtop.tui.widgets.value_dialog import ValueDialog
 
-PANEL_HZ = 4.0
+BARS_HZ, TABLES_HZ = 4.0, 2.0  # the status and key bars; the panels' tables (as top does)
 
 
 class FlowtopApp(App[int]):
@@ -112,9 +114,15 @@ class FlowtopApp(App[int]):
         preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
         self.query_one(ParamsPanel).focus()
         self.apply_layout()
-        self.set_interval(1 / PANEL_HZ, self.refresh_panels)
+        # The bars and the tables never refresh together: Textual redraws one update's
+        # changes within their bounding box, and the full-width status bar with the speeds
+        # table in one update makes it re-cut every preview tile on the table's rows.
+        self.set_interval(1 / BARS_HZ, self.refresh_bars)
+        self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(1 / TABLES_HZ,
+                                                                self.refresh_tables))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
+        watch_input(self, self._on_input)
         # tracking starts once the screen is up: the first paint does not cost it frames
         self.call_after_refresh(self._start)
 
@@ -122,6 +130,17 @@ class FlowtopApp(App[int]):
         if self._freeze_startup:  # what start-up made lives as long as the app: the
             gc.freeze()  # collector stops rescanning it (full collections 47-122 -> 16-50 ms)
         self.run_loop()
+
+    def _on_input(self, message: Message) -> None:
+        """In the input thread, as a key arrives: tracking waits at its next stage until the
+        key is answered (`on_event`); the UI thread has Python to itself meanwhile."""
+        if isinstance(message, events.Key):
+            self.loop.input_hold.ask()
+
+    async def on_event(self, event: events.Event) -> None:
+        await super().on_event(event)
+        if isinstance(event, events.Key):  # answered, and its repaint queued before this
+            self.call_next(self.loop.input_hold.release)
 
     # -- worker ----------------------------------------------------------------------------
 
@@ -167,8 +186,10 @@ class FlowtopApp(App[int]):
             return
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
-        if state_changed and not self.refresh_bars():
-            return
+        if state_changed:
+            if not self.refresh_bars():
+                return
+            self.call_next(paint_now, self.screen)  # a pause shows now, not after a frame
         try:
             self.query_one(Preview).show(snap.state)
         except NoMatches:  # the app is closing: its widgets go before its messages
@@ -206,32 +227,18 @@ class FlowtopApp(App[int]):
         layout.show_panel(self, name)
 
     def refresh_panels(self) -> None:
-        """The bars and every panel, from the newest snapshot (PANEL_HZ times a second)."""
-        if not self.refresh_bars():
-            return
-        snap = self.snapshot
-        self.query_one(SpeedsPanel).show(snap.state)
-        self.query_one(ObjectsPanel).show(snap.state)
-        self.query_one(HealthPanel).show(snap.state, snap.health,
-                                         self.params.tracking.fb_threshold)
-        self.query_one(TuningPanel).show(snap.tuning, snap.status, self.params)
+        """The bars and every panel, from the newest snapshot."""
+        if self.refresh_bars():
+            self.refresh_tables()
+
+    def refresh_tables(self) -> None:
+        """Every panel beside the picture, from the newest snapshot (TABLES_HZ a second)."""
+        panels.refresh_tables(self)
 
     def refresh_bars(self) -> bool:
         """The status bar and the key bar (at once when the run state changes: a pause shows
         without waiting for the tables); False while the app is closing."""
-        snap = self.snapshot
-        live = snap.state.live if snap.state is not None else 0
-        try:
-            status_bar = self.query_one(StatusBar)
-        except NoMatches:  # the app is closing: its widgets go before its timers
-            return False
-        stats = self.query_one(Preview).stats
-        status_bar.show(snap.status, live, PreviewFigures(stats.fps, stats.kbps,
-                                                          stats.budget_kbps))
-        self.query_one(KeyBar).show(bar_keys(Moment(
-            snap.status.state, self.width_cells, self.calibrating,
-            rewindable=not self.source.live, buffered=snap.status.buffer_s > 0)))
-        return True
+        return panels.refresh_bars(self)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -293,8 +300,7 @@ class FlowtopApp(App[int]):
             self.action_toggle_pause()
 
     def action_reseed(self) -> None:
-        """Reseed now; at the end of a file, play it again; after an ERROR (the worker
-        stopped), restart the worker."""
+        """Reseed now; at the end of a file, play it again; after an ERROR, restart."""
         if self.run_state is RunState.ERROR:
             self.run_loop()
             return
@@ -334,8 +340,7 @@ class FlowtopApp(App[int]):
         parameters.undo(self)
 
     def action_view(self, name: str) -> None:
-        """Keys 1-6: the picture alone, or a panel: alone on a narrow screen, beside the picture
-        on a wide one. The same key again goes back."""
+        """Keys 1-6: a panel (alone on a narrow screen, beside the picture on a wide one)."""
         if self.wide and name in ("speeds", "objects", "params"):
             self.view = views.DEFAULT  # these are beside the picture already
         else:
@@ -364,14 +369,12 @@ class FlowtopApp(App[int]):
             getattr(panel, f"action_{name}")()
 
     def action_export(self) -> None:
-        """The shown frame as an annotated PNG and the recent tracks as CSV, written into
-        the working directory; a notification says where."""
+        """The frame as an annotated PNG and the recent tracks as CSV, in the working dir."""
         start_export(self, self.snapshot.state, self.snapshot.history,
                      scheme=self.query_one(Preview).scheme)
 
     def action_toggle_health(self) -> None:
-        """Show the Health view (beside the picture in place of the speeds and objects panels,
-        or alone on a narrow screen), or go back."""
+        """The Health view (in place of the speeds and objects panels), or back."""
         self.view = views.DEFAULT if self.view == "health" else "health"
         self.apply_layout()
 
@@ -380,11 +383,8 @@ class FlowtopApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): flowtop's own commands, then every parameter."""
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.action not in ("help", "quit"):
-                yield SystemCommand(binding.description, f"key: {binding.key}",
-                                    lambda action=binding.action: self.run_action(action))
-        for command in parameter_commands(self.params, self.edit_parameter):
+        for command in app_commands(self.BINDINGS, self.params, self.edit_parameter,
+                                    self.run_action):
             yield SystemCommand(command.title, command.help, command.run)
         yield from super().get_system_commands(screen)
 

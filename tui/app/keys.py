@@ -5,9 +5,11 @@ Both are pure functions of the app's state, so they can be tested without runnin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+
+from textual.binding import Binding
 
 from flowtop.tracker.config.params import Params, iter_specs
 from flowtop.tracker.contracts import RunState
@@ -74,6 +76,15 @@ class Command:
     title: str
     help: str
     run: Callable[[], object]
+
+
+def app_commands(bindings: Iterable[object], params: Params, edit: Callable[[str], object],
+                 run_action: Callable[[str], object]) -> list[Command]:
+    """The command palette's flowtop commands: every key's action (but help and quit, which
+    the palette has), then `set <key>` for every parameter."""
+    keys = [Command(b.description, f"key: {b.key}", partial(run_action, b.action))
+            for b in bindings if isinstance(b, Binding) and b.action not in ("help", "quit")]
+    return keys + parameter_commands(params, edit)
 
 
 def parameter_commands(params: Params, edit: Callable[[str], object]) -> list[Command]:

@@ -7,9 +7,11 @@ Written against Textual 8.2.8 and Rich 15.0 (pyproject pins `textual>=8.2,<9`). 
   fails loudly when a Textual release changes them, and the preview then uses plain Strips.
 - Rich's `Color`, `ColorTriplet` and `Segment` are NamedTuples: `fast_color` and
   `fast_segment` build them with `tuple.__new__`, without their keyword handling.
+- The app driver's `process_message` (called in its input thread: `watch_input`).
 - The app driver's `write` (wrapped to count the bytes sent: `install_byte_meter`), and
   `sys.__stderr__`, the stream Textual's driver draws on (made hang-up safe:
   `hangup_safe_terminal`).
+- The screen's `_on_timer_update` (what its update timer runs): `paint_now` runs it at once.
 - The screen compositor's `visible_widgets` (regions in paint order), the app's
   `_sync_available`, `_driver.is_inline` and `cursor_position`: `place_direct` and
   `write_direct` send the preview's changed cells to the terminal as the compositor would,
@@ -44,6 +46,8 @@ from rich.style import Style
 from textual.app import App
 from textual.cache import FIFOCache
 from textual.geometry import Region
+from textual.message import Message
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -147,6 +151,17 @@ class AnsiStrip(LazyStrip):
                 out.append(self._styles.wrap(key, _text(text)[:end - x]))
             break
         return "".join(out)
+
+
+def prefix_text(strip: Strip, end: int, console: Console) -> str:
+    """The terminal text of the first `end` cells of `strip` (what Textual writes for
+    `strip.crop(0, end)`), without making the cropped strip where the text is at hand."""
+    if isinstance(strip, AnsiStrip) and strip._end is None:
+        if end >= strip.cell_length and strip._render_cache is not None:
+            return strip._render_cache
+        if end < strip.cell_length:
+            return strip._render_prefix(end)
+    return strip.crop(0, end).render(console)
 
 
 def _text(text: str | int) -> str:
@@ -295,7 +310,31 @@ def install_byte_meter(app: App) -> ByteMeter:
     return meter
 
 
+def watch_input(app: App, callback: Callable[[Message], None]) -> bool:
+    """Call `callback(message)` in the terminal's input thread as each input message (a key,
+    a mouse event) arrives, before the app reads it; False if the app has no driver."""
+    driver = app._driver
+    if driver is None:
+        return False
+    process = driver.process_message
+
+    def watched(message: Message) -> None:
+        callback(message)
+        process(message)
+
+    driver.process_message = watched  # type: ignore[method-assign]
+    return True
+
+
 SYNC_START, SYNC_END = "\x1b[?2026h", "\x1b[?2026l"  # Textual's synchronized-output marks
+
+
+def paint_now(screen: Screen) -> None:
+    """Send `screen`'s pending repaints to the terminal now, not at its update timer's next
+    tick: that tick waits behind whatever the app's other tasks (a picture being drawn) do
+    first, tens of ms while tracking holds the other core. Nothing if the screen is gone."""
+    if screen.is_current and screen.is_running:
+        screen._on_timer_update()
 
 
 def place_direct(widget: Widget, parts: Sequence[Widget]) -> list[Region] | None:
@@ -334,12 +373,12 @@ def write_direct(app: App, pieces: Sequence[tuple[int, int, str]]) -> None:
     driver = app._driver
     if driver is None or not pieces:
         return
-    move_to = Control.move_to
     out = [SYNC_START] if app._sync_available else []
     for x, y, text in pieces:
-        out.append(move_to(x, y).segment.text)
+        out.append(f"\x1b[{y + 1};{x + 1}H")  # what Control.move_to(x, y) writes
         out.append(text)
-    out.append(move_to(*app.screen.outer_size.clamp_offset(app.cursor_position)).segment.text)
+    out.append(Control.move_to(*app.screen.outer_size.clamp_offset(app.cursor_position))
+               .segment.text)
     if app._sync_available:
         out.append(SYNC_END)
     driver.write("".join(out))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual import events
@@ -37,32 +36,22 @@ from flowtop.tui.preview.internals import (
     ByteMeter,
     install_byte_meter,
     place_direct,
+    prefix_text,
     write_direct,
 )
 from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.marks import CURSOR_BINDINGS, centre, clicked, marks, moved
+from flowtop.tui.preview.pacing import (
+    COVERED_POLL_S,
+    FPS_WINDOW_S,
+    PACE_SLACK_S,
+    PreviewStats,
+    next_draw_time,
+)
 from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
 from flowtop.tui.preview.tile import PreviewTile
 
 WAITING = "waiting for the first frame"
-FPS_WINDOW_S = 2.0
-PACE_SLACK_S = 0.015  # draw this much early rather than a timer tick late (timers jitter)
-COVERED_POLL_S = 0.25  # how often a preview under a dialog looks whether it shows again
-
-
-@dataclass(frozen=True)
-class PreviewStats:
-    """How the preview is doing: KB/s the app writes (measured), the budget (0 = none), frames
-    drawn per second, the colour mode and picture scale in use (the budget may lower them),
-    and the size in cells."""
-
-    kbps: float = 0.0
-    budget_kbps: float = 0.0
-    fps: float = 0.0
-    mode: str = ""
-    cols: int = 0
-    rows: int = 0
-    scale: float = 1.0
 
 
 class Preview(Widget, can_focus=True):
@@ -276,7 +265,7 @@ class Preview(Widget, can_focus=True):
             console, strips = self.app.console, self._strips
             write_direct(self.app, [
                 (places[c.tile].x, places[c.tile].y + c.row,
-                 strips[c.row][c.tile].crop(0, c.last - edges[c.tile] + 1).render(console))
+                 prefix_text(strips[c.row][c.tile], c.last - edges[c.tile] + 1, console))
                 for c in changes])
             self.direct_draws += 1
             return
@@ -369,7 +358,7 @@ class Preview(Widget, can_focus=True):
         self._draws.add(now)
         total = self._meter.total if self._meter is not None else 0
         level = self._budget.update(now, total, self._frames)
-        self._next_draw = now + 1.0 / max(level.fps, 0.1)
+        self._next_draw = next_draw_time(self._next_draw, now, 1.0 / max(level.fps, 0.1))
         if self.on_drawn is not None:
             self.on_drawn(time.perf_counter() - started)
 

@@ -10,7 +10,6 @@ below.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,11 +64,16 @@ def aggregates(state: TrackState) -> Aggregates:
 
 
 class SpeedHistory:
-    """Recent speeds per live track, forgotten when the track dies (memory stays bounded)."""
+    """Recent speeds per live track, forgotten when the track dies (memory stays bounded).
+
+    One row of `length` samples per live track (NaN where a young track has none yet), so a
+    new frame is a few array operations however many tracks there are.
+    """
 
     def __init__(self, length: int = SPARK_LEN) -> None:
         self.length = length
-        self._hist: dict[int, deque[float]] = {}
+        self._ids = np.empty(0, np.int64)  # sorted
+        self._rows = np.empty((0, length))
         self._last: tuple[int, float] | None = None
 
     def add(self, state: TrackState) -> None:
@@ -77,21 +81,30 @@ class SpeedHistory:
         if (state.index, state.t) == self._last:
             return
         self._last = (state.index, state.t)
-        live = set(state.ids.tolist())
-        for dead in self._hist.keys() - live:
-            del self._hist[dead]
-        for i, s in zip(state.ids.tolist(), state.speed.tolist()):
-            self._hist.setdefault(i, deque(maxlen=self.length)).append(s)
+        order = np.argsort(state.ids, kind="stable")
+        ids = state.ids[order].astype(np.int64)
+        rows = np.full((len(ids), self.length), np.nan)
+        if len(self._ids) and len(ids):
+            at = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
+            kept = self._ids[at] == ids
+            rows[kept, :-1] = self._rows[at[kept], 1:]
+        rows[:, -1] = state.speed[order]
+        self._ids, self._rows = ids, rows
 
     def get(self, track_id: int) -> list[float]:
-        return list(self._hist.get(track_id, ()))
+        """The track's samples, oldest first ([] for a track not seen)."""
+        at = int(np.searchsorted(self._ids, track_id))
+        if at == len(self._ids) or self._ids[at] != track_id:
+            return []
+        row = self._rows[at]
+        return row[~np.isnan(row)].tolist()
 
     def top(self) -> float:
         """The highest speed in any history: the one scale of every sparkline."""
-        return max((max(h) for h in self._hist.values() if h), default=0.0)
+        return float(np.nanmax(self._rows, initial=0.0)) if self._rows.size else 0.0
 
     def __len__(self) -> int:
-        return len(self._hist)
+        return len(self._ids)
 
 
 class SpeedsPanel(LivePanel, can_focus=True):
