@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from flowtop.tracker.config.files import apply_overrides, dumps, load_params, save_params
-from flowtop.tracker.config.params import Params, iter_specs
+from flowtop.tracker.config.params import SECTIONS, Params, iter_specs
 from flowtop.tracker.config.steps import stepped
 from flowtop.tracker.errors import ConfigError, ParamError
 
@@ -119,3 +120,34 @@ def test_a_config_that_is_not_toml_is_written_anew(tmp_path: Path) -> None:
     path.write_text("this is = = not toml\n")
     saved = save_params(Params(), path)
     assert saved.rewritten and load_params(path) == Params()
+
+
+@pytest.mark.parametrize("name", list(SECTIONS))
+def test_sections_compare_hash_and_show_as_dataclass_writes_it(name: str) -> None:
+    """A section shares Section's eq, hash and repr (cheaper to import): they must be what
+    @dataclass(frozen=True) would have written."""
+    cls = SECTIONS[name]
+    fields = dataclasses.fields(cls)
+    reference = dataclasses.make_dataclass(cls.__qualname__, [f.name for f in fields],
+                                           frozen=True)
+    section = cls()
+    values = {f.name: getattr(section, f.name) for f in fields}
+    assert repr(section) == repr(reference(**values))
+    try:
+        expected: object = hash(reference(**values))
+    except TypeError as exc:  # a list parameter: unhashable, as the dataclass would be
+        expected = type(exc)
+    try:
+        got: object = hash(section)
+    except TypeError as exc:
+        got = type(exc)
+    assert got == expected
+    assert section == cls() and section != reference(**values) and section != values
+    for f in fields:  # one parameter a step away: equal exactly when the dataclass says so
+        for step in (1, -1):
+            other = getattr(stepped(Params(), f"{name}.{f.name}", step), name)
+            as_dataclass = reference(**{g.name: getattr(other, g.name) for g in fields})
+            assert (other == section) == (as_dataclass == reference(**values))
+            assert (other != section) == (as_dataclass != reference(**values))
+    assert any(getattr(stepped(Params(), f"{name}.{f.name}", 1), name) != section
+               for f in fields)

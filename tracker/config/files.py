@@ -5,6 +5,10 @@ camera's password stays out of `ps`. It is not a parameter (never shown, never s
 `--set`): this module reads it apart, refuses a file that holds credentials there while
 other users may read it, and keeps it when `s` rewrites the file, owner-only whenever it
 holds credentials.
+
+Start-up: importing this module loads only what printing the parameters needs (`flowtop
+config` on every call); tomllib loads when a file is read, tomlkit and the atomic writer when
+one is saved.
 """
 
 from __future__ import annotations
@@ -14,22 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomlkit
-import tomlkit.exceptions
 from platformdirs import user_config_dir
-from tomlkit.items import Table
 
 from flowtop.tracker.config.fields import show
 from flowtop.tracker.config.params import Params
+from flowtop.tracker.config.toml_text import toml_document
 from flowtop.tracker.errors import ConfigError, OutputError, ParamError
-from flowtop.tracker.files.atomic import write_file
 from flowtop.tracker.files.paths import reason
-from flowtop.tracker.redact import has_secret
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MAX_CONFIG_BYTES = 1 << 20
 SOURCE_SECTION = "source"
@@ -65,6 +60,10 @@ def _read_data(path: Path) -> dict:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(f"config {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; "
                           f"not a flowtop config")
+    if sys.version_info >= (3, 11):  # loaded here: printing the defaults reads no file
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -109,6 +108,8 @@ def load_source(path: Path | None = None) -> str | None:
 
 def _check_private(path: Path, source: dict[str, str] | None) -> None:
     """Refuse a config whose `[source]` holds credentials while others may read the file."""
+    from flowtop.tracker.redact import has_secret
+
     if source and has_secret(source["url"]):
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
@@ -131,8 +132,14 @@ def apply_overrides(params: Params, overrides: Iterable[str]) -> Params:
 
 def dumps(params: Params, previous: str = "") -> str:
     """The params as TOML, every section and key present. Given the text of the file they
-    replace, its comments, order and layout are kept and only the values change."""
-    doc = tomlkit.parse(previous) if previous else tomlkit.document()
+    replace, its comments, order and layout are kept and only the values change (tomlkit,
+    loaded only then: a new document is written without it)."""
+    if not previous:
+        return toml_document(params.to_dict())
+    import tomlkit
+    from tomlkit.items import Table
+
+    doc = tomlkit.parse(previous)
     for section, values in params.to_dict().items():
         table = doc.get(section)
         if not isinstance(table, Table):
@@ -158,6 +165,16 @@ def save_params(params: Params, path: Path | None = None) -> Saved:
     is on the disk, a symbolic link stays a link, the file keeps its mode, and its comments
     stay (`dumps`), its `[source]` with them; a file whose `[source]` holds credentials is
     made owner-only. OutputError (or its WriteError) says why it could not be saved."""
+    import tomlkit.exceptions
+
+    from flowtop.tracker.files.atomic import write_file
+    from flowtop.tracker.redact import has_secret
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     path = path or default_config_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,10 @@ from flowtop.tracker.errors import ParamError
 MODELS = ("auto", "off", "scale", "pinhole", "homography")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class FeatureParams(Section):
+    """Where new points are seeded: corners (goodFeaturesToTrack) or faces, and how densely."""
+
     name = "features"
     max_corners: int = param(300, "corners asked of goodFeaturesToTrack per detection",
                              1, 5000, 25)
@@ -53,8 +55,10 @@ class FeatureParams(Section):
                              f"got {show(self.roi)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class LKParams(Section):
+    """The pyramidal Lucas-Kanade step that follows each point from frame to frame."""
+
     name = "lk"
     win_size: int = param(15, "Lucas-Kanade search window per pyramid level", 5, 61, 2, "px")
     max_level: int = param(2, "pyramid levels above the full image", 0, 6, 1)
@@ -67,8 +71,10 @@ class LKParams(Section):
                              1.0, 255.0, 1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class TrackingParams(Section):
+    """Which tracks live, how many, and how their velocities are smoothed."""
+
     name = "tracking"
     fb_threshold: float = param(1.0, "forward-backward distance above which a point is dropped",
                                 0.05, 20.0, 0.1, "px")
@@ -101,7 +107,7 @@ class TrackingParams(Section):
                                           "remembers", 0.1, 600.0, 0.5, "s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class SpeedParams(Section):
     """How image motion becomes world speed; `calibration.calibration_from_params` builds it.
 
@@ -156,8 +162,10 @@ class SpeedParams(Section):
         return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class ObjectParams(Section):
+    """How moving tracks are grouped into objects (vehicles, people)."""
+
     name = "objects"
     enabled: bool = param(True, "group moving tracks into objects")
     min_speed: float = param(5.0, "tracks slower than this are static, not part of an object",
@@ -188,7 +196,7 @@ class ObjectParams(Section):
     keep_s: float = param(0.5, "how long an unseen object keeps its id", 0.0, 60.0, 0.1, "s")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class TrapParams(Section):
     """A speed trap: two lines a known distance apart; off while a line or distance is unset."""
 
@@ -215,8 +223,10 @@ class TrapParams(Section):
         return bool(self.line_a and self.line_b and self.distance > 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class PreviewParams(Section):
+    """The terminal preview: its rate, byte budget and colours."""
+
     name = "preview"
     fps: float = param(15.0, "preview redraws per second at most", 1.0, 60.0, 1.0, "fps")
     max_kbps: float = param(0.0, "bytes-per-second budget for the preview; 0 = none",
@@ -235,7 +245,7 @@ class PreviewParams(Section):
                              0.0, 1e6, 10.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # eq, hash, repr: Section's
 class ReplayParams(Section):
     """The rewind buffer: the last stretch of the live source, JPEG-encoded in memory, that
     the live view replays while tuning (`tracker.runtime.rewind`)."""

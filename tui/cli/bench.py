@@ -13,11 +13,9 @@ DEFAULT_LINK_KBPS = 300.0
 SAMPLE_VIDEO = Path("..") / "shared" / "data" / "highway.mp4"
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("bench", parents=[common], help="measure decode, tracking and preview costs",
-                       description="Measure decode and tracking rates (against a bare OpenCV "
-                                   "loop) and, per colour mode, the time and bytes of the "
-                                   "preview, for the current config.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("Measure decode and tracking rates (against a bare OpenCV loop) and, per "
+                     "colour mode, the time and bytes of the preview, for the current config.")
     p.add_argument("source", nargs="?", default=None,
                    help=f"what to measure (default: {SAMPLE_VIDEO} if present, else demo)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -8,13 +8,11 @@ OpenCV FileStorage file that `speed.intrinsics = FILE` loads, whole or not at al
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowtop.tracker.errors import OutputError, SourceError
-from flowtop.tracker.redact import redact
 from flowtop.tui.cli.options import (
     at_least,
     number_in,
@@ -36,11 +34,9 @@ MIN_VIEWS = 3  # tracker.calibration.chessboard.MIN_VIEWS, without loading OpenC
 MAX_SQUARE_M = 10.0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("calibrate", parents=[common], help="camera intrinsics from a chessboard",
-                       description="Find a chessboard in a video, image glob or camera, fit "
-                                   "the camera matrix and lens distortion, and write them for "
-                                   "speed.intrinsics.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("Find a chessboard in a video, image glob or camera, fit the camera matrix "
+                     "and lens distortion, and write them for speed.intrinsics.")
     p.add_argument("source", nargs="?", default=None,
                    help="video file, image glob ('shots/*.png') or camera (default: "
                         "$FLOWTOP_SOURCE, else the config's [source] url)")
@@ -75,6 +71,7 @@ def find_views(args: argparse.Namespace, err: Console) -> BoardFinder:
     from rich.progress import TextColumn
 
     from flowtop.tracker.calibration.chessboard import BoardFinder
+    from flowtop.tracker.redact import redact
     from flowtop.tracker.sources.open import open_source
     from flowtop.tui.cli.runloop import (
         frame_progress,
@@ -116,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from flowtop.tracker.calibration.chessboard import fit_camera
     from flowtop.tracker.calibration.intrinsics import encode_intrinsics
     from flowtop.tracker.files.atomic import AtomicFile
+    from flowtop.tracker.redact import redact
     from flowtop.tui.cli.runloop import StderrConsole
 
     stop: StopSignals = args.stop
@@ -155,6 +153,8 @@ def report(fit: CameraFit, finder: BoardFinder, args: argparse.Namespace) -> Non
         "out": str(args.out),
     }
     if args.json:
+        import json
+
         sys.stdout.write(json.dumps(summary) + "\n")
         return
     frames = ", ".join(str(i) for i in fit.view_frames[:12])

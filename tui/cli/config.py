@@ -7,9 +7,8 @@ import argparse
 from flowtop.tui.cli.options import params_from
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("config", parents=[common], help="print the effective config as TOML",
-                       description="Print the effective config (file, then --set) as TOML.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = "Print the effective config (file, then --set) as TOML."
     p.add_argument("--path", action="store_true", help="print the default config file path")
     p.set_defaults(func=run)
 

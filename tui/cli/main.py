@@ -36,8 +36,18 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-# modules in flowtop.tui.cli, in help order
-COMMANDS = ("track", "tune", "snapshot", "record", "calibrate", "bench", "config", "probe")
+# the subcommands, in help order, with their line in `flowtop --help`; each is a module of
+# flowtop.tui.cli, imported only when its command is chosen
+COMMANDS = {
+    "track": "track headless, write tracks to a file",
+    "tune": "search parameters on a clip, rank them by a figure",
+    "snapshot": "print one tracked frame as half-block ANSI, or save it as PNG",
+    "record": "write the annotated video headless",
+    "calibrate": "camera intrinsics from a chessboard",
+    "bench": "measure decode, tracking and preview costs",
+    "config": "print the effective config as TOML",
+    "probe": "list video devices and what they deliver",
+}
 USER_ERRORS = (ConfigError, ParamError, SourceError, OutputError)
 RUN_ERRORS = (WriteError, SourceLost)
 
@@ -57,17 +67,41 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class CommandParser(Parser):
+    """A subcommand's parser, built the first time it parses: argparse makes one per command
+    (`add_parser`) but only calls `parse_known_args` on the chosen one. Its options come from
+    its module's `register(parser)`, after --config and --set. So `flowtop --help` builds
+    none (each costs argparse's set-up, mostly gettext look-ups), `flowtop config` only its
+    own, and no other command's module is imported."""
+
+    def __init__(self, command: str, **kwargs: Any) -> None:
+        # ArgumentParser.__init__ waits for parse_known_args
+        self.command = command
+        self.options = kwargs  # prog, from add_parser
+        self.built = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if not self.built:
+            self.built = True
+            import importlib
+
+            from flowtop.tui.cli.options import add_common_options
+
+            super().__init__(**self.options)
+            add_common_options(self, top=False)
+            importlib.import_module(f"flowtop.tui.cli.{self.command}").register(self)
+        return super().parse_known_args(args, namespace)
+
+
 def build_parser() -> Parser:
-    import importlib
+    from flowtop.tui.cli.options import add_common_options, fps_arg
 
-    from flowtop.tui.cli.options import common_options, fps_arg
-
-    common = common_options(top=False)
-    parser = Parser(prog="flowtop", parents=[common_options(top=True)],
+    parser = Parser(prog="flowtop",
                     description="Live optical-flow point tracker in the terminal.",
                     epilog="Exit codes: 0 done, 1 a run-time failure (an output could not be "
                            "written, a source lost for good), 2 bad input, 130 stopped by "
                            "Ctrl-C, SIGTERM or SIGHUP.")
+    add_common_options(parser, top=True)
     parser.add_argument("--source", default=None,
                         help="demo, a camera index or /dev/videoN, a file, a URL, a glob, "
                              "or auto (camera 0, else demo); default: $FLOWTOP_SOURCE, else "
@@ -76,9 +110,9 @@ def build_parser() -> Parser:
     parser.add_argument("--fps", type=fps_arg, default=None,
                         help="rate of the demo and of image sequences; requested camera rate")
     parser.set_defaults(func=run_ui)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=Parser)
-    for name in COMMANDS:
-        importlib.import_module(f"flowtop.tui.cli.{name}").register(sub, common)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=CommandParser)
+    for name, line in COMMANDS.items():
+        sub.add_parser(name, help=line, command=name)
     return parser
 
 

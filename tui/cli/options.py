@@ -25,20 +25,18 @@ PATTERN_RANGE = (3, 100)  # a chessboard's inner corners per side (OpenCV needs 
 NUMBER_CHARS = 40  # a number given on the command line is at most this long
 
 
-def common_options(top: bool) -> argparse.ArgumentParser:
+def add_common_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """--config and --set, accepted before or after the command name.
 
     Subcommands leave them unset unless given (SUPPRESS), so they do not erase the values
     given before the command name.
     """
-    parent = argparse.ArgumentParser(add_help=False)
     default = None if top else argparse.SUPPRESS
-    parent.add_argument("--config", type=Path, metavar="FILE", default=default,
+    parser.add_argument("--config", type=Path, metavar="FILE", default=default,
                         help="TOML config (default: the user's config dir)")
-    parent.add_argument("--set", dest="overrides", action="append",
+    parser.add_argument("--set", dest="overrides", action="append",
                         default=[] if top else argparse.SUPPRESS,
                         metavar="SECTION.KEY=VALUE", help="override one parameter (repeatable)")
-    return parent
 
 
 def params_from(args: argparse.Namespace) -> Params:

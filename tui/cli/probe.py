@@ -8,14 +8,11 @@ import argparse
 DEFAULT_MEASURE_S = 2.0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("probe", parents=[common], help="list video devices and what they deliver",
-                       description="List the video devices (/dev/video*) and, for each: "
-                                   "whether it opens, the backend, the default mode, the time "
-                                   "to the first frame, the measured frame rate, and which of "
-                                   "640x480, 1280x720, 1920x1080 in MJPG and YUYV it really "
-                                   "delivers; a stream URL gets the same but the modes. No "
-                                   "display needed.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("List the video devices (/dev/video*) and, for each: whether it opens, the "
+                     "backend, the default mode, the time to the first frame, the measured frame "
+                     "rate, and which of 640x480, 1280x720, 1920x1080 in MJPG and YUYV it really "
+                     "delivers; a stream URL gets the same but the modes. No display needed.")
     p.add_argument("devices", nargs="*", metavar="DEVICE",
                    help="device paths or stream URLs to probe (default: every /dev/video*, "
                         "and the stream of $FLOWTOP_SOURCE or the config's [source] url)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -12,14 +11,12 @@ from pathlib import Path
 from flowtop.tui.cli.options import SOURCE_HELP, at_least, fps_arg, source_from
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("record", parents=[common], help="write the annotated video headless",
-                       description="Track SOURCE and write every frame with its tracks, "
-                                   "trails, speeds and objects drawn on it to a video (mp4v; "
-                                   ".avi: MJPG) at the rate of the frames' timestamps, so "
-                                   "it plays as long as the source lasted. Files run as fast "
-                                   "as possible with a progress bar; cameras and streams run "
-                                   "until --frames or Ctrl-C, which finishes the file.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("Track SOURCE and write every frame with its tracks, trails, speeds and "
+                     "objects drawn on it to a video (mp4v; .avi: MJPG) at the rate of the "
+                     "frames' timestamps, so it plays as long as the source lasted. Files run as "
+                     "fast as possible with a progress bar; cameras and streams run until "
+                     "--frames or Ctrl-C, which finishes the file.")
     p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
                    help="the video to write (.mp4, .m4v, .mov, .mkv: mp4v; .avi: MJPG, frames "
@@ -117,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
             err.print(f"flowtop: frames of {sw}x{sh} were padded to {w}x{h}: smaller ones "
                       f"crash the {recorder.fourcc} encoder", highlight=False)
     if args.json:
+        import json
+
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
         print(f"wrote {recorder.frames} frames ({w}x{h} at {recorder.fps:.4g} fps) to "

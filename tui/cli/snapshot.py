@@ -14,13 +14,10 @@ DEFAULT_FRAME = 30  # a second of a 30 fps source: long enough for trails and sp
 PIPE_SIZE = (80, 24)  # cells when stdout is not a terminal
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("snapshot", parents=[common],
-                       help="print one tracked frame as half-block ANSI, or save it as PNG",
-                       description="Track SOURCE up to frame N (files and the demo as fast as "
-                                   "possible), then print that frame with its tracks on stdout "
-                                   "(half blocks; works in a pipe or a log) and/or write an "
-                                   "annotated PNG.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("Track SOURCE up to frame N (files and the demo as fast as possible), then "
+                     "print that frame with its tracks on stdout (half blocks; works in a pipe "
+                     "or a log) and/or write an annotated PNG.")
     p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--frame", type=at_least(0), default=DEFAULT_FRAME, metavar="N",
                    help=f"show frame N, counted from 0 (default {DEFAULT_FRAME})")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
@@ -37,10 +36,9 @@ if TYPE_CHECKING:  # the command's work loads the engine and Rich only when it r
 
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("track", parents=[common], help="track headless, write tracks to a file",
-                       description="Track a source without a UI. Files run as fast as "
-                                   "possible; cameras and streams run until Ctrl-C.")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("Track a source without a UI. Files run as fast as possible; cameras and "
+                     "streams run until Ctrl-C.")
     p.add_argument("source", nargs="?", default=None, help=SOURCE_HELP)
     p.add_argument("--out", type=Path, metavar="FILE",
                    help="write one row per live track per frame (.csv or .jsonl; a FIFO or "
@@ -198,6 +196,8 @@ def report(summary: dict, args: argparse.Namespace, writer: TrackWriter | None,
         summary["objects_out"] = str(objects_out.path)
         summary["object_rows"] = objects_out.rows.rows_out
     if args.json:
+        import json
+
         sys.stdout.write(json.dumps(summary) + "\n")
         return
     speed = summary["median_moving_speed_px_s"]

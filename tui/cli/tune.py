@@ -8,7 +8,6 @@ processes, and the trials are ranked by the `--objective` figure.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -39,13 +38,11 @@ OBJECTIVE_NAMES = ("lifetime", "noise", "objects", "coverage")  # tracker.runtim
 DEFAULT_FRAMES = 300
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "tune", parents=[common], help="search parameters on a clip, rank them by a figure",
-        description="Track the same frames once per parameter set and rank the sets. "
-                    "Objectives: lifetime (longest median track lifetime), noise (lowest "
-                    "speed noise on still points), objects (longest median time an object "
-                    "keeps its id), coverage (largest share of the frame holding tracks).")
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = ("Track the same frames once per parameter set and rank the sets. "
+                     "Objectives: lifetime (longest median track lifetime), noise (lowest speed "
+                     "noise on still points), objects (longest median time an object keeps its "
+                     "id), coverage (largest share of the frame holding tracks).")
     p.add_argument("source", nargs="?", default=None,
                    help=SOURCE_HELP + "; a camera or stream gives its next frames")
     p.add_argument("--objective", required=True, choices=OBJECTIVE_NAMES,
@@ -117,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         with args.stop.deferred():  # the config is written whole, or not at all
             save_params(order[0].trial.params, args.out)
     if args.json:
+        import json
+
         sys.stdout.write(json.dumps(as_json(order, objective, clip.seconds)) + "\n")
         return 0
     out = Console()
