@@ -392,8 +392,9 @@ class Tracker:
         """Group the moving tracks of this frame into objects (`tracker.core.objects`)."""
         tr, p = self.tracks, self._params
         speed, world, unit = speeds
+        least = p.objects.min_speed  # and > 0: a still track is no object (NaN is neither)
         eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
-                    & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
+                    & (speed >= least if least > 0 else speed > 0))
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,
                          self._foreground.regions(tr.pts, eligible),
                          tr.world if self._calibration is not None else None)
