@@ -254,10 +254,12 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
     k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
+    rest = n - k
     total = np.add.accumulate(v)
-    low = total[k - 1] / k
-    high = (total[-1] - total[k - 1]) / (n - k)
-    cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
+    below = total[least - 1:n - least]  # total[k - 1]
+    low = below / k
+    high = (total[-1] - below) / rest
+    cut = least + int(np.argmax(k * rest * (high - low) ** 2))
     if _sorted_median(v[cut:]) - _sorted_median(v[:cut]) <= math.log(ratio):
         return None
     if v[cut - 1] < v[cut]:  # the cut falls between two speeds: the fast ones are all above
