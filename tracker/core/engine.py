@@ -52,7 +52,7 @@ class Tracker:
     Manual commands (`add_point`, `clear`, `reseed`) take effect at the next `update`.
     `params` may be replaced between updates; a new trail length or calibration applies at once.
     `group_objects` groups moving tracks into objects (and runs the speed trap) every frame;
-    it costs about a third of the LK step on a quiet box
+    it costs a fifth (on a busy box) to nearly a third (on a quiet one) of the LK step
     (`benchmarks/grouping_cost.py`), so headless runs that do not report objects
     turn it off.
     """
