@@ -188,3 +188,42 @@ def test_two_speeds_in_one_group_are_two_vehicles() -> None:
     assert speed_split(one, ring, least=5, ratio=1.35) is None
     assert speed_split(touching, side, least=5, ratio=1.6) is None  # 57 / 40 is under 1.6
     assert speed_split(touching, rng.uniform(0, 40, (37, 2)), least=5, ratio=1.35) is None
+
+
+def regions_one_by_one(mask: npt.NDArray[np.uint8], pts: np.ndarray,
+                       where: np.ndarray) -> list[int]:
+    """Foreground.regions point by point: the label of the opened mask under each point's
+    half-size cell, or else (on the mask) of its first labelled neighbour in RING order."""
+    labels = cv2.connectedComponents(cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                                                      np.ones((3, 3), np.uint8)), None, 8,
+                                     cv2.CV_32S)[1]
+    h, w = mask.shape
+    out = []
+    for (x, y), look in zip(pts.tolist(), where.tolist()):
+        row = min(max(int(np.float32(y) / np.float32(2)), 0), h - 1)
+        col = min(max(int(np.float32(x) / np.float32(2)), 0), w - 1)
+        found = int(labels[row, col]) if look else 0
+        if look and not found and mask[row, col]:
+            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1),
+                           (1, 1)):
+                near = int(labels[min(max(row + dy, 0), h - 1), min(max(col + dx, 0), w - 1)])
+                if near:
+                    found = near
+                    break
+        out.append(found)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_regions_equal_a_point_by_point_lookup(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    h, w = int(rng.integers(8, 40)), int(rng.integers(8, 40))
+    fg = Foreground()
+    fg.mask = (rng.random((h, w)) < rng.choice([0.3, 0.6])).astype(np.uint8)  # ragged rims
+    n = int(rng.integers(1, 300))
+    pts = (rng.random((n, 2)) * [2 * w + 8, 2 * h + 8] - 4).astype(np.float32)  # some outside
+    pts[: n // 4] = np.round(pts[: n // 4])  # on cell borders
+    where = rng.random(n) < 0.8
+    assert fg.regions(pts, where).tolist() == regions_one_by_one(fg.mask, pts, where)
+    fg._labels = None
+    assert fg.regions(pts).tolist() == regions_one_by_one(fg.mask, pts, np.ones(n, bool))

@@ -11,9 +11,10 @@ import numpy.typing as npt
 import pytest
 
 from flowtop.tracker.config.params import ObjectParams, Params
+from flowtop.tracker.contracts import ObjectState
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.core.grouping import absorb_edges, components, core_speed, near_pairs
-from flowtop.tracker.core.objects import ObjectGrouper, TrackView
+from flowtop.tracker.core.objects import ObjectGrouper, TrackView, object_state
 from flowtop.tracker.output.rows import OBJECT_COLUMNS, ObjectWriter
 from flowtop.tracker.sources.demo import DemoScene, DemoSource, MovingObject
 from flowtop.tui.cli.main import main
@@ -200,3 +201,15 @@ def test_objects_jsonl_uncalibrated_has_nulls(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows and all(r["speed_world"] is None and r["unit"] is None for r in rows)
     assert list(rows[0])[:12] == list(OBJECT_COLUMNS[:12])
+
+
+def test_object_state_is_the_dataclass_built_faster() -> None:
+    values = (7, 1.5, 2.5, 30.0, 12.0, -4.0, 3.0, 5.0, math.nan, "km/h", 0.5, 2.0, 6.0,
+              math.nan, 3, (4, 9, 11), math.nan, "m/s")
+    fast, slow = object_state(*values), ObjectState(*values)
+    assert repr(fast) == repr(slow) and hash(fast) == hash(slow)
+    assert fast.__dict__ == slow.__dict__ and fast.direction == slow.direction
+    with pytest.raises(AttributeError):  # still frozen
+        fast.x = 0.0  # type: ignore[misc]
+    # the fast path skips __init__: nothing may need to run there
+    assert not hasattr(ObjectState, "__post_init__")

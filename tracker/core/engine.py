@@ -52,9 +52,10 @@ class Tracker:
     Manual commands (`add_point`, `clear`, `reseed`) take effect at the next `update`.
     `params` may be replaced between updates; a new trail length or calibration applies at once.
     `group_objects` groups moving tracks into objects (and runs the speed trap) every frame;
-    it costs about a third of the LK step on a quiet box (`benchmarks/grouping_cost.py`),
-    so headless runs that do not report objects turn it off. `between_stages()` runs between
-    the stages of a frame (a loop may wait there while its front end answers a key).
+    it costs a fifth (on a busy box) to nearly a third (on a quiet one) of the LK step
+    (`benchmarks/grouping_cost.py`), so headless runs that do not report objects turn it
+    off. `between_stages()` runs between the stages of a frame (a loop may wait there while
+    its front end answers a key).
     """
 
     def __init__(self, params: Params | None = None, group_objects: bool = True) -> None:
@@ -383,8 +384,9 @@ class Tracker:
         """Group the moving tracks of this frame into objects (`tracker.core.objects`)."""
         tr, p = self.tracks, self._params
         speed, world, unit = speeds
+        least = p.objects.min_speed  # and > 0: a still track is no object (NaN is neither)
         eligible = (tr.measured & tr.reliable & (tr.age >= p.objects.min_track_age)
-                    & (speed >= p.objects.min_speed) & (speed > 0))  # a still track is no object
+                    & (speed >= least if least > 0 else speed > 0))
         view = TrackView(tr.ids, tr.pts, tr.vel, speed, world, eligible,
                          self._foreground.regions(tr.pts, eligible),
                          tr.world if self._calibration is not None else None)

@@ -68,7 +68,7 @@ class GroupStats:
         known = seen.take(at)
         # the other medians in one sort: rows of values, each with the members it reads
         vx, vy, dx, dy = medians(flat, np.concatenate([v.T, (p - was.take(at, axis=0)).T]),
-                                 np.stack([core, core, known, known]))
+                                 np.array((core, core, known, known)))
         member_ids = ids.take(at)
         rising = member_ids[1:] > member_ids[:-1]
         rising[flat.start[1:] - 1] = True  # each group on its own

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from flowtop.tracker.core.pairs import candidates, close, close_pairs, runs, small_argsort
+from flowtop.tracker.core.pairs import candidates, close_pairs, runs, small_argsort
 from flowtop.tracker.core.segments import Flat, SortedSpeeds
 
 EDGE_ANGLE = 30.0  # degrees: how far an edge group's heading may differ from its object's
@@ -72,15 +72,23 @@ def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike | 
                 ) -> tuple[npt.NDArray[np.int64], Links]:
     """The groups of points (N, 2) that `region_pairs` (`near_pairs` without regions) links:
     (N,) labels, each group's its least index, and the close pairs not linked (which may join
-    two groups, see `absorb_edges`). One pass in the order of the candidate search."""
+    two groups, see `absorb_edges`). One pass in the order of the candidate search: the
+    distance and the velocity check of every candidate at once (the arithmetic of `close` and
+    `_alike`, on rows of x, y, vx, vy)."""
     p = np.asarray(pts, np.float64).reshape(-1, 2)
     n = len(p)
     order, i, j = candidates(p, link_distance, region)
-    near = close(p.take(order, axis=0), i, j, link_distance)
-    i, j = i.take(near), j.take(near)
-    v = np.asarray(vel, np.float64).reshape(-1, 2).take(order, axis=0)
-    alike = _alike(v, i, j, tolerance, floor)
-    linked, apart = alike.nonzero()[0], (~alike).nonzero()[0]
+    rows = np.concatenate((p, np.asarray(vel).reshape(-1, 2)), axis=1,
+                          dtype=np.float64).take(order, axis=0)  # x, y, vx, vy
+    d = rows.take(i, axis=0) - rows.take(j, axis=0)
+    d *= d
+    # a pair's allowed difference is the larger of its two points' max(floor, tolerance *
+    # speed): the same, to the bit, as max(floor, tolerance * the larger speed)
+    allowed = np.maximum(floor, tolerance * np.hypot(rows[:, 2], rows[:, 3]))
+    allowed *= allowed
+    near = d[:, 0] + d[:, 1] <= link_distance ** 2
+    alike = d[:, 2] + d[:, 3] <= np.maximum(allowed.take(i), allowed.take(j))
+    linked, apart = (near & alike).nonzero()[0], (near > alike).nonzero()[0]
     group = components(n, i.take(linked), j.take(linked))  # least places in `order`
     least = np.full(n, n)
     np.minimum.at(least, group, order)  # each group's least index
@@ -93,18 +101,27 @@ def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike | 
 def components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
                ) -> npt.NDArray[np.int64]:
     """(n,) labels of the connected components of the edges (a[k], b[k]): each component is
-    labelled with its least index."""
-    labels = np.arange(n)
-    low = np.minimum(a, b)
-    while True:  # label propagation with pointer jumping
-        np.minimum.at(labels, a, low)
-        np.minimum.at(labels, b, low)
-        labels = labels.take(labels)
-        at_a, at_b = labels.take(a), labels.take(b)
-        # settled: both ends of every edge agree and every label is its own (then the least)
-        if (at_a == at_b).all() and (labels.take(labels) == labels).all():
-            return labels
-        low = np.minimum(at_a, at_b)
+    labelled with its least index.
+
+    Trees of parent links, each parent less than its child, so a root is its tree's least
+    index: each round hooks the larger root of every edge under the smaller one, jumps every
+    node to its root, and keeps only the edges still between two trees (as edges between
+    their roots). Trees only ever merge, so an edge within one is never needed again: after
+    the first round few are left."""
+    parent = np.arange(n)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    while len(lo):
+        np.minimum.at(parent, hi, lo)  # `hi` are roots: the hook keeps every tree whole
+        while True:
+            up = parent.take(parent)
+            if (up == parent).all():
+                break
+            parent = up
+        lo, hi = parent.take(lo), parent.take(hi)
+        apart = (lo != hi).nonzero()[0]
+        lo, hi = lo.take(apart), hi.take(apart)
+        lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    return parent
 
 
 def core_speed(speeds: npt.ArrayLike, band: float) -> tuple[float, npt.NDArray[np.bool_]]:
@@ -149,19 +166,30 @@ def absorb_edges(labels: npt.NDArray[np.int64], vel: npt.ArrayLike, links: Links
     ga, gb = inverse.take(links.a), inverse.take(links.b)
     lo, hi = np.minimum(ga, gb), np.maximum(ga, gb)
     code = np.sort((lo * len(uniq) + hi)[lo != hi])
-    code = code[runs(code)[0]]  # each pair of neighbouring groups once, in order
+    first = np.ones(len(code), bool)
+    np.not_equal(code[1:], code[:-1], out=first[1:])
+    code = code[first]  # each pair of neighbouring groups once, in order
     neighbours: dict[int, set[int]] = {}
     for x, y in zip((code // len(uniq)).tolist(), (code % len(uniq)).tolist()):
-        neighbours.setdefault(x, set()).add(y)
-        neighbours.setdefault(y, set()).add(x)
+        if x in neighbours:
+            neighbours[x].add(y)
+        else:
+            neighbours[x] = {y}
+        if y in neighbours:
+            neighbours[y].add(x)
+        else:
+            neighbours[y] = {x}
     cos_min = math.cos(math.radians(EDGE_ANGLE))
     parent = np.arange(len(uniq))
     size = sizes.tolist()
     hxs, hys, speeds = hx.tolist(), hy.tolist(), speed.tolist()
     # only groups with a neighbour can merge (or be merged into); they never gain one later
     for small in [g for g in sizes.argsort(kind="stable").tolist() if g in neighbours]:
-        bigger = [g for g in neighbours.get(small, ()) if size[g] > size[small]]
-        for big in sorted(bigger, key=lambda g: -size[g]):
+        least = size[small]
+        bigger = [g for g in neighbours.get(small, ()) if size[g] > least]
+        if len(bigger) > 1:
+            bigger.sort(key=lambda g: -size[g])
+        for big in bigger:
             sv, su = speeds[small], speeds[big]
             if 0 < sv < su and hxs[small] * hxs[big] + hys[small] * hys[big] >= cos_min * su * sv:
                 parent[small] = big
@@ -226,10 +254,12 @@ def speed_split(speeds: npt.ArrayLike, pts: npt.ArrayLike, least: int, ratio: fl
     if v[n - least] - v[least - 1] <= math.log(ratio):  # no two such clusters can exist
         return None
     k = np.arange(least, n - least + 1)  # the slow cluster is v[:k]
+    rest = n - k
     total = np.add.accumulate(v)
-    low = total[k - 1] / k
-    high = (total[-1] - total[k - 1]) / (n - k)
-    cut = int(k[np.argmax(k * (n - k) * (high - low) ** 2)])
+    below = total[least - 1:n - least]  # total[k - 1]
+    low = below / k
+    high = (total[-1] - below) / rest
+    cut = least + int(np.argmax(k * rest * (high - low) ** 2))
     if _sorted_median(v[cut:]) - _sorted_median(v[:cut]) <= math.log(ratio):
         return None
     if v[cut - 1] < v[cut]:  # the cut falls between two speeds: the fast ones are all above

@@ -24,6 +24,7 @@ CLOSE = np.ones((3, 3), np.uint8)
 LEARN_EVERY = 2  # frames between lessons (each for the time since the last)
 KEEP = np.ones((7, 7), np.uint8)  # around a moving track (half size): never learnt
 RING = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)])  # dy, dx
+RING_XY = RING[:, ::-1].copy()  # dx, dy
 
 
 class Foreground:
@@ -141,16 +142,17 @@ class Foreground:
         if self._labels is None:
             self._labels = self._label()
         mh, mw = self.mask.shape
-        q = p.take(at, axis=0) / SCALE
-        row = np.minimum(np.maximum(q[:, 1].astype(np.intp), 0), mh - 1)
-        col = np.minimum(np.maximum(q[:, 0].astype(np.intp), 0), mw - 1)
-        cell = row * mw + col
-        found = self._labels.reshape(-1).take(cell)
-        rim = ((found == 0) & (self.mask.reshape(-1).take(cell) > 0)).nonzero()[0]
+        top, stride = np.array((mw - 1, mh - 1)), np.array((1, mw))
+        q = (p.take(at, axis=0) / SCALE).astype(np.intp)  # (col, row) of each point's cell
+        np.minimum(np.maximum(q, 0, out=q), top, out=q)
+        cell = q @ stride
+        labels = self._labels.reshape(-1)
+        found = labels.take(cell)
+        rim = (found < self.mask.reshape(-1).take(cell)).nonzero()[0]  # on the mask, unlabelled
         if len(rim):  # the first labelled of its 8 neighbours, in the order of RING
-            r = np.minimum(np.maximum(row.take(rim)[:, None] + RING[:, 0], 0), mh - 1)
-            c = np.minimum(np.maximum(col.take(rim)[:, None] + RING[:, 1], 0), mw - 1)
-            near = self._labels[r, c]
-            found[rim] = near[np.arange(len(rim)), (near > 0).argmax(axis=1)]
+            near = q.take(rim, axis=0)[:, None, :] + RING_XY
+            near = labels.take(np.minimum(np.maximum(near, 0, out=near), top, out=near) @ stride)
+            found[rim] = near.reshape(-1).take((near > 0).argmax(axis=1)
+                                               + np.arange(0, near.size, len(RING)))
         out[at] = found
         return out

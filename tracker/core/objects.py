@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -265,23 +265,34 @@ class ObjectGrouper:
     def _measure(self, obj: _Object, t: float, stats: GroupStats, k: int, unit: str,
                  trap_unit: str) -> ObjectState:
         speed, (vx, vy), speed_world = stats.speed[k], stats.vel[k], stats.speed_world[k]
-        if not math.isfinite(speed_world):  # the one NaN object: equal states compare equal
+        known = math.isfinite(speed_world)
+        if not known:  # the one NaN object: equal states compare equal
             speed_world = math.nan
         obj.box, obj.vel = stats.boxes[k], (vx, vy)
         obj.last_seen = t
         obj.frames += 1
         obj.top_speed = max(obj.top_speed, speed)
-        if math.isfinite(speed_world):
+        if known:
             obj.top_world = (speed_world if not math.isfinite(obj.top_world)
                              else max(obj.top_world, speed_world))
         x, y, w, h = obj.box
-        return ObjectState(
-            id=obj.id, x=x, y=y, w=w, h=h, vx=vx, vy=vy, speed=speed, speed_world=speed_world,
-            unit=unit, first_seen=obj.first_seen, t=t,
-            top_speed=obj.top_speed, top_speed_world=obj.top_world if unit else math.nan,
-            tracks=len(obj.track_ids), track_ids=obj.track_ids,
-            trap_speed=trap_speed(obj.timer),
-            trap_unit=obj.timer.result.unit if obj.timer.result else trap_unit)
+        result = obj.timer.result
+        return object_state(
+            obj.id, x, y, w, h, vx, vy, speed, speed_world, unit, obj.first_seen, t,
+            obj.top_speed, obj.top_world if unit else math.nan, len(obj.track_ids),
+            obj.track_ids, trap_speed(obj.timer), result.unit if result else trap_unit)
+
+
+STATE_FIELDS = tuple(f.name for f in fields(ObjectState))
+
+
+def object_state(*values: object) -> ObjectState:
+    """`ObjectState(*values)` without the frozen dataclass's `__init__`, which sets its 18
+    fields one at a time through `object.__setattr__` (several times slower, for every object
+    of every frame). ObjectState has no `__post_init__` to skip (tests/test_objects.py)."""
+    state = object.__new__(ObjectState)
+    state.__dict__.update(zip(STATE_FIELDS, values))
+    return state
 
 
 def _ious(boxes: list[tuple[float, float, float, float]], objects: list[_Object], t: float

@@ -20,8 +20,8 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
-PAIRWISE_MAX = 1 << 20  # comparisons a window count makes at once; beyond, one row at a time
 SEARCH_ROWS = 16  # up to this many rows, one search a row costs less than comparing all
+PAIRWISE_WIDTH = 32  # and for rows wider than this (a row's k * k comparisons cost more)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def window_counts(rows: F64, width: float) -> I64:
     """For each value of `rows` (n, k) sorted along rows (NaN last), how many of its row are
     <= it + `width` (np.searchsorted side right, within the row); 0 for NaN."""
     n, k = rows.shape
-    if n > SEARCH_ROWS and n * k * k <= PAIRWISE_MAX:  # many small rows: all at once
+    if n > SEARCH_ROWS and k <= PAIRWISE_WIDTH:  # many narrow rows: all at once
         return (rows[:, None, :] <= (rows + width)[:, :, None]).sum(axis=2)
     ends = np.empty((n, k), np.int64)
     bound = rows + width

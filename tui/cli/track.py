@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     objects_out: ObjectWriter | None = None
     try:
         check_roi(params, source)
-        # objects cost about a third of the LK step: group them only when they are reported
+        # objects cost a fifth to nearly a third of the LK step: group them only when reported
         run = Run(Tracker(params, group_objects=bool(args.objects_out) or params.trap.active))
         if source.auto_choice:
             err.print(f"source: {source.auto_choice}")
