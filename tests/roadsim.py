@@ -245,11 +245,11 @@ def random_scene(seed: int, frames: int = 150, fps: float = 30.0, parts: Parts |
     return cam, tuple(out)
 
 
-def _draw(frame: npt.NDArray[np.float32], cam: Camera, parts: Parts, car: Vehicle, t: float,
-          shift: F64) -> Seen | None:
-    """Paint `car` into `frame` (float BGR) and say where it is, or None when out of view."""
+def _draw(frame: npt.NDArray[np.float32], cam: Camera, hom: F64, parts: Parts, car: Vehicle,
+          t: float, shift: F64) -> Seen | None:
+    """Paint `car` into `frame` (float BGR) and say where it is, or None when out of view;
+    `hom` is `cam.matrix()`."""
     corners = car.footprint(t)
-    hom = cam.matrix()
     quad = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), hom).reshape(-1, 2) + shift
     w, h = cam.size
     depth = (hom[2, :2] @ corners.T) + hom[2, 2]
@@ -293,7 +293,8 @@ def render(cam: Camera, vehicles: tuple[Vehicle, ...], path: Path, frames: int =
     parts = parts or highway_parts()
     rng = np.random.default_rng(seed + 1000)
     w, h = cam.size
-    ground = cv2.warpPerspective(parts.ground, cam.matrix() @ parts.ground_to_world(), (w, h),
+    hom = cam.matrix()
+    ground = cv2.warpPerspective(parts.ground, hom @ parts.ground_to_world(), (w, h),
                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     clip = Clip(path, fps, cam, vehicles)
@@ -307,7 +308,7 @@ def render(cam: Camera, vehicles: tuple[Vehicle, ...], path: Path, frames: int =
                                borderMode=cv2.BORDER_REFLECT).astype(np.float32)
         seen = []
         for car in sorted(order, key=lambda v: -(v.y0 + v.v * t)):  # far ones first
-            s = _draw(frame, cam, parts, car, t, shift)
+            s = _draw(frame, cam, hom, parts, car, t, shift)
             if s is not None:
                 seen.append(s)
         frame *= np.float32(1 + rng.normal(0, flicker))
