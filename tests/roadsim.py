@@ -59,16 +59,20 @@ class Parts:
 def highway_parts(path: str = str(HIGHWAY)) -> Parts:
     """Median ground and vehicle cut-outs of highway.mp4 (about 2 s, once per process)."""
     cap = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        frames.append(image)
+    frames: dict[int, U8] = {}  # only the frames used below are converted and kept
+    index = 0
+    while cap.grab():
+        if index % 10 == 0 or index % 45 == 0:
+            ok, image = cap.retrieve()
+            if not ok:
+                break
+            frames[index] = image
+        index += 1
     cap.release()
     if not frames:
         raise FileNotFoundError(path)
-    median = np.median(np.array(frames[::10]), axis=0).astype(np.uint8)
+    median = np.median(np.array([frames[i] for i in range(0, index, 10)]),
+                       axis=0).astype(np.uint8)
     turn = cv2.getRotationMatrix2D(ROAD_CENTRE, ROAD_TURN, 2.0)
     turn[:, 2] += np.array([400.0, 500.0]) - ROAD_CENTRE
     upright = cv2.warpAffine(median, turn, (800, 1000), flags=cv2.INTER_CUBIC)
@@ -79,7 +83,7 @@ def highway_parts(path: str = str(HIGHWAY)) -> Parts:
     grain = cv2.GaussianBlur(grain, (3, 3), 0.8)  # asphalt grain: fine static texture
     ground = np.clip(ground + grain[..., None], 0, 255).astype(np.uint8)
     cuts: list[tuple[U8, npt.NDArray[np.float32]]] = []
-    for image in frames[::45]:
+    for image in (frames[i] for i in range(0, index, 45)):
         up = cv2.warpAffine(image, turn, (800, 1000), flags=cv2.INTER_CUBIC)
         diff = np.abs(up.astype(np.int16) - upright).max(axis=2)
         mask = cv2.morphologyEx((diff > 35).astype(np.uint8), cv2.MORPH_CLOSE,
