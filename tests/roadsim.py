@@ -59,16 +59,20 @@ class Parts:
 def highway_parts(path: str = str(HIGHWAY)) -> Parts:
     """Median ground and vehicle cut-outs of highway.mp4 (about 2 s, once per process)."""
     cap = cv2.VideoCapture(path)
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        frames.append(image)
+    frames: dict[int, U8] = {}  # only the frames used below are converted and kept
+    index = 0
+    while cap.grab():
+        if index % 10 == 0 or index % 45 == 0:
+            ok, image = cap.retrieve()
+            if not ok:
+                break
+            frames[index] = image
+        index += 1
     cap.release()
     if not frames:
         raise FileNotFoundError(path)
-    median = np.median(np.array(frames[::10]), axis=0).astype(np.uint8)
+    median = np.median(np.array([frames[i] for i in range(0, index, 10)]),
+                       axis=0).astype(np.uint8)
     turn = cv2.getRotationMatrix2D(ROAD_CENTRE, ROAD_TURN, 2.0)
     turn[:, 2] += np.array([400.0, 500.0]) - ROAD_CENTRE
     upright = cv2.warpAffine(median, turn, (800, 1000), flags=cv2.INTER_CUBIC)
@@ -79,7 +83,7 @@ def highway_parts(path: str = str(HIGHWAY)) -> Parts:
     grain = cv2.GaussianBlur(grain, (3, 3), 0.8)  # asphalt grain: fine static texture
     ground = np.clip(ground + grain[..., None], 0, 255).astype(np.uint8)
     cuts: list[tuple[U8, npt.NDArray[np.float32]]] = []
-    for image in frames[::45]:
+    for image in (frames[i] for i in range(0, index, 45)):
         up = cv2.warpAffine(image, turn, (800, 1000), flags=cv2.INTER_CUBIC)
         diff = np.abs(up.astype(np.int16) - upright).max(axis=2)
         mask = cv2.morphologyEx((diff > 35).astype(np.uint8), cv2.MORPH_CLOSE,
@@ -245,11 +249,11 @@ def random_scene(seed: int, frames: int = 150, fps: float = 30.0, parts: Parts |
     return cam, tuple(out)
 
 
-def _draw(frame: npt.NDArray[np.float32], cam: Camera, parts: Parts, car: Vehicle, t: float,
-          shift: F64) -> Seen | None:
-    """Paint `car` into `frame` (float BGR) and say where it is, or None when out of view."""
+def _draw(frame: npt.NDArray[np.float32], cam: Camera, hom: F64, parts: Parts, car: Vehicle,
+          t: float, shift: F64) -> Seen | None:
+    """Paint `car` into `frame` (float BGR) and say where it is, or None when out of view;
+    `hom` is `cam.matrix()`."""
     corners = car.footprint(t)
-    hom = cam.matrix()
     quad = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), hom).reshape(-1, 2) + shift
     w, h = cam.size
     depth = (hom[2, :2] @ corners.T) + hom[2, 2]
@@ -293,7 +297,8 @@ def render(cam: Camera, vehicles: tuple[Vehicle, ...], path: Path, frames: int =
     parts = parts or highway_parts()
     rng = np.random.default_rng(seed + 1000)
     w, h = cam.size
-    ground = cv2.warpPerspective(parts.ground, cam.matrix() @ parts.ground_to_world(), (w, h),
+    hom = cam.matrix()
+    ground = cv2.warpPerspective(parts.ground, hom @ parts.ground_to_world(), (w, h),
                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     clip = Clip(path, fps, cam, vehicles)
@@ -307,7 +312,7 @@ def render(cam: Camera, vehicles: tuple[Vehicle, ...], path: Path, frames: int =
                                borderMode=cv2.BORDER_REFLECT).astype(np.float32)
         seen = []
         for car in sorted(order, key=lambda v: -(v.y0 + v.v * t)):  # far ones first
-            s = _draw(frame, cam, parts, car, t, shift)
+            s = _draw(frame, cam, hom, parts, car, t, shift)
             if s is not None:
                 seen.append(s)
         frame *= np.float32(1 + rng.normal(0, flicker))

@@ -44,7 +44,8 @@ def test_the_written_picture_is_the_one_the_compositor_paints(tmp_path: Path) ->
     gives back cell for cell, colours included: pause, read the pane, open and close help
     (the compositor repaints the whole screen), read it again."""
     name = f"flowtop-direct-{uuid.uuid4().hex[:8]}"
-    flowtop = shutil.which("flowtop") or f"{sys.executable} -m flowtop.tui.cli"
+    script = Path(sys.executable).with_name("flowtop")  # the install under test, not PATH's
+    flowtop = script if script.exists() else f"{sys.executable} -m flowtop.tui.cli"
     (tmp_path / "c.toml").write_text("")
     cmd = (f"env -u COLUMNS -u LINES -u COLORTERM TERM=xterm-256color {flowtop} "
            f"--source demo --config {tmp_path / 'c.toml'}; sleep 30")

@@ -52,7 +52,8 @@ class Tmux:
 def start(tmp_path: Path, cols: int, rows: int, colorterm: str = "") -> tuple[Tmux, Path]:
     tmux = Tmux(tmp_path / "tmux.sock", f"flowtop-e2e-{uuid.uuid4().hex[:8]}")
     exit_file = tmp_path / "exit"
-    flowtop = shutil.which("flowtop") or f"{sys.executable} -m flowtop.tui.cli"
+    script = Path(sys.executable).with_name("flowtop")  # the install under test, not PATH's
+    flowtop = script if script.exists() else f"{sys.executable} -m flowtop.tui.cli"
     # pytest exports COLUMNS/LINES, which Textual would take over the pane's real size
     env = f"env -u COLUMNS -u LINES -u COLORTERM TERM=xterm-256color {colorterm}"
     cmd = (f"{env} {flowtop} --source demo --config {tmp_path / 'c.toml'}; "

@@ -9,6 +9,7 @@ be made of road or of two vehicles.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
@@ -27,8 +28,23 @@ SLOW_SEEDS = (2, 3)  # more in benchmarks/road_accuracy.py
 
 @pytest.fixture(scope="session")
 def road_dir(session_dir: Path) -> Path:
-    sample("highway.mp4")  # the road and its vehicles are cut from it
-    return session_dir
+    """Where the clips are made once and kept for later runs (about 3 s each, and 3 s for the
+    parts cut from highway.mp4): .pytest_cache/roadsim/ in a folder named after all they are
+    made from (the generator's code, the video, OpenCV's and numpy's versions), so a change
+    to any of them makes them afresh; `--cache-clear` drops them. The tracking is never kept."""
+    video = sample("highway.mp4")  # the road and its vehicles are cut from it
+    here = Path(__file__).parent
+    key = hashlib.sha256()
+    for part in (here / "roadsim.py", here / "session_store.py"):
+        key.update(part.read_bytes())
+    stat = video.stat()
+    key.update(f"{stat.st_size} {stat.st_mtime_ns} {cv2.__version__} {np.__version__}".encode())
+    folder = here.parent / ".pytest_cache" / "roadsim" / key.hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only checkout: this run only
+        return session_dir
+    return folder
 
 
 def scored(seed: int, folder: Path) -> tuple[Clip, ClipScore]:
