@@ -26,7 +26,10 @@ import termios
 import time
 from collections.abc import Mapping, MutableMapping
 
-PROBE_TIMEOUT_S = 0.2
+# Terminals answer the device-attributes query that ends QUERIES at once, which ends the wait;
+# over a slow link the answer takes a round trip, and one that came after the wait would
+# reach the UI as keys (it can swallow the next real key): wait long enough for a slow link.
+PROBE_TIMEOUT_S = 1.0
 PROBE_RGB = (1, 2, 3)  # the background set and read back: unlikely to be in any palette
 QUERIES = ("\x1bP+q524742\x1b\\"  # XTGETTCAP RGB
            "\x1bP+q5463\x1b\\"  # XTGETTCAP Tc
