@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
+from flowtop.tracker.render import palette as palette_module
 from flowtop.tracker.render.dither import (
     BLOCK_COLS,
     BLOCK_ORDER,
@@ -14,9 +17,36 @@ from flowtop.tracker.render.dither import (
     build_palette,
     diffuse,
     diffuse_blocks,
+    nearest_table,
     to_lab,
 )
-from flowtop.tracker.render.palette import XTERM_16, xterm_256, xterm_palette
+from flowtop.tracker.render.palette import (
+    XTERM_16,
+    shipped_table_256,
+    xterm_256,
+    xterm_palette,
+)
+
+
+def test_the_shipped_256_colour_table_is_the_computed_one():
+    """flowtop ships the 256-colour palette's nearest-colour table (computing it costs ~0.7 s
+    at every start). After a change to the palette, the grid or the colour space, write it
+    again: zlib.compress(nearest_table(range(16, 256), xterm_256()[16:], "lab").tobytes(), 9)
+    into tracker/render/xterm256_lab.table.zlib."""
+    shipped = shipped_table_256()
+    assert shipped is not None
+    assert np.array_equal(shipped, nearest_table(np.arange(16, 256), xterm_256()[16:], "lab"))
+
+
+def test_a_missing_or_damaged_table_is_not_used(monkeypatch, tmp_path):
+    """Then the palette computes its table (`_xterm_palette` builds it from None)."""
+    monkeypatch.setattr(palette_module.resources, "files", lambda _package: tmp_path)
+    table = tmp_path / palette_module.XTERM_256_TABLE
+    assert shipped_table_256() is None  # missing
+    table.write_bytes(b"not zlib")
+    assert shipped_table_256() is None  # damaged
+    table.write_bytes(zlib.compress(b"too short"))
+    assert shipped_table_256() is None  # the wrong size
 
 
 @pytest.mark.parametrize(("mode", "codes"), [("256", range(16, 256)), ("16", range(16))])

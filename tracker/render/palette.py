@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import TypeVar
 
 import cv2
@@ -30,7 +32,13 @@ from flowtop.tracker.render.canvas import (
     MARK_TRAIL,
 )
 from flowtop.tracker.render.cells import Cells
-from flowtop.tracker.render.dither import BlockDiffuser, Palette, build_palette, diffuse
+from flowtop.tracker.render.dither import (
+    TABLE_BITS,
+    BlockDiffuser,
+    Palette,
+    build_palette,
+    diffuse,
+)
 
 T = TypeVar("T", int, npt.NDArray[np.int64])
 U8 = npt.NDArray[np.uint8]
@@ -57,7 +65,8 @@ def xterm_256() -> npt.NDArray[np.int32]:
 def xterm_palette(mode: str) -> Palette:
     """The colours of `mode` "256" (xterm 16..255, nearest in CIELAB) or "16" (the 16 ANSI
     colours as xterm shows them, nearest in RGB: `tracker.render.dither` says why). Made
-    once (~0.5 s for 256): a second thread asking meanwhile waits for it, not makes it too."""
+    once, the 256 colours' nearest-colour table read from the one shipped with flowtop
+    (computing it takes ~0.7 s of CPU): a second thread asking meanwhile waits for it."""
     with _PALETTE_LOCK:
         return _xterm_palette(mode)
 
@@ -68,10 +77,26 @@ _PALETTE_LOCK = threading.Lock()
 @functools.cache
 def _xterm_palette(mode: str) -> Palette:
     if mode == "256":
-        return build_palette(np.arange(16, 256), xterm_256()[16:], "lab")
+        return build_palette(np.arange(16, 256), xterm_256()[16:], "lab", shipped_table_256())
     if mode == "16":
         return build_palette(np.arange(16), XTERM_16, "rgb")
     raise ValueError(f"no palette in mode {mode!r}")
+
+
+XTERM_256_TABLE = "xterm256_lab.table.zlib"  # beside this module, in the package
+
+
+def shipped_table_256() -> U8 | None:
+    """The nearest-colour table of the 256-colour palette as shipped (`nearest_table` of
+    xterm 16..255 in lab, zlib-compressed; tests/test_dither.py checks it is that), or None
+    when it is missing or damaged: the palette then computes it."""
+    try:
+        data = zlib.decompress(resources.files(__package__).joinpath(XTERM_256_TABLE)
+                               .read_bytes())
+    except (OSError, zlib.error):
+        return None
+    table = np.frombuffer(data, np.uint8)
+    return table if table.shape == (1 << (3 * TABLE_BITS),) else None
 
 
 @functools.cache

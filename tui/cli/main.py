@@ -161,9 +161,9 @@ def run_ui(args: argparse.Namespace) -> int:
 
 
 def warm_palette(color: str) -> threading.Thread | None:
-    """Build the 256- or 16-colour palette's lookup table (about a second of CPU) in the
-    background while Textual starts, not when the first frame is drawn; the thread, to join
-    before exiting."""
+    """Make the 256- or 16-colour palette (its lookup table read or, for 16 colours,
+    computed: tens of ms) in the background while Textual starts, not when the first frame
+    is drawn; the thread, to join before exiting."""
     from flowtop.tracker.render.palette import resolve_mode, xterm_palette
 
     mode = resolve_mode(color)
