@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -63,3 +64,26 @@ async def test_a_key_holds_tracking_until_the_app_answered_it(tmp_path: Path) ->
         assert app.loop.paused
         app._on_input(events.MouseMove(None, 1, 1, 0, 0, 0, False, False, False))
         assert not hold.asked  # the mouse holds nothing back
+
+
+def test_a_replay_pass_waits_where_the_live_tracker_does() -> None:
+    """Each pass of a replay makes a new tracker: it calls the loop's hold between stages too."""
+    from flowtop.tracker.runtime.replay import ReplaySession
+    from flowtop.tracker.runtime.rewind import record_clip
+
+    source = DemoSource(fps=30, paced=False, frames=12, scene=DemoScene(160, 90))
+    clip = record_clip(iter(source.read, None), quality=80)
+    calls: list[int] = []
+    session = ReplaySession(clip, Params(), paced=False,
+                            between_stages=lambda: calls.append(1))
+    session.tracker.update(clip[0].decode())
+    assert calls  # the pass's tracker waits where asked
+    first = session.tracker
+    params = Params()
+    session.set_params(dataclasses.replace(params, lk=dataclasses.replace(params.lk,
+                                                                          win_size=21)),
+                       hold=False)  # tracking changed: a new pass, a new tracker
+    assert session.tracker is not first
+    before = len(calls)
+    session.tracker.update(clip[1].decode())
+    assert len(calls) > before

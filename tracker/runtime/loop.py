@@ -293,7 +293,8 @@ class TrackingLoop:
             return
         out = self._out
         live_state, live_status = out.state, out.status
-        replay = self._replay = ReplaySession(clip, self._tracker.params)
+        replay = self._replay = ReplaySession(clip, self._tracker.params,
+                                              between_stages=self.input_hold.wait)
         if at_end:
             replay.hold_at(len(clip) - 2)
         self._trk_rate.reset()

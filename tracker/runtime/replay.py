@@ -16,6 +16,7 @@ once. A pass touched by a manual command (reseed, clear, a point added) is not c
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -48,8 +49,10 @@ class ReplaySession:
     """Loops `clip` through the tracker; see the module docstring. One thread uses it."""
 
     def __init__(self, clip: Clip, params: Params, paced: bool = True,
-                 keep_mb: float = KEEP_MB) -> None:
+                 keep_mb: float = KEEP_MB,
+                 between_stages: Callable[[], None] = lambda: None) -> None:
         self.clip, self.params, self.paced = clip, params, paced
+        self.between_stages = between_stages  # each pass's tracker calls it (`Tracker`)
         self.source = ClipSource(clip, paced=False)  # paced here: kept states are too
         self.keep_bytes = keep_mb * MB
         self.number = 0  # the pass now running, from 1
@@ -150,6 +153,7 @@ class ReplaySession:
     def _new_pass(self) -> None:
         self.number += 1
         self.tracker = Tracker(self.params)
+        self.tracker.between_stages = self.between_stages
         self.touched = False
         self.frontier = self.cursor = self._target = -1
         self._counter = FigureCounter()
