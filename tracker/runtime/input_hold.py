@@ -26,7 +26,7 @@ class InputHold:
         self._clock = clock
         self._until = 0.0  # a float read without the lock on the hot path: atomic in Python
         self._cond = threading.Condition()
-        self.held_s = 0.0  # total time the tracking thread waited (for the health figures)
+        self.held_s = 0.0  # total time the tracking thread waited: what keys cost tracking
 
     @property
     def asked(self) -> bool:

@@ -85,9 +85,7 @@ class LivePanel(Widget):
         if lines is None:  # anything else: Rich lays it out
             options = console.options.update(width=width, height=height, highlight=False)
             rendered = console.render_lines(self._content, options, style=style, pad=True)
-            lines = [Strip(line, width) for line in rendered[:height]]
-            blank = [Segment(" " * width, style)]
-            lines += [Strip(blank, width)] * (height - len(lines))
+            lines = [Strip(line, width) for line in rendered[:height]]  # padded to height
         self._lines, self._made_for = lines, (width, height, self._content)
         return lines
 
