@@ -14,6 +14,11 @@ COLORTERM=truecolor for the truecolor rows) at the given size, defaults unless `
 Prints one JSON object: per colour mode the UI's CPU %, the bare loop's, their ratio (goal
 <= 1.5), the UI thread's share of it (drawing, panels, keys; the rest is tracking, decoding
 and writing), the preview fps reached and the source frames dropped while measuring.
+
+The bare loop runs twice: as OpenCV sets itself up (a thread per core: what a loop written
+the plain way costs, the issue's yardstick, `ratio`) and on one OpenCV thread, as flowtop
+runs it while tracking keeps up (`tracker.runtime.cv_threads`; `ratio_to_one_thread`): the
+second says what flowtop adds beyond what that setting saves.
 """
 
 from __future__ import annotations
@@ -32,18 +37,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "highway.mp4"
 BARE = (
     "import sys\n"
+    "import cv2\n"
+    "if sys.argv[3] != 'default':\n"
+    "    cv2.setNumThreads(int(sys.argv[3]))\n"
     "from flowtop.tracker.config.files import apply_overrides\n"
     "from flowtop.tracker.config.params import Params\n"
     "from flowtop.tracker.runtime.baseline import bare_loop\n"
-    "params = apply_overrides(Params(), sys.argv[3:])\n"
+    "params = apply_overrides(Params(), sys.argv[4:])\n"
     "bare_loop(sys.argv[1], params, paced=True, seconds=float(sys.argv[2]))\n"
 )
 
 
 def bare_cpu(video: str, seconds: float, warmup: float, overrides: list[str],
-             cpus: str) -> float:
-    """CPU % of the bare paced loop over `seconds`, after `warmup` seconds."""
-    cmd = [sys.executable, "-c", BARE, video, str(warmup + seconds + 1), *overrides]
+             cpus: str, threads: str = "default") -> float:
+    """CPU % of the bare paced loop over `seconds`, after `warmup` seconds; `threads`:
+    OpenCV's thread count ("default": as OpenCV sets it, a thread per core)."""
+    cmd = [sys.executable, "-c", BARE, video, str(warmup + seconds + 1), threads, *overrides]
     if cpus:
         cmd = ["taskset", "-c", cpus, *cmd]
     proc = subprocess.Popen(cmd)
@@ -77,11 +86,14 @@ def main() -> None:
                     "cpus": args.cpus or "all", "modes": {}}
     for mode in args.modes.split(","):
         bare = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus)
+        bare1 = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus, "1")
         ui = measure_ui(args.video, args.seconds, args.warmup, args.size,
                         (*args.overrides, f"preview.color={mode}"), cpus=args.cpus)
         result["modes"][mode] = {
             "bare_cpu_percent": round(bare, 1), "ui_cpu_percent": ui["cpu_percent"],
             "ratio": round(ui["cpu_percent"] / bare, 2) if bare else None,
+            "bare_one_thread_cpu_percent": round(bare1, 1),
+            "ratio_to_one_thread": round(ui["cpu_percent"] / bare1, 2) if bare1 else None,
             "ui_thread_cpu_percent": ui["ui_thread_cpu_percent"],
             "ui_thread_over_bare": round(ui["ui_thread_cpu_percent"] / bare, 2) if bare else None,
             "preview_fps": ui["preview_fps"], "dropped_during": ui["dropped_during"],

@@ -263,6 +263,7 @@ class LoopStatus:
     pace: float = 1.0  # media seconds per wall-clock second of a paced file (1 = real time)
     buffer_s: float = 0.0  # seconds of the source held in the rewind buffer
     replay_pass: int = 0  # while replaying: the pass of the loop now playing, from 1
+    cv_threads: int = 0  # OpenCV's threads under a live pace (runtime.cv_threads); 0 = not set
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Generic, TypeVar
 
+import cv2
+
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
 from flowtop.tracker.core.engine import Tracker
 from flowtop.tracker.errors import SourceLost
 from flowtop.tracker.runtime.controls import Command, RunControls
+from flowtop.tracker.runtime.cv_threads import CvThreads
 from flowtop.tracker.runtime.input_hold import InputHold
 from flowtop.tracker.runtime.publisher import Publisher
 from flowtop.tracker.runtime.rates import PaceWindow, RateWindow
@@ -83,6 +86,7 @@ class TrackingLoop:
         self._src_rate, self._trk_rate = RateWindow(RATE_WINDOW_S), RateWindow(RATE_WINDOW_S)
         self._pass_start: float | None = None  # media time of the first frame of this pass
         self._pace = PaceWindow(PACE_WINDOW_S)  # of a paced file
+        self.cv_threads = CvThreads(cv2.setNumThreads, cv2.getNumThreads)
         self.error_trace = ""  # the traceback behind the last ERROR
 
     # -- control, from any thread ----------------------------------------------------------
@@ -172,6 +176,8 @@ class TrackingLoop:
             self._tracker.reset()
             self._controls.replay(False)  # a fault while replaying restarts live
             self._out.set_state(RunState.LIVE, "restarted after an error")
+        if self.source.paced:  # the source sets the pace: OpenCV's pool only when needed
+            self.cv_threads.start()
         try:
             self._serve(cancelled)
         except Exception as exc:
@@ -183,6 +189,8 @@ class TrackingLoop:
         except BaseException:
             self.close()
             raise
+        finally:
+            self.cv_threads.restore()
         self.close()
 
     def close(self) -> None:
@@ -240,6 +248,7 @@ class TrackingLoop:
         self._ring.add(frame)
         timings = {"read": read_s, "buffer": time.perf_counter() - t0 - read_s}
         state = self._tracker.update(frame, timings if self._ring.enabled else {"read": read_s})
+        work_s = time.perf_counter() - t0 - read_s
         now = time.monotonic()
         if frame.restart or self._pass_start is None:  # a loop wrap or a reconnect: rates
             self._src_rate.reset()  # start again
@@ -247,6 +256,9 @@ class TrackingLoop:
             self._pass_start = frame.t
         self._src_rate.add(frame.t)
         self._trk_rate.add(now)
+        source_fps = self._src_rate.per_second()
+        if source_fps > 0:
+            self.cv_threads.observe(work_s, 1.0 / source_fps)
         # below 1, tracking cannot keep up with a paced file; a camera or an unpaced file: 1
         pace = self._pace.add(now, frame.t) if self.source.paced and not self.source.live else 1.0
         self.input_hold.wait()
@@ -254,10 +266,11 @@ class TrackingLoop:
             self._out.show(state, replace(
                 self._out.status, state=RunState.PAUSED if self._controls.paused else RunState.LIVE,
                 size=(frame.image.shape[1], frame.image.shape[0]),
-                source_fps=self._src_rate.per_second(), track_fps=self._trk_rate.per_second(),
+                source_fps=source_fps, track_fps=self._trk_rate.per_second(),
                 dropped=self.source.dropped, skipped=self.source.skipped, message=state.notice,
                 position_s=frame.t - self._pass_start, duration_s=self.source.duration_s,
-                pace=pace, buffer_s=self._ring.seconds, replay_pass=0), counted=True)
+                pace=pace, buffer_s=self._ring.seconds, replay_pass=0,
+                cv_threads=self.cv_threads.count), counted=True)
         return True
 
     def _drain(self, holding: bool = False) -> None:

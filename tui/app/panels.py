@@ -32,7 +32,8 @@ def refresh_tables(app: FlowtopApp) -> None:
         return
     speeds.show(snap.state)
     app.query_one(ObjectsPanel).show(snap.state)
-    app.query_one(HealthPanel).show(snap.state, snap.health, app.params.tracking.fb_threshold)
+    app.query_one(HealthPanel).show(snap.state, snap.health, app.params.tracking.fb_threshold,
+                                  snap.status.cv_threads)
     app.query_one(TuningPanel).show(snap.tuning, snap.status, app.params)
 
 

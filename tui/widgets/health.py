@@ -66,8 +66,9 @@ def _row(label: str, spark: str, value: str) -> Text:
 
 
 def health_lines(state: TrackState | None, figures: HealthFigures, width: int,
-                 fb_threshold: float) -> Group:
-    """The panel's text for `width` cells: state histograms, then per-second sparklines."""
+                 fb_threshold: float, cv_threads: int = 0) -> Group:
+    """The panel's text for `width` cells: state histograms, then per-second sparklines;
+    `cv_threads`, OpenCV's threads under a live pace (0: not set by the loop)."""
     if state is None or figures.frames == 0:
         return Group(Text(WAITING, style="dim"))
     spark_w = max(4, width - LABEL_W - VALUE_W)
@@ -101,6 +102,9 @@ def health_lines(state: TrackState | None, figures: HealthFigures, width: int,
     lines.append(Text(f" {figures.reseeds} reseeds, {figures.lost} lost in all{since}",
                       style="dim"))
     lines.append(Text("ms per frame (1 s means; read waits for frames)", style="bold cyan"))
+    if cv_threads:
+        why = "tracking keeps up on one" if cv_threads == 1 else "tracking needs the pool"
+        lines.append(Text(f" OpenCV threads: {cv_threads} ({why})", style="dim"))
     for stage in STAGES:
         if not figures.has_stage(stage):
             continue
@@ -116,9 +120,9 @@ class HealthPanel(LivePanel):
     HealthPanel { height: 1fr; }
     """
 
-    def show(self, state: TrackState | None, figures: HealthFigures, fb_threshold: float
-             ) -> None:
+    def show(self, state: TrackState | None, figures: HealthFigures, fb_threshold: float,
+             cv_threads: int = 0) -> None:
         if not self.display:
             return
         width = self.content_size.width or 40
-        self.show_content(health_lines(state, figures, width, fb_threshold))
+        self.show_content(health_lines(state, figures, width, fb_threshold, cv_threads))
