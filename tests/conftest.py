@@ -63,9 +63,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     import cv2
 
     # the workers already keep the cores busy: OpenCV's own threads would only compete with
-    # them (the same results, about 15% more CPU); so in the processes the tests start, too
+    # them (the same results, about 15% more CPU)
     cv2.setNumThreads(1)
-    os.environ.setdefault("OPENCV_FOR_THREADS_NUM", "1")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
