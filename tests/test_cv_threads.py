@@ -12,7 +12,15 @@ from waiting import HANG_GUARD_S
 
 from flowtop.tracker.config.params import Params
 from flowtop.tracker.contracts import Frame, RunState, Snapshot
-from flowtop.tracker.runtime.cv_threads import ONE, POOL, WINDOW, CvThreads
+from flowtop.tracker.runtime.cv_threads import (
+    ONE,
+    POOL,
+    RETRY,
+    RETRY_MAX,
+    SETTLE,
+    WINDOW,
+    CvThreads,
+)
 from flowtop.tracker.runtime.loop import TrackingLoop
 from flowtop.tracker.sources.base import SourceBase
 from flowtop.tracker.sources.demo import DemoScene
@@ -38,7 +46,7 @@ def feed(policy: CvThreads, share: float, frames: int = WINDOW) -> None:
 
 def test_one_thread_while_the_work_fits_the_period() -> None:
     rec = Recorder()
-    policy = CvThreads(rec.set, rec.get)
+    policy = CvThreads(rec.set, rec.get, settle=0)
     policy.start()
     feed(policy, 0.5, 5 * WINDOW)
     assert rec.calls == [ONE] and policy.threads == ONE
@@ -46,21 +54,83 @@ def test_one_thread_while_the_work_fits_the_period() -> None:
 
 def test_the_pool_when_the_work_nears_the_period_and_one_thread_again_after() -> None:
     rec = Recorder()
-    policy = CvThreads(rec.set, rec.get)
+    policy = CvThreads(rec.set, rec.get, settle=0)
     policy.start()
     feed(policy, 0.9, WINDOW - 1)
     assert policy.threads == ONE  # a decision per window, not per frame
     feed(policy, 0.9, 1)
-    assert policy.threads == POOL and rec.calls == [ONE, POOL]
+    assert policy.threads == ONE  # one window over: a hiccup, perhaps
+    feed(policy, 0.9)
+    assert policy.threads == POOL and rec.calls == [ONE, POOL]  # two running: not a hiccup
     feed(policy, 0.5, 3 * WINDOW)  # with the pool, half the period: would not fit on one
     assert policy.threads == POOL
     feed(policy, 0.2)
     assert policy.threads == ONE and rec.calls == [ONE, POOL, ONE]
 
 
-def test_a_short_spike_is_averaged_over_the_window() -> None:
+def test_one_window_behind_is_enough_and_windows_over_must_run_on() -> None:
+    rec = Recorder()
+    policy = CvThreads(rec.set, rec.get, settle=0)
+    policy.start()
+    for share in (0.9, 0.5, 0.9, 0.5, 0.9):  # over now and then, never two running
+        feed(policy, share)
+    assert policy.threads == ONE
+    feed(policy, 1.2)  # the work took longer than the period: behind
+    assert policy.threads == POOL
+
+
+def test_the_first_windows_after_start_are_not_judged() -> None:
+    """The first frames are slow for reasons that pass (caches, a UI starting)."""
     rec = Recorder()
     policy = CvThreads(rec.set, rec.get)
+    policy.start()
+    feed(policy, 2.0, SETTLE * WINDOW)
+    assert policy.threads == ONE
+    feed(policy, 2.0)
+    assert policy.threads == POOL
+
+
+def test_with_the_pool_one_thread_is_tried_again_and_a_failed_try_waits_twice_as_long(
+) -> None:
+    rec = Recorder()
+    policy = CvThreads(rec.set, rec.get, settle=0)
+    policy.start()
+    feed(policy, 1.2)
+    assert policy.threads == POOL
+    feed(policy, 0.5, (RETRY - 1) * WINDOW)  # can't tell what one thread would take
+    assert policy.threads == POOL
+    feed(policy, 0.5)
+    assert policy.threads == ONE  # tried
+    feed(policy, 0.9)  # ... and it does not keep up: one window over is enough on a try
+    assert policy.threads == POOL
+    feed(policy, 0.5, (2 * RETRY - 1) * WINDOW)
+    assert policy.threads == POOL
+    feed(policy, 0.5)
+    assert policy.threads == ONE  # tried again, twice as late
+    feed(policy, 0.6, 3 * WINDOW)  # this time it keeps up: stays
+    assert policy.threads == ONE
+    assert rec.calls == [ONE, POOL, ONE, POOL, ONE]
+
+
+def test_tries_that_fail_wait_at_most_retry_max_windows() -> None:
+    rec = Recorder()
+    policy = CvThreads(rec.set, rec.get, settle=0)
+    policy.start()
+    feed(policy, 1.2)
+    waits = []
+    for _ in range(8):
+        n = 0
+        while policy.threads == POOL:
+            feed(policy, 0.5)
+            n += 1
+        waits.append(n)
+        feed(policy, 0.9)  # the try fails
+    assert waits[:3] == [RETRY, 2 * RETRY, 4 * RETRY] and max(waits) == RETRY_MAX
+
+
+def test_a_short_spike_is_averaged_over_the_window() -> None:
+    rec = Recorder()
+    policy = CvThreads(rec.set, rec.get, settle=0)
     policy.start()
     feed(policy, 3.0, 3)  # three slow frames (a hiccup) among quick ones
     feed(policy, 0.3, WINDOW - 3)
@@ -69,11 +139,11 @@ def test_a_short_spike_is_averaged_over_the_window() -> None:
 
 def test_restore_puts_back_what_was_found_and_only_once() -> None:
     rec = Recorder(initial=7)
-    policy = CvThreads(rec.set, rec.get)
+    policy = CvThreads(rec.set, rec.get, settle=0)
     policy.restore()
     assert rec.calls == []  # never started: nothing to put back
     policy.start()
-    feed(policy, 0.9)
+    feed(policy, 1.2)
     policy.restore()
     policy.restore()
     assert rec.calls == [ONE, POOL, 7] and rec.count == 7
@@ -137,7 +207,7 @@ def test_a_paced_source_that_is_easy_to_keep_up_with_runs_opencv_on_one_thread()
 
 @pytest.mark.usefixtures("opencv_threads")
 def test_a_paced_source_faster_than_the_work_gets_the_pool() -> None:
-    seen, after, said = run_loop(PacedSynthetic(fps=1e6, frames=3 * WINDOW))  # 1 µs each
+    seen, after, said = run_loop(PacedSynthetic(fps=1e6, frames=(SETTLE + 2) * WINDOW))
     assert seen[1] == 1 and seen[-1] == cv2.getNumberOfCPUs()  # the default: one per core
     assert said[-1] == cv2.getNumberOfCPUs()
     assert after == 3
