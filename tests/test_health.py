@@ -160,11 +160,11 @@ def test_health_lines_show_every_section(demo_states: list[TrackState]) -> None:
     assert len(age_rows) == len(AGE_EDGES)
     assert sum(int(row.split()[-1]) for row in age_rows) == len(states[-1].ids)
     assert all(len(line) <= 50 for line in text.splitlines()[1:])
-    assert "OpenCV threads" not in text  # not set by a live loop: nothing to say
+    assert "OpenCV" not in text  # not set by a live loop: nothing to say
     threads = text_of(health_lines(states[-1], monitor.figures(), 50, 1.0, cv_threads=1))
-    assert "OpenCV threads: 1 (tracking keeps up on one)" in threads
+    assert " OpenCV: 1 thread (keeps up)" in threads.splitlines()
     pool = text_of(health_lines(states[-1], monitor.figures(), 50, 1.0, cv_threads=2))
-    assert "OpenCV threads: 2 (tracking needs the pool)" in pool
+    assert " OpenCV: 2 threads (pool)" in pool.splitlines()
 
 
 class Host(App[None]):

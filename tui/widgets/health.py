@@ -103,8 +103,8 @@ def health_lines(state: TrackState | None, figures: HealthFigures, width: int,
                       style="dim"))
     lines.append(Text("ms per frame (1 s means; read waits for frames)", style="bold cyan"))
     if cv_threads:
-        why = "tracking keeps up on one" if cv_threads == 1 else "tracking needs the pool"
-        lines.append(Text(f" OpenCV threads: {cv_threads} ({why})", style="dim"))
+        what = "1 thread (keeps up)" if cv_threads == 1 else f"{cv_threads} threads (pool)"
+        lines.append(Text(f" OpenCV: {what}", style="dim"))
     for stage in STAGES:
         if not figures.has_stage(stage):
             continue
