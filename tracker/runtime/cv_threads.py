@@ -41,7 +41,7 @@ class CvThreads:
                  window: int = WINDOW, settle: int = SETTLE) -> None:
         self._set = set_threads
         self._get = get_threads
-        self._initial = get_threads()
+        self._initial = 0  # OpenCV's count when `start` found it
         self._window = window
         self._settle_windows = settle
         self._settle = 0
@@ -56,6 +56,8 @@ class CvThreads:
 
     def start(self) -> None:
         """One thread from the first frame (the cheap setting, until the work says not)."""
+        if not self.threads:
+            self._initial = self._get()
         self._use(ONE)
         self._settle = self._settle_windows
         self._share, self._n = 0.0, 0
