@@ -228,3 +228,51 @@ def test_the_synthetic_source_moves() -> None:
     a, b = source.read(), source.read()
     assert a is not None and b is not None
     assert np.abs(a.image.astype(int) - b.image.astype(int)).mean() > 0.1
+
+
+def test_hurry_gives_the_pool_over_one_thread_and_gives_it_back() -> None:
+    rec = Recorder()
+    policy = CvThreads(rec.set, rec.get, settle=0)
+    policy.hurry(True)
+    assert rec.calls == []  # not started: OpenCV is left as it is
+    policy.start()
+    policy.hurry(True)
+    policy.hurry(True)
+    assert rec.calls == [ONE, POOL] and policy.threads == ONE  # the policy's choice stays
+    policy.hurry(False)
+    policy.hurry(False)
+    assert rec.calls == [ONE, POOL, ONE]
+    feed(policy, 1.2)
+    policy.hurry(True)  # already on the pool
+    assert rec.calls == [ONE, POOL, ONE, POOL]
+
+
+def test_a_replay_catching_up_has_the_pool_and_live_tracking_one_thread_again() -> None:
+    """A step back into the buffer re-tracks it from its start at full speed: the user waits
+    for that, so OpenCV has its pool meanwhile."""
+    rec = Recorder()
+    stop = threading.Event()
+    ended = threading.Event()
+    replayed = threading.Event()
+
+    def publish(snap: Snapshot) -> None:
+        if snap.status.state is RunState.ENDED:
+            ended.set()
+        if snap.status.state is RunState.REPLAY_PAUSED and snap.state is not None:
+            replayed.set()
+
+    loop = TrackingLoop(PacedSynthetic(fps=30.0, frames=40), Params(), publish)
+    loop.cv_threads = CvThreads(rec.set, rec.get, settle=10**6)  # never judges: only hurry
+    thread = threading.Thread(target=loop.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        assert ended.wait(HANG_GUARD_S)
+        assert rec.calls == [ONE]
+        loop.set_paused(True)
+        loop.replay(True, at_end=True)
+        assert replayed.wait(HANG_GUARD_S)
+        loop.replay(False)
+    finally:
+        stop.set()
+        thread.join(HANG_GUARD_S)
+    assert rec.calls[:3] == [ONE, POOL, ONE]  # the pool for the catch-up only

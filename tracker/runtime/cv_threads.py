@@ -11,7 +11,8 @@ frame, a busy box). With the pool on, one thread is tried again now and then (so
 the work is small), since how long the work would take on one thread cannot be read from
 how long it takes with the pool; a try that does not keep up makes the next one wait twice
 as long. Sources read as fast as possible (`flowtop track` on a file) keep the pool: there
-the time per frame is what the user waits for.
+the time per frame is what the user waits for, as it is while a replay re-tracks its loop
+at full speed (`hurry`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class CvThreads:
         self._pooled = 0  # windows with the pool since it was turned on or last tried
         self._trying = False  # one thread on trial: back to the pool if it does not keep up
         self._strikes = 0  # windows running on one thread above UP
+        self._hurried = False  # the pool set by `hurry` over the policy's one thread
         self.threads = 0  # ONE or POOL; 0 until `start` (OpenCV's count as found)
         self.count = 0  # OpenCV's thread count after the last decision; 0 until `start`
 
@@ -97,11 +99,22 @@ class CvThreads:
             self._trying = share >= DOWN
             self._use(ONE)
 
+    def hurry(self, on: bool) -> None:
+        """While `on`, work someone waits for (a replay catching up at full speed) has the
+        pool; off, the policy's count again. Nothing before `start`."""
+        if on and self.threads == ONE and not self._hurried:
+            self._set(POOL)
+            self._hurried = True
+        elif not on and self._hurried:
+            self._set(self.threads)
+            self._hurried = False
+
     def restore(self) -> None:
         """Put back OpenCV's thread count as it was before `start`."""
         if self.threads:
             self._set(self._initial)
             self.threads = self.count = 0
+            self._hurried = False
 
     def _use(self, threads: int) -> None:
         if threads != self.threads:

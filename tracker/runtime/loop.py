@@ -325,6 +325,7 @@ class TrackingLoop:
                     self._controls.idle()
         finally:
             self._replay = None
+            self.cv_threads.hurry(False)
             with out.lock:
                 out.tuning = replay.report(replaying=False)
                 out.show(live_state, replace(live_status, state=RunState.PAUSED
@@ -334,6 +335,7 @@ class TrackingLoop:
 
     def _replay_step(self, replay: ReplaySession) -> bool:
         """Do one thing the replay needs now; False when there is nothing to do (paused)."""
+        self.cv_threads.hurry(replay.catching_up)  # the user waits for a catch-up
         if replay.catching_up:
             shown = replay.catch_up()
             if shown is not None:
