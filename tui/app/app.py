@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -86,6 +87,7 @@ class FlowtopApp(App[int]):
         self.view = views.DEFAULT
         self._width = 0  # the terminal's, as the last resize said
         self.undo_stack: list[Params] = []  # parameter sets `u` goes back to
+        self._quitting = threading.Event()  # set by `exit`: the tracking thread ends with it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -127,6 +129,8 @@ class FlowtopApp(App[int]):
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
+        if self._quitting.is_set():  # quit before the first refresh: nothing to start
+            return
         if self._freeze_startup:  # what start-up made lives as long as the app: the
             gc.freeze()  # collector stops rescanning it (full collections 47-122 -> 16-50 ms)
         self.run_loop()
@@ -146,8 +150,17 @@ class FlowtopApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking")
     def run_loop(self) -> None:
+        """Track until the worker is cancelled or the app exits. Textual cancels its workers
+        when its message loop ends, and a worker started after that (a callback run during
+        shutdown) would never be: the process would then wait for it at exit, forever."""
         worker = get_current_worker()
-        self.loop.run(lambda: worker.is_cancelled)
+        self.loop.run(lambda: worker.is_cancelled or self._quitting.is_set())
+
+    def exit(self, result: int | None = None, return_code: int = 0,
+             message: RenderableType | None = None) -> None:
+        """End the app (`q`, a stop signal, an error): the tracking thread stops too."""
+        self._quitting.set()
+        super().exit(result, return_code, message)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
