@@ -336,3 +336,100 @@ def test_a_signal_while_a_frame_is_handled_stops_after_it() -> None:
     signals2 = StopSignals()
     assert list(frames_until_stopped(BlockingRead(paced=False), signals2, lambda: True)) == []
     assert signals2.name == "SIGINT"
+
+
+def test_a_first_signal_python_only_reports_is_sent_again(capsys) -> None:
+    """The first signal can land in a weakref callback (the import system runs some), where
+    Python reports its KeyboardInterrupt as ignored and goes on: it is sent again, raises in
+    the main thread, and nothing is printed."""
+    import weakref
+
+    from flowtop.tui.cli.stop import StopSignals
+
+    class Thing:
+        pass
+
+    signals = StopSignals()
+    signals.install()
+    try:
+        thing = Thing()
+        ref = weakref.ref(thing, lambda _ref: signals._handle(signal.SIGINT, None))
+        with pytest.raises(KeyboardInterrupt):
+            del thing  # the callback raises here, where Python only reports it
+            deadline = time.monotonic() + 60.0
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert ref() is None
+        assert signals.name == "SIGINT"
+    finally:
+        signals.restore()
+    assert capsys.readouterr().err == ""
+
+
+def test_a_signal_while_a_native_library_loads_raises_once_it_is_in(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """numpy and OpenCV load whole: a signal meanwhile is noted, then raises."""
+    from flowtop.tui.cli.stop import StopSignals
+
+    (tmp_path / "slow_native.py").write_text(
+        "import os, signal, time\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(0.05)\n"
+        "LOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    signals = StopSignals()
+    signals.install()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signals.load("slow_native")
+    finally:
+        signals.restore()
+        sys.modules.pop("slow_native", None)
+    assert signals.name == "SIGTERM"
+
+
+def test_an_error_a_stop_signal_turned_into_is_the_interruption(monkeypatch, capsys) -> None:
+    """Python turns a KeyboardInterrupt raised while a class is made ("Error calling
+    __set_name__") or a module imports into another error: with a signal in, it is one."""
+    from flowtop.tui.cli import config
+    from flowtop.tui.cli.main import run_command
+    from flowtop.tui.cli.stop import StopSignals
+
+    signals = StopSignals()
+
+    def interrupted_while_loading(_args):
+        signals.received = signal.SIGINT
+        raise RuntimeError("Error calling __set_name__ on 'Field' instance 'win_size'")
+
+    monkeypatch.setattr(config, "run", interrupted_while_loading)
+    assert run_command(["config"], signals) == 130
+    assert capsys.readouterr().err == "flowtop: interrupted by SIGINT\n"
+
+    def a_bug(_args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(config, "run", a_bug)
+    with pytest.raises(RuntimeError, match="a bug"):  # no signal: a bug stays a bug
+        run_command(["config"], StopSignals())
+
+
+def test_an_interrupt_inside_generated_code_still_exits_130_under_python_m(
+        tmp_path: Path) -> None:
+    """A KeyboardInterrupt inside code run from a string (dataclasses make their methods so)
+    makes `python -m` end by SIGINT (-2) even once it is caught, unless forgotten."""
+    (tmp_path / "caught_in_eval.py").write_text(
+        "import signal, sys\n"
+        "from flowtop.tui.cli.stop import StopSignals\n"
+        "stop = StopSignals()\n"
+        "stop.received = signal.SIGINT\n"
+        "try:\n"
+        "    exec('raise KeyboardInterrupt', {})\n"
+        "except KeyboardInterrupt:\n"
+        "    pass\n"
+        "if sys.argv[1:] == ['forget']:\n"
+        "    stop.forget_interrupted_evals()\n"
+        "sys.exit(130)\n")
+    codes = [subprocess.run([sys.executable, "-m", "caught_in_eval", *extra], check=False,
+                            cwd=tmp_path, timeout=60).returncode
+             for extra in ([], ["forget"])]
+    assert codes == [-signal.SIGINT, 130]  # the first shows the test can fail

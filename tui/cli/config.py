@@ -10,7 +10,7 @@ from flowtop.tui.cli.options import params_from
 def register(p: argparse.ArgumentParser) -> None:
     p.description = "Print the effective config (file, then --set) as TOML."
     p.add_argument("--path", action="store_true", help="print the default config file path")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, engine=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -109,7 +109,7 @@ def build_parser() -> Parser:
     parser.add_argument("--loop", action="store_true", help="loop a video file")
     parser.add_argument("--fps", type=fps_arg, default=None,
                         help="rate of the demo and of image sequences; requested camera rate")
-    parser.set_defaults(func=run_ui)
+    parser.set_defaults(func=run_ui, engine=True)  # `engine`: it loads numpy and OpenCV
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=CommandParser)
     for name, line in COMMANDS.items():
         sub.add_parser(name, help=line, command=name)
@@ -263,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(sys.stdout, GuardedStdout):
             sys.stdout = saved
         stop.restore()
+        stop.forget_interrupted_evals()
 
 
 def run_command(argv: Sequence[str] | None, stop: StopSignals) -> int:
@@ -271,6 +272,8 @@ def run_command(argv: Sequence[str] | None, stop: StopSignals) -> int:
         try:
             args = build_parser().parse_args(argv)
             args.stop = stop
+            if args.engine:
+                stop.load("numpy", "cv2")
             code = int(args.func(args) or 0)
         except SystemExit as exc:  # --help, --version
             code = exc.code if isinstance(exc.code, int) else 0
@@ -293,6 +296,12 @@ def run_command(argv: Sequence[str] | None, stop: StopSignals) -> int:
     except BrokenPipeError:  # `flowtop config | head -1`: the reader left; not an error
         silence_stdout()
         return EXIT_INTERRUPTED if stop.received else 0
+    except Exception:
+        # Python turns a KeyboardInterrupt raised while a module loads into another error
+        # (a failed import, "Error calling __set_name__"): with a stop signal in, it is that
+        if stop.received is None:
+            raise
+        return fail(f"interrupted by {stop.name}", EXIT_INTERRUPTED)
 
 
 def silence_stdout() -> None:
