@@ -68,3 +68,23 @@ async def test_a_start_after_exit_starts_no_tracking(tmp_path: Path) -> None:
         app._start()  # what Textual runs after a refresh, here after the exit
         assert tracking_workers(app) == before
     assert await asyncio.to_thread(ended.wait, HANG_GUARD_S)
+
+
+@pytest.mark.slow
+async def test_a_crash_inside_the_app_ends_tracking_too(tmp_path: Path, monkeypatch) -> None:
+    """Textual ends the app on an unhandled error without `exit`: unmounting ends it."""
+    app, ended = watched_app(tmp_path)
+    worker = None
+    try:
+        with pytest.raises(ZeroDivisionError):
+            async with app.run_test() as pilot:
+                await wait_for(pilot, lambda: app.snapshot.state is not None, "a tracked frame")
+                (worker,) = tracking_workers(app)
+                monkeypatch.setattr(Worker, "cancel", lambda self: None)
+                app.call_later(lambda: 1 / 0)
+        done = await asyncio.to_thread(ended.wait, ENDS_WITHIN_S)
+    finally:
+        monkeypatch.undo()
+        if worker is not None:
+            worker.cancel()  # a failing run must not hang the test at its end
+    assert done, "the tracking loop still ran after the app ended"

@@ -87,7 +87,7 @@ class FlowtopApp(App[int]):
         self.view = views.DEFAULT
         self._width = 0  # the terminal's, as the last resize said
         self.undo_stack: list[Params] = []  # parameter sets `u` goes back to
-        self._quitting = threading.Event()  # set by `exit`: the tracking thread ends with it
+        self._quitting = threading.Event()  # set on the way out: tracking ends with it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -161,6 +161,11 @@ class FlowtopApp(App[int]):
         """End the app (`q`, a stop signal, an error): the tracking thread stops too."""
         self._quitting.set()
         super().exit(result, return_code, message)
+
+    def on_unmount(self) -> None:
+        """Every way out, a crash inside Textual too, ends the tracking thread before the
+        process waits for it."""
+        self._quitting.set()
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
