@@ -88,3 +88,16 @@ async def test_a_crash_inside_the_app_ends_tracking_too(tmp_path: Path, monkeypa
         if worker is not None:
             worker.cancel()  # a failing run must not hang the test at its end
     assert done, "the tracking loop still ran after the app ended"
+
+
+@pytest.mark.slow
+async def test_ctrl_c_quits_as_q_does(tmp_path: Path) -> None:
+    """Over SSH Ctrl-C reaches the app as a key, not a signal: it quits, as in top."""
+    app, ended = watched_app(tmp_path)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: tracking_workers(app), "tracking started")
+        assert app.return_code is None
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: app.return_code is not None, "the app quitting")
+        assert app.return_code == 0
+    assert await asyncio.to_thread(ended.wait, HANG_GUARD_S)

@@ -37,4 +37,6 @@ APP_BINDINGS: list[BindingType] = [
       for b in CalibrationPanel.key_bindings()),
     Binding("question_mark", "help", "help", key_display="?"),
     Binding("q", "quit", "quit"),
+    # as in top and htop (Textual only says how to quit); a text field still copies with it
+    Binding("ctrl+c", "quit", "quit", show=False),
 ]
