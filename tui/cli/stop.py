@@ -104,9 +104,8 @@ class StopSignals:
 
     def load(self, *modules: str) -> None:
         """Import `modules` with a stop signal only noted, then raise for it. A native
-        library cut off while it loads is no clean stop: numpy reports it as a failed import,
-        and a KeyboardInterrupt inside OpenCV's set-up leaves Python believing it went
-        unhandled, so the process kills itself with SIGINT at exit (no code 130)."""
+        library cut off while it loads is no clean stop (numpy reports it as a failed
+        import, with a page of advice on installing numpy)."""
         with self.deferred():
             for module in modules:
                 importlib.import_module(module)
