@@ -4,8 +4,9 @@ at exit, so one left running hangs `q` (seen once in 36 starts quit at the first
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,17 @@ def tracking_workers(app: FlowtopApp) -> list[Worker]:
     return [w for w in app.workers if w.group == "tracking" and w.is_running]
 
 
+@contextlib.contextmanager
+def uncancelled(monkeypatch, worker: Worker) -> Iterator[None]:
+    """Inside, Textual cancels no worker (as for one started during its shutdown); after,
+    `worker` is cancelled, so that a failing test does not hang at its end."""
+    monkeypatch.setattr(Worker, "cancel", lambda self: None)
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        worker.cancel()
+
 @pytest.mark.slow
 async def test_exit_ends_tracking_that_textual_never_cancels(tmp_path: Path,
                                                               monkeypatch) -> None:
@@ -47,13 +59,9 @@ async def test_exit_ends_tracking_that_textual_never_cancels(tmp_path: Path,
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: app.snapshot.state is not None, "a tracked frame")
         (worker,) = tracking_workers(app)
-        monkeypatch.setattr(Worker, "cancel", lambda self: None)
-        try:
+        with uncancelled(monkeypatch, worker):
             app.exit()
             done = await asyncio.to_thread(ended.wait, ENDS_WITHIN_S)
-        finally:
-            monkeypatch.undo()
-            worker.cancel()  # a failing run must not hang the test at its end
         assert done, "the tracking loop still ran after exit"
 
 
@@ -74,19 +82,14 @@ async def test_a_start_after_exit_starts_no_tracking(tmp_path: Path) -> None:
 async def test_a_crash_inside_the_app_ends_tracking_too(tmp_path: Path, monkeypatch) -> None:
     """Textual ends the app on an unhandled error without `exit`: unmounting ends it."""
     app, ended = watched_app(tmp_path)
-    worker = None
-    try:
+    with contextlib.ExitStack() as after_the_app:  # the wait comes once the app has ended
         with pytest.raises(ZeroDivisionError):
             async with app.run_test() as pilot:
                 await wait_for(pilot, lambda: app.snapshot.state is not None, "a tracked frame")
                 (worker,) = tracking_workers(app)
-                monkeypatch.setattr(Worker, "cancel", lambda self: None)
+                after_the_app.enter_context(uncancelled(monkeypatch, worker))
                 app.call_later(lambda: 1 / 0)
         done = await asyncio.to_thread(ended.wait, ENDS_WITHIN_S)
-    finally:
-        monkeypatch.undo()
-        if worker is not None:
-            worker.cancel()  # a failing run must not hang the test at its end
     assert done, "the tracking loop still ran after the app ended"
 
 

@@ -37,7 +37,7 @@ class StopSignals:
         self.received: int | None = None
         self.armed = True  # the first signal raises (else it is only noted)
         self._saved: dict[int, Any] = {}
-        self._saved_hook: Callable[[Any], object] | None = None
+        self._saved_hook: Callable[[sys.UnraisableHookArgs], object] | None = None
         self._again: threading.Timer | None = None  # sends `_resending` again
         self._resending: int | None = None
 
@@ -75,7 +75,7 @@ class StopSignals:
         if first and self.armed:
             raise KeyboardInterrupt
 
-    def _unraisable(self, info: Any) -> None:
+    def _unraisable(self, info: sys.UnraisableHookArgs) -> None:
         """The KeyboardInterrupt of the first signal, raised where Python only reports it:
         forget that signal and send it again (the handler then raises it anew)."""
         signum = self.received
