@@ -115,6 +115,21 @@ class RowBuilder:
         return _ansi_strips(styles, runs)
 
 
+    def span_texts(self, styled: StyledCells, spans: Sequence[Change], base: Style,
+                   console: Console) -> list[str] | None:
+        """The terminal text of cells first..last of each span's row, as Textual writes
+        them, to write straight to the terminal; None where this console needs Rich to
+        render the colours (the strips then go through the compositor)."""
+        system = COLOR_SYSTEMS.get(console.color_system or "", ColorSystem.TRUECOLOR)
+        if not strips_fit() or not prerenders(styled.mode, system):
+            return None
+        if not spans:
+            return []
+        runs = span_runs(styled, spans)
+        pieces, bounds = _pieces(self._start(styled.mode, base, system), runs), runs.bounds
+        return ["".join(pieces[bounds[k]:bounds[k + 1]]) for k in range(len(spans))]
+
+
 @dataclass(frozen=True)
 class Runs:
     """The runs of cells with one style key in some tile rows, in order.
@@ -151,19 +166,30 @@ def find_runs(styled: StyledCells, pairs: Sequence[tuple[int, int]], edges: Sequ
     which = np.array(pairs, np.int64).reshape(-1, 2)
     keys = keys.reshape(rows, tiles, width)[which[:, 0], which[:, 1]]  # (P, width)
     glyph = glyph.reshape(rows, tiles, width)[which[:, 0], which[:, 1]]
-    n = len(which)
-    starts = np.ones((n, width), bool)
+    starts = np.ones((len(which), width), bool)
     starts[:, 1:] = keys[:, 1:] != keys[:, :-1]
+    run_keys, lengths, idents, simple, texts = _run_table(keys.ravel(), glyph.ravel(),
+                                                          starts.ravel())
+    bounds = np.append(0, np.cumsum((starts & (keys >= 0)).sum(axis=1))).tolist()
+    widths = np.minimum(width, cols - np.asarray(edges))[which[:, 1]].tolist()
+    return Runs(run_keys, lengths, idents, simple, texts, bounds, widths)
+
+
+def _run_table(keys: np.ndarray, glyph: np.ndarray, starts: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
+    """Runs of the cells `keys`, `glyph` (flat) that begin where `starts` is True, leaving out
+    runs of key -1 (padding): their keys, lengths, identities, whether each is `simple`, and
+    the text of the others (`Runs`)."""
     flat = np.flatnonzero(starts)
-    lengths = np.diff(np.append(flat, n * width))
-    run_of = np.cumsum(starts.ravel()) - 1  # the run each cell belongs to
-    glyph_flat = glyph.ravel()
-    first = glyph_flat[flat]
+    lengths = np.diff(np.append(flat, len(keys)))
+    run_of = np.cumsum(starts) - 1  # the run each cell belongs to
+    first = glyph[flat]
     mixed = np.zeros(len(flat), bool)
-    mixed[run_of[glyph_flat != first[run_of]]] = True
-    real = keys.ravel()[flat] >= 0  # runs of padding are left out
-    flat, lengths, first, mixed = flat[real], lengths[real], first[real], mixed[real]
-    run_keys = keys.ravel()[flat]
+    mixed[run_of[glyph != first[run_of]]] = True
+    real = keys[flat] >= 0
+    if not real.all():
+        flat, lengths, first, mixed = flat[real], lengths[real], first[real], mixed[real]
+    run_keys = keys[flat]
     idents = (run_keys << IDENT_SHIFT) | (lengths << 1) | (first == SPACE)
     simple = (~mixed & ((first == UPPER_HALF) | (first == SPACE))
               & (lengths < (1 << RUN_LEN_BITS)))
@@ -173,9 +199,25 @@ def find_runs(styled: StyledCells, pairs: Sequence[tuple[int, int]], edges: Sequ
         text = glyph.astype("<u4", copy=False).tobytes().decode("utf-32-le")
         at, length = flat.tolist(), lengths.tolist()
         texts = {i: text[at[i]:at[i] + length[i]] for i in others}
-    bounds = np.append(0, np.cumsum((starts & (keys >= 0)).sum(axis=1))).tolist()
-    widths = np.minimum(width, cols - np.asarray(edges))[which[:, 1]].tolist()
-    return Runs(run_keys, lengths, idents, simple, texts, bounds, widths)
+    return run_keys, lengths, idents, simple, texts
+
+
+def span_runs(styled: StyledCells, spans: Sequence[Change]) -> Runs:
+    """The runs of cells first..last of each span's row (`Runs`, one row per span)."""
+    count = len(spans)
+    row = np.fromiter((c.row for c in spans), np.int64, count)
+    first = np.fromiter((c.first for c in spans), np.int64, count)
+    n = np.fromiter((c.last for c in spans), np.int64, count) - first + 1
+    offsets = np.cumsum(n) - n  # where each span starts among the cells taken
+    cell = np.repeat(row * styled.fg.shape[1] + first - offsets, n) + np.arange(n.sum())
+    keys = styled.keys().ravel().take(cell)
+    starts = np.ones(len(cell), bool)
+    starts[1:] = keys[1:] != keys[:-1]
+    starts[offsets] = True
+    run_keys, lengths, idents, simple, texts = _run_table(keys, styled.glyph.ravel().take(cell),
+                                                          starts)
+    bounds = [*(np.cumsum(starts) - 1).take(offsets).tolist(), len(run_keys)]
+    return Runs(run_keys, lengths, idents, simple, texts, bounds, n.tolist())
 
 
 def _segment_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
@@ -191,19 +233,25 @@ def _segment_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
                        runs.widths)
 
 
-def _ansi_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
-    """AnsiStrips: the terminal text of every run (kept for reuse), Segments when asked."""
+def _pieces(styles: RunStyles, runs: Runs) -> list[str]:
+    """The terminal text of every run (simple ones kept for reuse)."""
     made = np.empty(len(runs.keys), object)
     simple = runs.simple
     if simple.any():
         made[simple] = _cached(styles.pieces, styles.make_pieces, runs.idents[simple])
-    keys = runs.keys.tolist()
+    for i, text in runs.texts.items():
+        made[i] = styles.wrap(int(runs.keys[i]), text)
+    return made.tolist()
+
+
+def _ansi_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
+    """AnsiStrips: the terminal text of every run (kept for reuse), Segments when asked."""
+    pieces = _pieces(styles, runs)
     texts: list[str | int] = (runs.idents & ((1 << IDENT_SHIFT) - 1)).tolist()
     for i, text in runs.texts.items():
-        made[i] = styles.wrap(keys[i], text)
         texts[i] = text
-    pieces, bounds = made.tolist(), runs.bounds
-    each = list(zip(pieces, keys, runs.lengths.tolist(), texts))
+    bounds = runs.bounds
+    each = list(zip(pieces, runs.keys.tolist(), runs.lengths.tolist(), texts))
     return [AnsiStrip(styles, each[bounds[k]:bounds[k + 1]], width,
                       "".join(pieces[bounds[k]:bounds[k + 1]]))
             for k, width in enumerate(runs.widths)]

@@ -3,10 +3,11 @@
 `tracker.render.cells` and `tracker.render.palette` turn a frame into arrays of colour codes
 and glyphs; `tui.preview.rows` makes `Strip`s of them (a run of equal cells is one Segment, or
 one cached piece of terminal text when the strip is made for this app's console). The picture
-is laid out in narrow column tiles, each its own widget, and a draw refreshes in each tile
-only the rows that changed, from the tile's edge to the last changed cell: unchanged rows keep
-their Strip and cost no bytes. A bandwidth budget (`tracker.render.budget`) fed by the bytes
-the app writes lowers the rate, the size and the colour depth when the link cannot keep up.
+is laid out in narrow column tiles, each its own widget. A draw sends only the cells that
+changed: straight to the terminal while nothing covers the picture (their strips are made
+when the compositor next paints them), else as a refresh of each changed tile row. A
+bandwidth budget (`tracker.render.budget`) fed by the bytes the app writes lowers the rate,
+the size and the colour depth when the link cannot keep up.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from flowtop.tui.preview.internals import (
     ByteMeter,
     install_byte_meter,
     place_direct,
-    prefix_text,
     write_direct,
 )
 from flowtop.tui.preview.legend import legend_text
@@ -92,12 +92,13 @@ class Preview(Widget, can_focus=True):
         self._layout: Layout | None = None
         self._styled: StyledCells | None = None
         self._strips: list[list[Strip]] = []  # per row, per tile
+        self._stale: set[tuple[int, int]] = set()  # (row, tile) strips written, not made yet
         self._rows = RowBuilder()
         self._tiles: list[PreviewTile] = []
         self._edges: list[int] = [0]
         self._edges_cols = -1  # the width `_edges` were cut for
         self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
-        self.direct_draws = 0  # draws written straight to the terminal (`_refresh_changes`)
+        self.direct_draws = 0  # draws written straight to the terminal (`_send`)
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
         self._draws = RateWindow(FPS_WINDOW_S)
@@ -239,6 +240,8 @@ class Preview(Widget, can_focus=True):
 
     def tile_line(self, tile: int, y: int) -> Strip:
         """Line `y` of tile `tile` (what `PreviewTile.render_line` shows)."""
+        if self._stale:  # the compositor paints: make the strips of what was written
+            self._build([])
         strips = self._strips
         if y < len(strips) and tile < len(strips[y]):
             return strips[y][tile]
@@ -254,21 +257,23 @@ class Preview(Widget, can_focus=True):
         for tile in self._tiles:
             tile.refresh()
 
-    def _refresh_changes(self, changes: list[Change]) -> None:
+    def _send(self, styled: StyledCells, changes: list[Change]) -> None:
         """Send the changed cells: straight to the terminal where nothing covers the picture
-        (the bytes the compositor would write, without its per-update work), else through
-        the compositor, one region per changed tile row."""
+        (their strips made when the compositor next paints them), else through the
+        compositor, one region per changed tile row."""
         edges, tiles = self._edges, self._tiles
         self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
         places = place_direct(self, tiles) if changes else None
-        if places is not None:
-            console, strips = self.app.console, self._strips
+        texts = (self._rows.span_texts(styled, changes, self.rich_style, self.app.console)
+                 if places is not None else None)
+        if places is not None and texts is not None:
             write_direct(self.app, [
-                (places[c.tile].x, places[c.tile].y + c.row,
-                 prefix_text(strips[c.row][c.tile], c.last - edges[c.tile] + 1, console))
-                for c in changes])
+                (places[c.tile].x + c.first - edges[c.tile], places[c.tile].y + c.row, text)
+                for c, text in zip(changes, texts)])
+            self._stale.update((c.row, c.tile) for c in changes)
             self.direct_draws += 1
             return
+        self._build([(c.row, c.tile) for c in changes])
         per_tile: dict[int, list[Region]] = {}
         for c in changes:
             per_tile.setdefault(c.tile, []).append(
@@ -276,6 +281,18 @@ class Preview(Widget, can_focus=True):
         for index, regions in per_tile.items():
             if index < len(tiles):
                 tiles[index].refresh(*regions)
+
+    def _build(self, pairs: list[tuple[int, int]]) -> None:
+        """Make the strips of the (row, tile) `pairs` and of those written directly since."""
+        stale, self._stale = self._stale, set()
+        if self._styled is None:  # a new size or mode: the next draw makes every strip
+            return
+        if stale:
+            pairs = list(dict.fromkeys([*pairs, *sorted(stale)]))
+        built = self._rows.build_tiles(self._styled, pairs, self.rich_style, self._edges,
+                                       self.app.console)
+        for (row, tile), strip in zip(pairs, built):
+            self._strips[row][tile] = strip
 
     def _redraw_now(self) -> None:
         if self.is_mounted:
@@ -319,6 +336,7 @@ class Preview(Widget, can_focus=True):
         state = self._state
         if state is None or cols < 1 or rows < 1:
             self._layout, self._styled, self._strips = None, None, []
+            self._stale.clear()
             self.last_refresh = None
             self._refresh_all()
             return
@@ -344,15 +362,11 @@ class Preview(Widget, can_focus=True):
         if changes is None:
             self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges,
                                             self.app.console)
+            self._stale.clear()
             self.last_refresh = None
             self._refresh_all()
         else:
-            pairs = [(c.row, c.tile) for c in changes]
-            built = self._rows.build_tiles(styled, pairs, self.rich_style, self._edges,
-                                           self.app.console)
-            for (row, tile), strip in zip(pairs, built):
-                self._strips[row][tile] = strip
-            self._refresh_changes(changes)
+            self._send(styled, changes)
         self._frames += 1
         self._drawn_index = state.index
         self._draws.add(now)
