@@ -28,7 +28,7 @@ from flowtop.tui.preview.internals import (
     make_strips,
     strips_fit,
 )
-from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
+from flowtop.tui.preview.rows import Change, Changes, RowBuilder, changed_cells, tile_edges
 from flowtop.tui.preview.run_styles import color_sgr, prerenders
 
 BASE = Style(color="#999999", bgcolor="#000000")
@@ -116,10 +116,11 @@ def test_span_texts_are_what_textual_writes_for_those_cells(mode):
                 first = int(rng.integers(edge, end))
                 spans.append(Change(row, tile, first, int(rng.integers(first, end))))
         plain = RowBuilder().build_tiles(styled, [(c.row, c.tile) for c in spans], BASE, edges)
-        texts = builder.span_texts(styled, spans, BASE, out)
+        texts = builder.span_texts(styled, Changes.of(spans), BASE, out)
         assert texts == [strip.crop(c.first - edges[c.tile], c.last - edges[c.tile] + 1)
                          .render(out) for c, strip in zip(spans, plain)]
-    assert builder.span_texts(random_cells(rng, "truecolor"), spans, BASE, console("256")) is None
+    assert builder.span_texts(random_cells(rng, "truecolor"), Changes.of(spans), BASE,
+                              console("256")) is None
 
 
 def test_made_strips_behave_as_strips_in_every_other_operation():
@@ -184,7 +185,8 @@ def _rich(code: int, mode: str):
 def test_an_unchanged_frame_changes_no_rows_and_a_change_is_found():
     cells = random_cells(np.random.default_rng(2), "256")
     edges = tile_edges(21)
-    assert changed_cells(cells, cells, edges) == []
+    unchanged = changed_cells(cells, cells, edges)
+    assert unchanged is not None and list(unchanged) == []
     moved = StyledCells(cells.fg.copy(), cells.bg.copy(), cells.glyph.copy(), "256")
     moved.bg[4, 17] = (moved.bg[4, 17] + 1) % 256
     [change] = changed_cells(moved, cells, edges)

@@ -43,7 +43,7 @@ from flowtop.tracker.runtime.baseline import bare_loop
 from flowtop.tracker.sources.open import open_source
 from flowtop.tui.cli.options import params_from
 from flowtop.tui.preview.internals import SYNC_END, SYNC_START
-from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
+from flowtop.tui.preview.rows import Change, Changes, RowBuilder, changed_cells, tile_edges
 
 PREVIEW_SAMPLES = 30  # tracked frames drawn per colour mode
 RICH_SAMPLES = 5  # frames drawn the plain way (a Style and Segment per cell: slow)
@@ -133,7 +133,7 @@ def track_pass(path: str, params: Params, frames: int, keep_every: int
             "objects_ms": round(1000 * objects_s / max(n, 1), 2)}, kept
 
 
-def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: list[Change], edges: list[int],
+def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: Changes, edges: list[int],
                console: Console) -> int:
     """Bytes Textual writes for `changes`: per changed row of a tile, a cursor move and the
     tile's row from its left edge to the last changed cell; a newline per row."""
@@ -145,7 +145,7 @@ def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: list[Change],
     return total
 
 
-def direct_bytes(changes: list[Change], texts: list[str]) -> int:
+def direct_bytes(changes: Changes, texts: list[str]) -> int:
     """Bytes the preview writes straight to the terminal for `changes` (`span_texts`): per
     changed span a cursor move and its cells, in one synchronized update."""
     out = "".join(f"\x1b[{c.row + 1};{c.first + 1}H{text}" for c, text in zip(changes, texts))
@@ -163,7 +163,8 @@ def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, para
     pp = params.preview
     edges = tile_edges(cols)
     ends = [*edges[1:], cols]
-    every = [Change(r, t, edges[t], ends[t] - 1) for r in range(rows) for t in range(len(edges))]
+    every = Changes.of(Change(r, t, edges[t], ends[t] - 1)
+                       for r in range(rows) for t in range(len(edges)))
     stabilizer = Stabilizer(pp.quantize_bits, pp.hysteresis)
     render_s, cells = [], []
     for state in states:

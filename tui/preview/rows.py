@@ -13,10 +13,12 @@ cached text does (`flowtop bench` shows both: rows ms and write ms).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from rich.color import ColorSystem
 from rich.console import COLOR_SYSTEMS, Console
 from rich.segment import Segment
@@ -36,8 +38,7 @@ def tile_edges(cols: int, tile_cols: int = TILE_COLS) -> list[int]:
     return list(range(0, max(cols, 1), tile_cols))
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """Cells first..last (inclusive, preview columns) of `row` in tile `tile` changed."""
 
     row: int
@@ -46,8 +47,31 @@ class Change:
     last: int
 
 
+@dataclass(frozen=True)
+class Changes:
+    """The changed span of some (row, tile)s, as arrays (N,) of `Change`'s fields; iterating
+    gives the Changes one by one."""
+
+    row: npt.NDArray[np.int64]
+    tile: npt.NDArray[np.int64]
+    first: npt.NDArray[np.int64]
+    last: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> Changes:
+        table = np.array(list(changes), np.int64).reshape(-1, 4)
+        return cls(*table.T)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def __iter__(self) -> Iterator[Change]:
+        return map(Change._make, zip(self.row.tolist(), self.tile.tolist(),
+                                     self.first.tolist(), self.last.tolist()))
+
+
 def changed_cells(styled: StyledCells, previous: StyledCells | None,
-                  edges: Sequence[int]) -> list[Change] | None:
+                  edges: Sequence[int]) -> Changes | None:
     """The changed span of each (row, tile), or None if nothing is comparable (first frame,
     new size or mode: redraw everything)."""
     same = styled.same_as(previous)
@@ -55,15 +79,12 @@ def changed_cells(styled: StyledCells, previous: StyledCells | None,
         return None
     changed = ~same
     rows = np.flatnonzero(changed.any(axis=1))
-    if not len(rows):
-        return []
     sub = changed[rows]
     cols = np.arange(sub.shape[1])
     last = np.maximum.reduceat(np.where(sub, cols, -1), edges, axis=1)
     first = np.minimum.reduceat(np.where(sub, cols, sub.shape[1]), edges, axis=1)
     r, t = np.nonzero(last >= 0)
-    return [Change(row, tile, a, b) for row, tile, a, b in
-            zip(rows[r].tolist(), t.tolist(), first[r, t].tolist(), last[r, t].tolist())]
+    return Changes(rows.take(r), t, first[r, t], last[r, t])
 
 
 class RowBuilder:
@@ -115,7 +136,7 @@ class RowBuilder:
         return _ansi_strips(styles, runs)
 
 
-    def span_texts(self, styled: StyledCells, spans: Sequence[Change], base: Style,
+    def span_texts(self, styled: StyledCells, spans: Changes, base: Style,
                    console: Console) -> list[str] | None:
         """The terminal text of cells first..last of each span's row, as Textual writes
         them, to write straight to the terminal; None where this console needs Rich to
@@ -202,14 +223,12 @@ def _run_table(keys: np.ndarray, glyph: np.ndarray, starts: np.ndarray
     return run_keys, lengths, idents, simple, texts
 
 
-def span_runs(styled: StyledCells, spans: Sequence[Change]) -> Runs:
+def span_runs(styled: StyledCells, spans: Changes) -> Runs:
     """The runs of cells first..last of each span's row (`Runs`, one row per span)."""
-    count = len(spans)
-    row = np.fromiter((c.row for c in spans), np.int64, count)
-    first = np.fromiter((c.first for c in spans), np.int64, count)
-    n = np.fromiter((c.last for c in spans), np.int64, count) - first + 1
+    n = spans.last - spans.first + 1
     offsets = np.cumsum(n) - n  # where each span starts among the cells taken
-    cell = np.repeat(row * styled.fg.shape[1] + first - offsets, n) + np.arange(n.sum())
+    cell = (np.repeat(spans.row * styled.fg.shape[1] + spans.first - offsets, n)
+            + np.arange(n.sum()))
     keys = styled.keys().ravel().take(cell)
     starts = np.ones(len(cell), bool)
     starts[1:] = keys[1:] != keys[:-1]

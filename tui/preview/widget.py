@@ -1,13 +1,10 @@
 """The preview widget: the newest frame in half-block cells with the tracks over it.
 
 `tracker.render.cells` and `tracker.render.palette` turn a frame into arrays of colour codes
-and glyphs; `tui.preview.rows` makes `Strip`s of them (a run of equal cells is one Segment, or
-one cached piece of terminal text when the strip is made for this app's console). The picture
-is laid out in narrow column tiles, each its own widget. A draw sends only the cells that
-changed: straight to the terminal while nothing covers the picture (their strips are made
-when the compositor next paints them), else as a refresh of each changed tile row. A
-bandwidth budget (`tracker.render.budget`) fed by the bytes the app writes lowers the rate,
-the size and the colour depth when the link cannot keep up.
+and glyphs; `tui.preview.tiling` shows them in narrow column tiles, sending only the cells
+that changed (straight to the terminal while nothing covers the picture). A bandwidth budget
+(`tracker.render.budget`) fed by the bytes the app writes lowers the rate, the size and the
+colour depth when the link cannot keep up.
 """
 
 from __future__ import annotations
@@ -30,14 +27,12 @@ from flowtop.tracker.render.budget import BudgetController
 from flowtop.tracker.render.canvas import Layout
 from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.dither import BlockDiffuser
-from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
+from flowtop.tracker.render.palette import Stabilizer, resolve_mode, style_cells
 from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.internals import (
     ByteMeter,
     install_byte_meter,
-    place_direct,
-    write_direct,
 )
 from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.marks import CURSOR_BINDINGS, centre, clicked, marks, moved
@@ -48,8 +43,7 @@ from flowtop.tui.preview.pacing import (
     PreviewStats,
     next_draw_time,
 )
-from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
-from flowtop.tui.preview.tile import PreviewTile
+from flowtop.tui.preview.tiling import Tiling
 
 WAITING = "waiting for the first frame"
 
@@ -90,15 +84,7 @@ class Preview(Widget, can_focus=True):
         self._overlay: Overlay | None = None
         self._cursor: tuple[float, float] | None = None
         self._layout: Layout | None = None
-        self._styled: StyledCells | None = None
-        self._strips: list[list[Strip]] = []  # per row, per tile
-        self._stale: set[tuple[int, int]] = set()  # (row, tile) strips written, not made yet
-        self._rows = RowBuilder()
-        self._tiles: list[PreviewTile] = []
-        self._edges: list[int] = [0]
-        self._edges_cols = -1  # the width `_edges` were cut for
-        self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
-        self.direct_draws = 0  # draws written straight to the terminal (`_send`)
+        self._tiling = Tiling(self)
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
         self._draws = RateWindow(FPS_WINDOW_S)
@@ -133,7 +119,7 @@ class Preview(Widget, can_focus=True):
         self._diffuser = BlockDiffuser()
         self._schemes.configure(preview)
         self._budget.configure(preview.max_kbps, preview.fps, self._mode)
-        self._styled = None
+        self._tiling.styled = None
         self._next_draw = 0.0
         if self.is_mounted:
             self._draw()
@@ -184,6 +170,18 @@ class Preview(Widget, can_focus=True):
         return self._cursor
 
     @property
+    def last_refresh(self) -> list[Region] | None:
+        """The cells the last draw sent, a region per changed span (None: all of them)."""
+        sent = self._tiling.sent
+        return None if sent is None else [Region(c.first, c.row, c.last - c.first + 1, 1)
+                                          for c in sent]
+
+    @property
+    def direct_draws(self) -> int:
+        """Frames whose changed cells were written straight to the terminal."""
+        return self._tiling.direct_draws
+
+    @property
     def stats(self) -> PreviewStats:
         now = time.monotonic()
         fps = self._draws.per_second(now)
@@ -204,7 +202,7 @@ class Preview(Widget, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._retile()
-        self._styled = None
+        self._tiling.styled = None
         self._redraw_now()
 
     def watch_trails(self) -> None:
@@ -221,78 +219,21 @@ class Preview(Widget, can_focus=True):
         self._redraw_now()
 
     def _retile(self) -> None:
-        """One tile widget per TILE_COLS columns of the content, as wide as its columns."""
-        cols = self.content_size.width
-        self._edges = tile_edges(cols)
-        self._edges_cols = cols
-        widths = [b - a for a, b in zip(self._edges, [*self._edges[1:], max(cols, 1)])]
-        tiles = self._tiles
-        if len(tiles) > len(widths):
-            for tile in tiles[len(widths):]:
-                tile.remove()
-            del tiles[len(widths):]
-        elif len(tiles) < len(widths):
-            new = [PreviewTile(self, i) for i in range(len(tiles), len(widths))]
-            tiles.extend(new)
-            self.mount(*new)
-        for tile, width in zip(tiles, widths):
-            tile.styles.width = width
+        self._tiling.retile(self.content_size.width)
 
     def tile_line(self, tile: int, y: int) -> Strip:
         """Line `y` of tile `tile` (what `PreviewTile.render_line` shows)."""
-        if self._stale:  # the compositor paints: make the strips of what was written
-            self._build([])
-        strips = self._strips
-        if y < len(strips) and tile < len(strips[y]):
-            return strips[y][tile]
+        line = self._tiling.line(tile, y)
+        if line is not None:
+            return line
         cols, rows = self.content_size
-        x0 = self._edges[tile] if tile < len(self._edges) else 0
-        x1 = self._edges[tile + 1] if tile + 1 < len(self._edges) else cols
+        edges = self._tiling.edges
+        x0 = edges[tile] if tile < len(edges) else 0
+        x1 = edges[tile + 1] if tile + 1 < len(edges) else cols
         if self._state is None and y == rows // 2:
             text = WAITING[:cols].center(cols)
             return Strip([Segment(text, self.rich_style)], cols).crop(x0, x1)
         return Strip.blank(max(0, x1 - x0), self.rich_style)
-
-    def _refresh_all(self) -> None:
-        for tile in self._tiles:
-            tile.refresh()
-
-    def _send(self, styled: StyledCells, changes: list[Change]) -> None:
-        """Send the changed cells: straight to the terminal where nothing covers the picture
-        (their strips made when the compositor next paints them), else through the
-        compositor, one region per changed tile row."""
-        edges, tiles = self._edges, self._tiles
-        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
-        places = place_direct(self, tiles) if changes else None
-        texts = (self._rows.span_texts(styled, changes, self.rich_style, self.app.console)
-                 if places is not None else None)
-        if places is not None and texts is not None:
-            write_direct(self.app, [
-                (places[c.tile].x + c.first - edges[c.tile], places[c.tile].y + c.row, text)
-                for c, text in zip(changes, texts)])
-            self._stale.update((c.row, c.tile) for c in changes)
-            self.direct_draws += 1
-            return
-        self._build([(c.row, c.tile) for c in changes])
-        per_tile: dict[int, list[Region]] = {}
-        for c in changes:
-            per_tile.setdefault(c.tile, []).append(
-                Region(c.first - edges[c.tile], c.row, c.last - c.first + 1, 1))
-        for index, regions in per_tile.items():
-            if index < len(tiles):
-                tiles[index].refresh(*regions)
-
-    def _build(self, pairs: list[tuple[int, int]]) -> None:
-        """Make the strips of the (row, tile) `pairs` and of those written directly since."""
-        stale, self._stale = self._stale, set()
-        if self._styled is None:  # a new size or mode: the next draw makes every strip
-            return
-        if stale:
-            pairs = list(dict.fromkeys([*pairs, *sorted(stale)]))
-        built = self._rows.build_tiles(self._styled, pairs, self.rich_style, self._edges,
-                                       self.app.console)
-        for (row, tile), strip in zip(pairs, built):
-            self._strips[row][tile] = strip
 
     def _redraw_now(self) -> None:
         if self.is_mounted:
@@ -328,17 +269,15 @@ class Preview(Widget, can_focus=True):
             self._schedule()
 
     def _draw(self) -> None:
-        """Render the current state; refresh only the cells that changed, per tile and row."""
+        """Render the current state and send the cells that changed (`Tiling.draw`)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         cols, rows = self.content_size
         state = self._state
         if state is None or cols < 1 or rows < 1:
-            self._layout, self._styled, self._strips = None, None, []
-            self._stale.clear()
-            self.last_refresh = None
-            self._refresh_all()
+            self._layout = None
+            self._tiling.clear()
             return
         started, now = time.perf_counter(), time.monotonic()
         level = self._budget.level
@@ -346,7 +285,7 @@ class Preview(Widget, can_focus=True):
             self._cursor = centre(state.image.shape[1], state.image.shape[0])
         overlay = marks(self._overlay, state, self._cursor if self.has_focus else None,
                         self.highlight)
-        if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
+        if self._tiling.cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
         self._scheme = self._schemes(state)
         cells = render_cells(state.image, state, cols, rows, trails=self.trails,
@@ -355,18 +294,8 @@ class Preview(Widget, can_focus=True):
         legend = legend_text(self._scheme)
         if legend.plain != self._legend:  # only when it changes: setting it repaints
             self._legend, self.border_subtitle = legend.plain, legend
-        styled = style_cells(cells, level.mode, self._diffuser)
         self._layout = cells.layout
-        changes = changed_cells(styled, self._styled, self._edges)
-        self._styled = styled
-        if changes is None:
-            self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges,
-                                            self.app.console)
-            self._stale.clear()
-            self.last_refresh = None
-            self._refresh_all()
-        else:
-            self._send(styled, changes)
+        self._tiling.draw(style_cells(cells, level.mode, self._diffuser))
         self._frames += 1
         self._drawn_index = state.index
         self._draws.add(now)
