@@ -1,13 +1,13 @@
 """The flowtop Textual app: preview, speeds and parameter panels, status bar, keys.
 
 Data flows one way. The capture + LK loop runs in a thread worker and publishes each
-`Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback,
-which keeps only the newest in a `Latest` slot and posts a `Published` message (a newer one
-replaces one still queued). The app hands the state to the preview, which paces its own
-drawing (`preview.fps`, the bandwidth budget), and the figures to the bars and panels, which
-redraw BARS_HZ and TABLES_HZ times a second. Tracking never waits for drawing; drawing never
-queues stale frames. Keys reach the loop through its thread-safe control methods; a pause is
-published at once.
+`Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback
+into an `Inbox` (`tui.app.inbox`), which keeps only the newest and posts a `Published`
+message when the preview may draw again or the run state changed. The app hands the state
+to the preview, which paces its own drawing (`preview.fps`, the bandwidth budget), and the
+figures to the bars and panels, which redraw BARS_HZ and TABLES_HZ times a second. Tracking
+never waits for drawing; drawing never queues stale frames. Keys reach the loop through its
+thread-safe control methods; a pause is published at once.
 
 Every terminal size from 80x24 up has a layout (`tui.app.views`): on a narrow one the picture
 keeps the screen and the panels are views of their own (keys 1-5). A key never acts on
@@ -34,13 +34,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from flowtop.tracker.config.files import default_config_path
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
+from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source, TrackState
 from flowtop.tracker.redact import redact
-from flowtop.tracker.runtime.loop import Latest, TrackingLoop
+from flowtop.tracker.runtime.loop import TrackingLoop
 from flowtop.tui.app import layout, panels, parameters, replaying, views
 from flowtop.tui.app.bindings import APP_BINDINGS
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
+from flowtop.tui.app.inbox import Inbox
 from flowtop.tui.app.keys import app_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
@@ -75,7 +76,7 @@ class FlowtopApp(App[int]):
         self.source = source
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
-        self._latest: Latest[Snapshot] = Latest()
+        self._inbox = Inbox()
         self._ui_thread: int | None = None  # the app's own thread, once mounted
         self._freeze_startup = freeze_startup  # the process is this app's alone (the CLI)
         self.loop = TrackingLoop(source, self.params, self._on_publish)
@@ -113,15 +114,16 @@ class FlowtopApp(App[int]):
         preview.border_title = redact(self.source.name)
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
-        preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
+        preview.on_drawn = self._drawn
+        preview.newest = self._take_state  # a paced draw shows the newest, woken for or not
         self.query_one(ParamsPanel).focus()
         self.apply_layout()
         # The bars and the tables never refresh together: Textual redraws one update's
         # changes within their bounding box, and the full-width status bar with the speeds
         # table in one update makes it re-cut every preview tile on the table's rows.
-        self.set_interval(1 / BARS_HZ, self.refresh_bars)
+        self.set_interval(1 / BARS_HZ, self._tick_bars)
         self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(1 / TABLES_HZ,
-                                                                self.refresh_tables))
+                                                                self._tick_tables))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
         watch_input(self, self._on_input)
@@ -186,32 +188,50 @@ class FlowtopApp(App[int]):
             return isinstance(message, FlowtopApp.Published)
 
     def _on_publish(self, snapshot: Snapshot) -> None:
-        """In the publishing thread: keep the newest snapshot, wake the app. A snapshot
-        published by a key's own command (pause, step, reseed) arrives in the app's thread
-        and is shown at once, not after the messages queued before it."""
-        self._latest.put(snapshot)
+        """In the publishing thread: keep the newest snapshot, wake the app when it needs it
+        (`tui.app.inbox`). A snapshot published by a key's own command (pause, step, reseed)
+        arrives in the app's thread and is shown at once, not after the messages queued."""
+        wake = self._inbox.put(snapshot)
         if threading.get_ident() == self._ui_thread:
             self._show_latest()
-        else:
+        elif wake:
             self.post_message(self.Published())
 
     def on_flowtop_app_published(self, _event: Published) -> None:
         self._show_latest()
 
     def _show_latest(self) -> None:
-        snap = self._latest.take()
-        if snap is None:
+        """The newest snapshot to the bars (at once if the run state changed) and the
+        preview; snapshots wake the app again once the preview may draw."""
+        state = self._take_state()
+        if state is None:
             return
+        try:
+            preview = self.query_one(Preview)
+        except NoMatches:  # the app is closing: its widgets go before its messages
+            return
+        preview.show(state)
+        self._inbox.wake_from(preview.due_at)
+
+    def _drawn(self, seconds: float) -> None:
+        """After each preview frame: its time to the health view; the next snapshot wakes
+        the app when the preview may draw again."""
+        self.loop.add_timing("render", seconds)
+        self._inbox.wake_from(self.query_one(Preview).due_at)
+
+    def _take_state(self) -> TrackState | None:
+        """The newest snapshot's state, its snapshot kept for the bars and panels; None if
+        none came since, or while the app closes."""
+        snap = self._inbox.take()
+        if snap is None:
+            return None
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
         if state_changed:
             if not self.refresh_bars():
-                return
+                return None
             self.call_next(paint_now, self.screen)  # a pause shows now, not after a frame
-        try:
-            self.query_one(Preview).show(snap.state)
-        except NoMatches:  # the app is closing: its widgets go before its messages
-            return
+        return snap.state
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -248,6 +268,14 @@ class FlowtopApp(App[int]):
         """The bars and every panel, from the newest snapshot."""
         if self.refresh_bars():
             self.refresh_tables()
+
+    def _tick_bars(self) -> None:
+        self._show_latest()  # a snapshot that did not wake the app (`tui.app.inbox`)
+        self.refresh_bars()
+
+    def _tick_tables(self) -> None:
+        self._show_latest()
+        self.refresh_tables()
 
     def refresh_tables(self) -> None:
         """Every panel beside the picture, from the newest snapshot (TABLES_HZ a second)."""

@@ -94,6 +94,7 @@ class Preview(Widget, can_focus=True):
         self._timer: Timer | None = None
         self._image_size: tuple[int, int] | None = None
         self.on_drawn: Callable[[float], None] | None = None  # seconds each drawn frame took
+        self.newest: Callable[[], TrackState | None] | None = None  # a state not shown yet
         self.highlight: int | None = None  # a track id marked on the picture
         self._schemes = SchemeStream()
         self._scheme = Scheme()
@@ -106,10 +107,13 @@ class Preview(Widget, can_focus=True):
         """Draw `state` (the newest) when the preview rate allows; the same state is free."""
         if state is self._state:
             return
+        self._adopt(state)
+        self._schedule()
+
+    def _adopt(self, state: TrackState | None) -> None:
         self._state = state
         if state is not None:
             self._image_size = (state.image.shape[1], state.image.shape[0])
-        self._schedule()
 
     def set_params(self, preview: PreviewParams) -> None:
         """Colour mode, rate cap, budget, quantisation and hysteresis from `preview`."""
@@ -133,6 +137,11 @@ class Preview(Widget, can_focus=True):
         """Extra marks in image pixels (calibration points, lines, labels), or None."""
         self._overlay = overlay
         self._redraw_now()
+
+    @property
+    def due_at(self) -> float:
+        """The monotonic time from which a new state is drawn at once."""
+        return self._next_draw - PACE_SLACK_S
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -263,6 +272,9 @@ class Preview(Widget, can_focus=True):
 
     def _paced_draw(self) -> None:
         self._timer = None
+        newest = self.newest() if self.newest is not None else None
+        if newest is not None:
+            self._adopt(newest)
         if self._on_top:
             self._draw()
         else:
