@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.console import RenderableType
 from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -39,6 +39,7 @@ from flowtop.tracker.redact import redact
 from flowtop.tracker.runtime.loop import TrackingLoop
 from flowtop.tui.app import layout, panels, parameters, replaying, views
 from flowtop.tui.app.bindings import APP_BINDINGS
+from flowtop.tui.app.calibrating import Calibrating
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
 from flowtop.tui.app.inbox import Inbox
@@ -60,7 +61,7 @@ from flowtop.tui.widgets.value_dialog import ValueDialog
 BARS_HZ, TABLES_HZ = 4.0, 2.0  # the status and key bars; the panels' tables (as top does)
 
 
-class FlowtopApp(App[int]):
+class FlowtopApp(Calibrating):
     """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`.
     `freeze_startup` (the command line, whose process is the app's alone) exempts what
     start-up made from the garbage collector's full passes, which otherwise stall keys."""
@@ -84,7 +85,6 @@ class FlowtopApp(App[int]):
         self.snapshot = Snapshot(None, LoopStatus(
             state=RunState.PAUSED if start_paused else RunState.LIVE, source=source.name,
             size=source.size))
-        self._paused_before_calibration = False
         self.view = views.DEFAULT
         self._width = 0  # the terminal's, as the last resize said
         self.undo_stack: list[Params] = []  # parameter sets `u` goes back to
@@ -121,9 +121,9 @@ class FlowtopApp(App[int]):
         # The bars and the tables never refresh together: Textual redraws one update's
         # changes within their bounding box, and the full-width status bar with the speeds
         # table in one update makes it re-cut every preview tile on the table's rows.
-        self.set_interval(1 / BARS_HZ, self._tick_bars)
-        self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(1 / TABLES_HZ,
-                                                                self._tick_tables))
+        self.set_interval(1 / BARS_HZ, lambda: self._tick(self.refresh_bars))
+        self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(
+            1 / TABLES_HZ, lambda: self._tick(self.refresh_tables)))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
         watch_input(self, self._on_input)
@@ -269,13 +269,9 @@ class FlowtopApp(App[int]):
         if self.refresh_bars():
             self.refresh_tables()
 
-    def _tick_bars(self) -> None:
+    def _tick(self, refresh: Callable[[], object]) -> None:
         self._show_latest()  # a snapshot that did not wake the app (`tui.app.inbox`)
-        self.refresh_bars()
-
-    def _tick_tables(self) -> None:
-        self._show_latest()
-        self.refresh_tables()
+        refresh()
 
     def refresh_tables(self) -> None:
         """Every panel beside the picture, from the newest snapshot (TABLES_HZ a second)."""
@@ -309,30 +305,6 @@ class FlowtopApp(App[int]):
     def apply_params(self, params: Params, undoable: bool = True) -> None:
         """Use `params` everywhere (`tui.app.parameters.apply`); `u` can take it back."""
         parameters.apply(self, params, undoable)
-
-    def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
-        calibration = self.query_one(CalibrationPanel)
-        if calibration.active:
-            calibration.pick(event.x, event.y)
-        else:
-            self.loop.add_point(event.x, event.y)
-
-    def on_calibration_panel_overlay_changed(self, event: CalibrationPanel.OverlayChanged
-                                             ) -> None:
-        self.query_one(Preview).set_overlay(event.overlay)
-
-    def on_calibration_panel_saved(self, event: CalibrationPanel.Saved) -> None:
-        self.apply_params(event.params)
-        self.query_one(ParamsPanel).set_params(self.params)
-
-    def on_calibration_panel_pick_next(self, _event: CalibrationPanel.PickNext) -> None:
-        self.query_one(Preview).focus()
-
-    def on_calibration_panel_closed(self, _event: CalibrationPanel.Closed) -> None:
-        self.loop.set_paused(self._paused_before_calibration)
-        self.query_one(Preview).set_overlay(trap_overlay(self.params.trap))
-        self.apply_layout()
-        self.query_one(Preview).focus()
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -397,22 +369,6 @@ class FlowtopApp(App[int]):
 
     def action_save(self) -> None:
         parameters.save(self)
-
-    def action_calibrate(self) -> None:
-        """Calibration mode (k): the frame holds still while points are picked on it."""
-        panel = self.query_one(CalibrationPanel)
-        if panel.active:
-            panel.action_close()
-            return
-        self._paused_before_calibration = self.loop.paused
-        self.loop.set_paused(True)
-        panel.open(self.frame_size)
-        self.apply_layout()
-
-    def action_calibration(self, name: str) -> None:
-        panel = self.query_one(CalibrationPanel)
-        if panel.active:
-            getattr(panel, f"action_{name}")()
 
     def action_export(self) -> None:
         """The frame as an annotated PNG and the recent tracks as CSV, in the working dir."""
