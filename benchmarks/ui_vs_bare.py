@@ -13,9 +13,10 @@ COLORTERM=truecolor for the truecolor rows) at the given size, defaults unless `
 
 Prints one JSON object: per colour mode the UI's CPU %, the bare loop's (the mean of the
 bare runs just before and after it: this machine's speed drifts within minutes), their ratio
-(goal <= 1.5; the median round of `--rounds`, each round's ratio listed), the UI thread's
-share of it (drawing, panels, keys; the rest is tracking, decoding and writing), the preview
-fps reached and the source frames dropped while measuring.
+(goal <= 1.5; the median round of `--rounds`, the higher of two middle ones; each round's
+ratio is listed), the UI thread's share of it (drawing, panels, keys; the rest is tracking,
+decoding and writing), the preview fps reached and the source frames dropped while
+measuring.
 
 The bare loop runs in two settings: as OpenCV sets itself up (a thread per core: what a loop written
 the plain way costs, the issue's yardstick, `ratio`) and on one OpenCV thread, as flowtop
@@ -100,7 +101,7 @@ def main() -> None:
             rounds.append((ui, (before + after) / 2))
             before = after
         ratios = [ui["cpu_percent"] / bare for ui, bare in rounds if bare]
-        ui, bare = rounds[ratios.index(statistics.median_low(ratios))] if ratios else rounds[0]
+        ui, bare = rounds[ratios.index(statistics.median_high(ratios))] if ratios else rounds[0]
         result["modes"][mode] = {
             "bare_cpu_percent": round(bare, 1), "ui_cpu_percent": ui["cpu_percent"],
             "ratio": round(ui["cpu_percent"] / bare, 2) if bare else None,
