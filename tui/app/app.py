@@ -114,7 +114,7 @@ class FlowtopApp(Calibrating):
         preview.border_title = redact(self.source.name)
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
-        preview.on_drawn = self._drawn
+        preview.on_drawn = lambda seconds: self._drawn(seconds, preview.due_at)
         preview.newest = self._take_state  # a paced draw shows the newest, woken for or not
         self.query_one(ParamsPanel).focus()
         self.apply_layout()
@@ -213,11 +213,11 @@ class FlowtopApp(Calibrating):
         preview.show(state)
         self._inbox.wake_from(preview.due_at)
 
-    def _drawn(self, seconds: float) -> None:
+    def _drawn(self, seconds: float, due_at: float) -> None:
         """After each preview frame: its time to the health view; the next snapshot wakes
-        the app when the preview may draw again."""
+        the app when the preview may draw again (`due_at`)."""
         self.loop.add_timing("render", seconds)
-        self._inbox.wake_from(self.query_one(Preview).due_at)
+        self._inbox.wake_from(due_at)
 
     def _take_state(self) -> TrackState | None:
         """The newest snapshot's state, its snapshot kept for the bars and panels; None if

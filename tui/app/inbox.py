@@ -21,8 +21,10 @@ from flowtop.tracker.runtime.loop import Latest
 class Inbox:
     """The newest snapshot, and whether the app needs waking for it.
 
-    `put` runs in the publishing thread, `wake_from` and `take` in the app's. The wake time is
-    one float, replaced whole (a read sees the old or the new value); the slot has its lock.
+    `put` runs in the thread that publishes (the loop's; the app's for a key's own command),
+    `wake_from` and `take` in the app's. The wake time is one float, replaced whole (a read
+    sees the old or the new value); the slot has its lock. Two threads putting at once can at
+    worst wake the app once too often, or leave a snapshot for the next tick.
     """
 
     def __init__(self) -> None:

@@ -51,7 +51,8 @@ WAITING = "waiting for the first frame"
 class Preview(Widget, can_focus=True):
     """The newest frame with tracks; click (or move the cursor and press `a`) to pick a point.
 
-    The app calls `show(state)` with each new TrackState; drawing is paced by
+    The app calls `show(state)` with new TrackStates; a draw made at its paced time first
+    asks `newest` for one the app holds but did not show. Drawing is paced by
     `preview.fps` and the bandwidth budget, and costs nothing when nothing changed. Tracks
     are drawn as `tracker.render.scheme` says (static ones hidden, moving ones in their
     speed's colour, or with `all_tracks` every track in a colour of its id); the border's
