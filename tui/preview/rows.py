@@ -1,4 +1,5 @@
-"""Styled cell arrays -> Textual `Strip`s, and what changed between two frames.
+"""Styled cell arrays -> Textual `Strip`s, what changed between two frames, and the terminal
+text of the changed cells.
 
 The preview is cut into column tiles (one widget each) because Textual's compositor re-sends
 a partially refreshed line from the left edge of the widget that owns it: in narrow tiles a
@@ -135,7 +136,6 @@ class RowBuilder:
             return _segment_strips(styles, runs)
         return _ansi_strips(styles, runs)
 
-
     def span_texts(self, styled: StyledCells, spans: Changes, base: Style,
                    console: Console) -> list[str] | None:
         """The terminal text of cells first..last of each span's row, as Textual writes
@@ -153,11 +153,12 @@ class RowBuilder:
 
 @dataclass(frozen=True)
 class Runs:
-    """The runs of cells with one style key in some tile rows, in order.
+    """The runs of cells with one style key in some rows (tile rows, or spans of them), in
+    order.
 
     Per run: style key, length, identity (key, length, glyph: `tui.preview.run_styles`), whether it
     is `simple` (one repeated `▀` or space: named by its identity) and, for the others, its
-    text. Tile row k has runs bounds[k] to bounds[k + 1] and is widths[k] cells wide.
+    text. Row k has runs bounds[k] to bounds[k + 1] and is widths[k] cells wide.
     """
 
     keys: np.ndarray
