@@ -23,6 +23,7 @@ from flowtop.tracker.core.lk import (
     beyond_reach,
     detect_corners,
     lk_reach,
+    max_abs,
     seed_mask,
     track_fb,
 )
@@ -170,8 +171,7 @@ class Tracker:
         self.between_stages()
         t1 = time.perf_counter()
         tr = self.tracks
-        moving = tr.pts[tr.measured & (np.abs(tr.vel).max(axis=1, initial=0.0)
-                                       >= self._params.objects.min_speed)]  # never background
+        moving = tr.pts[tr.measured & (max_abs(tr.vel) >= self._params.objects.min_speed)]
         self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
                                 moving)
         timed["foreground"] = time.perf_counter() - t1
@@ -211,7 +211,7 @@ class Tracker:
         keep = flow.keep & ~tr.off_course(flow.points, dt, p.tracking.max_jump)
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
-        reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
+        reliable = max_abs(pts - old.pts) <= lk_reach(p.lk)
         too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
         self._too_fast = too_fast if too_fast >= REACH_CHECK_MIN - 1 else 0  # one: a look-alike
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
