@@ -360,20 +360,24 @@ class Tracker:
     def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float],
                speeds: tuple[F32, npt.NDArray[np.float64], str]) -> TrackState:
         """The published state: read-only views of the track arrays (which are never changed
-        in place once built, see `_step`), so no copy per frame."""
+        in place once built, see `_step`), so no copy per frame but the trails' (newest
+        first)."""
         tr, p = self.tracks, self._params
         speed, world_speed, unit = speeds
-        visible = np.ones(len(tr), bool)
+        rows: slice | np.ndarray = slice(None)
         if p.tracking.min_speed > 0:
             visible = tr.measured & (speed >= p.tracking.min_speed)
+            if not visible.all():
+                rows = visible
         length = tr.trail.shape[1]
         order = (self._head - np.arange(length)) % length
-        rows: slice | np.ndarray = slice(None) if visible.all() else visible
+        trail = tr.trail if isinstance(rows, slice) else tr.trail[rows]
         return TrackState(
             index=frame.index, t=frame.t, image=frozen(frame.image),
             ids=frozen(tr.ids[rows]), pts=frozen(tr.pts[rows]), vel=frozen(tr.vel[rows]),
             speed=frozen(speed[rows]), age=frozen(tr.age[rows]),
-            fb_error=frozen(tr.fb_error[rows]), trails=frozen(tr.trail[rows][:, order]),
+            fb_error=frozen(tr.fb_error[rows]),
+            trails=frozen(trail.take(order, axis=1)),  # a copy: 7x faster than [:, order]
             trail_len=frozen(tr.trail_len[rows]), speed_world=frozen(world_speed[rows]),
             unit=unit, live=len(tr), created=self.created, lost=lost, seeded=seeded,
             timings=MappingProxyType(timings), notice=self._notice, objects=self._objects,
