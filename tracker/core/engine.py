@@ -23,6 +23,7 @@ from flowtop.tracker.core.lk import (
     beyond_reach,
     detect_corners,
     lk_reach,
+    max_abs,
     seed_mask,
     track_fb,
 )
@@ -170,8 +171,7 @@ class Tracker:
         self.between_stages()
         t1 = time.perf_counter()
         tr = self.tracks
-        moving = tr.pts[tr.measured & (np.abs(tr.vel).max(axis=1, initial=0.0)
-                                       >= self._params.objects.min_speed)]  # never background
+        moving = tr.pts[tr.measured & (max_abs(tr.vel) >= self._params.objects.min_speed)]
         self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
                                 moving)
         timed["foreground"] = time.perf_counter() - t1
@@ -211,7 +211,7 @@ class Tracker:
         keep = flow.keep & ~tr.off_course(flow.points, dt, p.tracking.max_jump)
         old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
         pts = flow.points[keep]
-        reliable = np.abs(pts - old.pts).max(axis=1, initial=0.0) <= lk_reach(p.lk)
+        reliable = max_abs(pts - old.pts) <= lk_reach(p.lk)
         too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
         self._too_fast = too_fast if too_fast >= REACH_CHECK_MIN - 1 else 0  # one: a look-alike
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
@@ -360,20 +360,24 @@ class Tracker:
     def _state(self, frame: Frame, lost: int, seeded: int, timings: dict[str, float],
                speeds: tuple[F32, npt.NDArray[np.float64], str]) -> TrackState:
         """The published state: read-only views of the track arrays (which are never changed
-        in place once built, see `_step`), so no copy per frame."""
+        in place once built, see `_step`), so no copy per frame but the trails' (newest
+        first)."""
         tr, p = self.tracks, self._params
         speed, world_speed, unit = speeds
-        visible = np.ones(len(tr), bool)
+        rows: slice | np.ndarray = slice(None)
         if p.tracking.min_speed > 0:
             visible = tr.measured & (speed >= p.tracking.min_speed)
+            if not visible.all():
+                rows = visible
         length = tr.trail.shape[1]
         order = (self._head - np.arange(length)) % length
-        rows: slice | np.ndarray = slice(None) if visible.all() else visible
+        trail = tr.trail if isinstance(rows, slice) else tr.trail[rows]
         return TrackState(
             index=frame.index, t=frame.t, image=frozen(frame.image),
             ids=frozen(tr.ids[rows]), pts=frozen(tr.pts[rows]), vel=frozen(tr.vel[rows]),
             speed=frozen(speed[rows]), age=frozen(tr.age[rows]),
-            fb_error=frozen(tr.fb_error[rows]), trails=frozen(tr.trail[rows][:, order]),
+            fb_error=frozen(tr.fb_error[rows]),
+            trails=frozen(trail.take(order, axis=1)),  # a copy: 7x faster than [:, order]
             trail_len=frozen(tr.trail_len[rows]), speed_world=frozen(world_speed[rows]),
             unit=unit, live=len(tr), created=self.created, lost=lost, seeded=seeded,
             timings=MappingProxyType(timings), notice=self._notice, objects=self._objects,

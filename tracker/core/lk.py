@@ -67,6 +67,12 @@ def beyond_reach(prev: Gray, cur: Gray, pts: Points, reach: float, limit: int = 
     return found
 
 
+def max_abs(d: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+    """(N,) the larger of |dx| and |dy| of each row of `d` (N, 2): `np.abs(d).max(axis=1)` to
+    the bit (NaN included), without numpy's slow reduction along a short axis (10x faster)."""
+    return np.maximum(np.abs(d[:, 0]), np.abs(d[:, 1]))
+
+
 def forward(prev: Gray, cur: Gray, p0: Points, kwargs: dict
             ) -> tuple[Points, npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
     """One LK pass: new points, status and LK error per point."""
@@ -79,12 +85,13 @@ def check_fb(p0: Points, p1: Points, ok: npt.NDArray[np.bool_], back: Points,
              fb_threshold: float, max_error: float, size: tuple[int, int]) -> FlowResult:
     """Keep points that went both ways, came back within `fb_threshold`, matched well, and
     stayed inside the `size` (w, h) frame."""
-    fb = np.abs(p0 - back).max(axis=1)
+    fb = max_abs(p0 - back)
     w, h = size
-    inside = (p1[:, 0] >= 0) & (p1[:, 0] <= w - 1) & (p1[:, 1] >= 0) & (p1[:, 1] <= h - 1)
+    x, y = p1[:, 0], p1[:, 1]
+    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)  # false for NaN and inf too
     keep = ok & back_ok & (fb < fb_threshold) & (lk_err < max_error) & inside
-    keep &= np.isfinite(p1).all(axis=1)
-    return FlowResult(p1, keep, fb.astype(np.float32), lk_err.astype(np.float32))
+    return FlowResult(p1, keep, fb.astype(np.float32, copy=False),
+                      lk_err.astype(np.float32, copy=False))
 
 
 def track_fb(prev: Gray, cur: Gray, p0: Points, lk: LKParams, fb_threshold: float

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from flowtop.tracker.core.lk import max_abs
+
 F32 = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 JUMP_SHARE = 0.5  # a step may also miss its prediction by this share of the predicted step
@@ -96,7 +98,7 @@ class Tracks:
         on; one that left it starts a new rest where it is. Returns the woken tracks:
         background that moved (rested `still_life` s, then left its anchor; never a manual
         one). Arrays are replaced, not changed in place (states handed out may share them)."""
-        away = np.abs(self.pts - self.anchor).max(axis=1, initial=0.0) > radius
+        away = max_abs(self.pts - self.anchor) > radius
         woken = away & (self.rest >= still_life) & ~self.manual
         self.rest = np.where(away, np.float32(0), self.rest + np.float32(dt))
         self.anchor = np.where(away[:, None], self.pts, self.anchor)
@@ -107,8 +109,8 @@ class Tracks:
         be by more than `max_jump` px (or half the predicted step, when larger): not motion
         but a jump in the content (a stream that wrapped, frames played twice) or a slip."""
         predicted = self.vel * np.float32(max(dt, 0.0))
-        miss = np.abs(pts - self.pts - predicted).max(axis=1, initial=0.0)
-        allowed = np.maximum(max_jump, JUMP_SHARE * np.abs(predicted).max(axis=1, initial=0.0))
+        miss = max_abs(pts - self.pts - predicted)
+        allowed = np.maximum(max_jump, JUMP_SHARE * max_abs(predicted))
         with np.errstate(invalid="ignore"):
             return self.measured & (miss > allowed)
 
