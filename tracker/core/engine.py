@@ -170,10 +170,10 @@ class Tracker:
         lost, cut = 0, ""
         self.between_stages()
         t1 = time.perf_counter()
-        tr = self.tracks
-        moving = tr.pts[tr.measured & (max_abs(tr.vel) >= self._params.objects.min_speed)]
-        self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
-                                moving)
+        tr, fg = self.tracks, self._foreground
+        moving = tr.pts[tr.measured & (max_abs(tr.vel) >= self._params.objects.min_speed)] \
+            if fg.learns_next else None  # kept from the background, read when it learns
+        fg.update(image, frame.t - self._prev_t if prev is not None else 0.0, moving)
         timed["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
