@@ -27,6 +27,7 @@ from flowtop.tracker.core.lk import (
     seed_mask,
     track_fb,
 )
+from flowtop.tracker.core.memory import keep_freed_memory
 from flowtop.tracker.core.motion import Foreground
 from flowtop.tracker.core.notices import nothing_to_track, too_fast
 from flowtop.tracker.core.objects import ObjectGrouper, TrackView
@@ -56,10 +57,12 @@ class Tracker:
     it costs a fifth (on a busy box) to nearly a third (on a quiet one) of the LK step
     (`benchmarks/grouping_cost.py`), so headless runs that do not report objects turn it
     off. `between_stages()` runs between the stages of a frame (a loop may wait there while
-    its front end answers a key).
+    its front end answers a key). Making one has the C allocator keep the large scratch
+    buffers freed by a frame for the next (`tracker.core.memory`).
     """
 
     def __init__(self, params: Params | None = None, group_objects: bool = True) -> None:
+        keep_freed_memory()
         self._params = params or Params()
         self.group_objects = group_objects
         self.between_stages: Callable[[], None] = lambda: None
