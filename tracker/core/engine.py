@@ -27,6 +27,7 @@ from flowtop.tracker.core.lk import (
     seed_mask,
     track_fb,
 )
+from flowtop.tracker.core.memory import keep_freed_memory
 from flowtop.tracker.core.motion import Foreground
 from flowtop.tracker.core.notices import nothing_to_track, too_fast
 from flowtop.tracker.core.objects import ObjectGrouper, TrackView
@@ -56,10 +57,12 @@ class Tracker:
     it costs a fifth (on a busy box) to nearly a third (on a quiet one) of the LK step
     (`benchmarks/grouping_cost.py`), so headless runs that do not report objects turn it
     off. `between_stages()` runs between the stages of a frame (a loop may wait there while
-    its front end answers a key).
+    its front end answers a key). Making one has the C allocator keep the large scratch
+    buffers freed by a frame for the next (`tracker.core.memory`).
     """
 
     def __init__(self, params: Params | None = None, group_objects: bool = True) -> None:
+        keep_freed_memory()
         self._params = params or Params()
         self.group_objects = group_objects
         self.between_stages: Callable[[], None] = lambda: None
@@ -170,10 +173,10 @@ class Tracker:
         lost, cut = 0, ""
         self.between_stages()
         t1 = time.perf_counter()
-        tr = self.tracks
-        moving = tr.pts[tr.measured & (max_abs(tr.vel) >= self._params.objects.min_speed)]
-        self._foreground.update(image, frame.t - self._prev_t if prev is not None else 0.0,
-                                moving)
+        tr, fg = self.tracks, self._foreground
+        moving = tr.pts[tr.measured & (max_abs(tr.vel) >= self._params.objects.min_speed)] \
+            if fg.learns_next else None  # kept from the background, read when it learns
+        fg.update(image, frame.t - self._prev_t if prev is not None else 0.0, moving)
         timed["foreground"] = time.perf_counter() - t1
         if prev is not None:
             self._insert_pending(prev)
@@ -208,11 +211,12 @@ class Tracker:
         flow = track_fb(prev, gray, tr.pts, p.lk, p.tracking.fb_threshold)
         timings["lk"] = time.perf_counter() - t0
         dt = t - self._prev_t
-        keep = flow.keep & ~tr.off_course(flow.points, dt, p.tracking.max_jump)
-        old = tr.select(keep)  # fresh arrays: states handed out earlier keep theirs
-        pts = flow.points[keep]
+        rows = np.flatnonzero(flow.keep & ~tr.off_course(flow.points, dt, p.tracking.max_jump))
+        old = tr.take(rows)  # fresh arrays: states handed out earlier keep theirs
+        pts = flow.points.take(rows, axis=0)
         reliable = max_abs(pts - old.pts) <= lk_reach(p.lk)
-        too_fast = int((~reliable).sum()) + self._beyond_reach(prev, gray, ~flow.keep)
+        beyond = len(rows) - np.count_nonzero(reliable)
+        too_fast = beyond + self._beyond_reach(prev, gray, ~flow.keep)
         self._too_fast = too_fast if too_fast >= REACH_CHECK_MIN - 1 else 0  # one: a look-alike
         vel, measured, world, world_vel = old.vel, old.measured, old.world, old.world_vel
         if dt > 0:
@@ -232,14 +236,14 @@ class Tracker:
         old.trail[:, self._head] = pts  # `old.trail` is select's copy, owned here
         self.tracks = Tracks(old.ids, pts, vel.astype(np.float32, copy=False), old.age + 1,
                              measured, old.trail, np.minimum(old.trail_len + 1, length),
-                             world, world_vel, flow.fb_error[keep], old.anchor, old.rest,
+                             world, world_vel, flow.fb_error.take(rows), old.anchor, old.rest,
                              reliable, old.manual)
         tp = p.tracking
         woken = self.tracks.settle(max(dt, 0.0), tp.still_radius, tp.still_life)
         if woken.any():  # background dragged along by something passing: never a speed
             self.tracks = self.tracks.select(~woken)
         timings["fb"] = time.perf_counter() - t0 - timings["lk"]
-        return int((~keep).sum())
+        return len(tr) - len(rows)
 
     def _beyond_reach(self, prev: npt.NDArray[np.uint8], gray: npt.NDArray[np.uint8],
                       lost: npt.NDArray[np.bool_]) -> int:
@@ -248,7 +252,7 @@ class Tracker:
         failure. Looked at only when most of those fresh points are lost."""
         tr = self.tracks
         fresh = tr.age == 0
-        if (fresh & lost).sum() < REACH_CHECK_MIN:
+        if np.count_nonzero(fresh & lost) < REACH_CHECK_MIN:
             return 0
         fresh &= self._foreground.on(tr.pts)
         gone = fresh & lost

@@ -89,11 +89,7 @@ def link_groups(pts: npt.ArrayLike, vel: npt.ArrayLike, region: npt.ArrayLike | 
     near = d[:, 0] + d[:, 1] <= link_distance ** 2
     alike = d[:, 2] + d[:, 3] <= np.maximum(allowed.take(i), allowed.take(j))
     linked, apart = (near & alike).nonzero()[0], (near > alike).nonzero()[0]
-    group = components(n, i.take(linked), j.take(linked))  # least places in `order`
-    least = np.full(n, n)
-    np.minimum.at(least, group, order)  # each group's least index
-    labels = np.empty(n, np.int64)
-    labels[order] = least.take(group)
+    labels = components(n, order.take(i.take(linked)), order.take(j.take(linked)))
     a, b = order.take(i.take(apart)), order.take(j.take(apart))
     return labels, Links(np.minimum(a, b), np.maximum(a, b), np.zeros(len(apart), bool))
 

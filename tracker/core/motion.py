@@ -76,17 +76,22 @@ class Foreground:
             return
         rate = min(1.0, self._unlearnt / self.memory_s) if self.memory_s > 0 else 1.0
         self._unlearnt = 0.0
-        if rate > 0:
-            learn = 1 - self.mask
-            slow = self.mask
+        if rate > 0:  # masks are nonzero where they let the background learn
+            busy, slow = self.mask, self.mask
             if moving is not None and len(np.asarray(moving).reshape(-1, 2)):
                 held = np.zeros_like(self.mask)
                 held[self._cells(moving)] = 1
                 held = cv2.dilate(held, KEEP)
-                learn, slow = learn & (1 - held), slow & (1 - held)
+                busy, slow = cv2.bitwise_or(busy, held), cv2.subtract(slow, held)
+            learn = cv2.compare(busy, 0, cv2.CMP_EQ)  # neither foreground nor held
             cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
             cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
             self._bg8 = None
+
+    @property
+    def learns_next(self) -> bool:
+        """Whether the next `update` may learn, and so reads its `moving` points."""
+        return self._bg is not None and (self._frames + 1) % LEARN_EVERY == 0
 
     def seed_mask(self, shape: tuple[int, int], live: npt.ArrayLike | None = None,
                   full: int = 0) -> Gray:

@@ -72,7 +72,10 @@ class Tracks:
     def select(self, keep: Mask) -> Tracks:
         """The rows where `keep` is true, as new arrays (one index, taken from each array:
         4x faster than masking each array)."""
-        rows = np.flatnonzero(keep)
+        return self.take(np.flatnonzero(keep))
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Tracks:
+        """The tracks of row indices `rows`, as new arrays."""
         return Tracks(*(getattr(self, name).take(rows, axis=0)
                         for name in self.__dataclass_fields__))
 
