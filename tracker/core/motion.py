@@ -83,7 +83,9 @@ class Foreground:
                 held[self._cells(moving)] = 1
                 held = cv2.dilate(held, KEEP)
                 busy, slow = cv2.bitwise_or(busy, held), cv2.subtract(slow, held)
-            learn = cv2.compare(busy, 0, cv2.CMP_EQ)  # neither foreground nor held
+            # 255 where neither foreground nor held (a threshold: OpenCV takes a 1x1 array
+            # and a number given to compare for two scalars)
+            learn = cv2.threshold(busy, 0, 255, cv2.THRESH_BINARY_INV)[1]
             cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
             cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
             self._bg8 = None
