@@ -83,7 +83,7 @@ class Foreground:
                 held[self._cells(moving)] = 1
                 held = cv2.dilate(held, KEEP)
                 busy, slow = cv2.bitwise_or(busy, held), cv2.subtract(slow, held)
-            learn = cv2.compare(busy, 0, cv2.CMP_EQ)  # neither foreground nor held
+            learn = cv2.threshold(busy, 0, 1, cv2.THRESH_BINARY_INV)[1]  # neither fg nor held
             cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
             cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
             self._bg8 = None
