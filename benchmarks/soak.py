@@ -126,9 +126,9 @@ class Sampler:
 
 
 class PreviewRows:
-    """The preview's rows as the Preview keeps them: a Strip per tile row, remade and written
-    (as the compositor does: from the tile's edge to the last changed cell) where cells
-    changed; the others stay, however old."""
+    """The preview's rows as the Preview keeps them: a Strip per tile row made on a full
+    repaint, then the terminal text of the changed cells of each frame (as the preview writes
+    it where nothing covers the picture); the strips stay, however old."""
 
     def __init__(self, cols: int) -> None:
         import io
@@ -151,13 +151,9 @@ class PreviewRows:
             self.strips = self.builder.build(styled, range(styled.fg.shape[0]), self.base,
                                              self.edges, self.console)
             drawn = [strip for row in self.strips for strip in row]
-        else:
-            pairs = [(c.row, c.tile) for c in changes]
-            built = self.builder.build_tiles(styled, pairs, self.base, self.edges, self.console)
-            for (row, tile), strip in zip(pairs, built):
-                self.strips[row][tile] = strip
-            drawn = [strip.crop(0, c.last - self.edges[c.tile] + 1)
-                     for c, strip in zip(changes, built)]
+        else:  # as the preview writes changed cells where nothing covers the picture
+            self.builder.span_texts(styled, changes, self.base, self.console)
+            drawn = []
         for strip in drawn:
             strip.render(self.console)
         self.previous = styled

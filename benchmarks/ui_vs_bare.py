@@ -9,13 +9,16 @@ The UI runs `flowtop --source FILE --loop` in tmux (under `script`, TERM=xterm-2
 COLORTERM=truecolor for the truecolor rows) at the given size, defaults unless `--set`.
 
     python benchmarks/ui_vs_bare.py [FILE] [--seconds 20] [--size 160x50] \\
-        [--modes 256,truecolor] [--set preview.fps=30 ...] [--cpus 0]
+        [--modes 256,truecolor] [--set preview.fps=30 ...] [--cpus 0] [--rounds 3]
 
-Prints one JSON object: per colour mode the UI's CPU %, the bare loop's, their ratio (goal
-<= 1.5), the UI thread's share of it (drawing, panels, keys; the rest is tracking, decoding
-and writing), the preview fps reached and the source frames dropped while measuring.
+Prints one JSON object: per colour mode the UI's CPU %, the bare loop's (the mean of the
+bare runs just before and after it: this machine's speed drifts within minutes), their ratio
+(goal <= 1.5; the median round of `--rounds`, the higher of two middle ones; each round's
+ratio is listed), the UI thread's share of it (drawing, panels, keys; the rest is tracking,
+decoding and writing), the preview fps reached and the source frames dropped while
+measuring.
 
-The bare loop runs twice: as OpenCV sets itself up (a thread per core: what a loop written
+The bare loop runs in two settings: as OpenCV sets itself up (a thread per core: what a loop written
 the plain way costs, the issue's yardstick, `ratio`) and on one OpenCV thread, as flowtop
 runs it while tracking keeps up (`tracker.runtime.cv_threads`; `ratio_to_one_thread`): the
 second says what flowtop adds beyond what that setting saves.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -81,17 +85,27 @@ def main() -> None:
     parser.add_argument("--modes", default="256,truecolor")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--cpus", default="", help="pin both to these CPUs (taskset -c)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="UI runs per mode, each between two bare runs (median reported)")
     args = parser.parse_args()
     result: dict = {"video": args.video, "size": args.size, "overrides": args.overrides,
                     "cpus": args.cpus or "all", "modes": {}}
     for mode in args.modes.split(","):
-        bare = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus)
         bare1 = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus, "1")
-        ui = measure_ui(args.video, args.seconds, args.warmup, args.size,
-                        (*args.overrides, f"preview.color={mode}"), cpus=args.cpus)
+        before = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus)
+        rounds = []
+        for _ in range(args.rounds):  # the UI between two bare runs: drift cancels out
+            ui = measure_ui(args.video, args.seconds, args.warmup, args.size,
+                            (*args.overrides, f"preview.color={mode}"), cpus=args.cpus)
+            after = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus)
+            rounds.append((ui, (before + after) / 2))
+            before = after
+        ratios = [ui["cpu_percent"] / bare for ui, bare in rounds if bare]
+        ui, bare = rounds[ratios.index(statistics.median_high(ratios))] if ratios else rounds[0]
         result["modes"][mode] = {
             "bare_cpu_percent": round(bare, 1), "ui_cpu_percent": ui["cpu_percent"],
             "ratio": round(ui["cpu_percent"] / bare, 2) if bare else None,
+            "ratios_each_round": [round(r, 2) for r in ratios],
             "bare_one_thread_cpu_percent": round(bare1, 1),
             "ratio_to_one_thread": round(ui["cpu_percent"] / bare1, 2) if bare1 else None,
             "ui_thread_cpu_percent": ui["ui_thread_cpu_percent"],

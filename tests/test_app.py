@@ -278,10 +278,11 @@ async def test_a_draw_before_the_resize_event_uses_the_new_width(tmp_path: Path)
         await pilot.press("n")
         preview = app.query_one(Preview)
         await wait_for(pilot, lambda: preview.layout_info is not None)
-        preview._edges, preview._edges_cols = tile_edges(400), 400  # tiles of another width
-        preview._styled = None
+        tiling = preview._tiling
+        tiling.edges, tiling.cols = tile_edges(400), 400  # tiles of another width
+        tiling.styled = None
         preview._draw()  # must not raise
-        assert preview._edges == tile_edges(preview.content_size.width)
+        assert tiling.edges == tile_edges(preview.content_size.width)
 
 
 def preview_picture(preview: Preview) -> list[str]:

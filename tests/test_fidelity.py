@@ -105,7 +105,7 @@ def test_a_still_noisy_scene_repaints_nothing(highway, mode):
         styled = style_cells(cells, mode, diffuser)
         changes = changed_cells(styled, previous, edges)
         if frame:
-            assert changes == []
+            assert changes is not None and not len(changes)
         previous = styled
     moved = image.copy()
     moved[100:140, 300:360] = 255 - moved[100:140, 300:360]  # a 60x40 patch changes

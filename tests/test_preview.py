@@ -106,7 +106,7 @@ async def test_unchanged_frame_refreshes_nothing_and_a_change_refreshes_its_cell
         preview.show(state_of(image, 0))
         await pilot.pause()
         assert preview.last_refresh is None  # the first frame repaints everything
-        strips = [list(row) for row in preview._strips]
+        strips = [list(row) for row in preview._tiling.strips]
         tiles = list(preview.query(PreviewTile))
         assert len(tiles) == 5 and [t.size.width for t in tiles] == [8] * 5
         calls: list[tuple[int, tuple]] = []
@@ -121,7 +121,7 @@ async def test_unchanged_frame_refreshes_nothing_and_a_change_refreshes_its_cell
         preview.show(state_of(image.copy(), 1))  # a new state, the same picture
         await until_drawn(pilot, preview, 2)
         assert calls == [] and preview.last_refresh == []
-        assert all(a is b for old, new in zip(strips, preview._strips)
+        assert all(a is b for old, new in zip(strips, preview._tiling.strips)
                    for a, b in zip(old, new))
         changed = image.copy()
         changed[20:24, 40:44] = (0, 0, 255)  # canvas pixels 20-21 x 10-11: cells 20-21, row 5
@@ -129,7 +129,8 @@ async def test_unchanged_frame_refreshes_nothing_and_a_change_refreshes_its_cell
         await until_drawn(pilot, preview, 3)
         assert preview.last_refresh == [Region(20, 5, 2, 1)]
         assert calls == [(2, (Region(4, 5, 2, 1),))]  # tile 2 holds columns 16..23
-        kept = [[a is b for a, b in zip(old, new)] for old, new in zip(strips, preview._strips)]
+        kept = [[a is b for a, b in zip(old, new)]
+                for old, new in zip(strips, preview._tiling.strips)]
         assert all(all(row) for r, row in enumerate(kept) if r != 5)
 
 
@@ -149,7 +150,7 @@ async def test_in_a_truecolor_terminal_rows_arrive_as_text_and_still_draw_as_seg
         image[8:16, 20:40] = (200, 40, 90)  # cells 10-19 of rows 2-3 violet
         preview.show(state_of(image))
         await until_drawn(pilot, preview, 1)
-        strips = [strip for row in preview._strips for strip in row]
+        strips = [strip for row in preview._tiling.strips for strip in row]
         assert strips and all(isinstance(strip, AnsiStrip) for strip in strips)
         for strip in strips:
             assert strip.render(app.console) == Strip(list(strip)).render(app.console)

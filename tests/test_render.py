@@ -4,6 +4,7 @@ overlay; by default tracks in their speed's colour, static ones hidden; every tr
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from states import object_state, track_state
@@ -16,7 +17,7 @@ from flowtop.tracker.render.canvas import (
     MARK_TRAIL,
     fit,
 )
-from flowtop.tracker.render.cells import Overlay, render_cells
+from flowtop.tracker.render.cells import Overlay, render_cells, shrink
 from flowtop.tracker.render.colors import object_colors, track_colors
 from flowtop.tracker.render.scheme import Scheme
 from flowtop.tracker.render.speed_scale import SpeedScale
@@ -66,6 +67,24 @@ def test_inter_area_halves_average_two_by_two_blocks():
     cells = render_cells(img, None, 2, 1)  # canvas 2x2: one pixel per 2x2 block
     np.testing.assert_array_equal(cells.upper[0], [[200, 0, 0], [0, 0, 0]])
     np.testing.assert_array_equal(cells.lower[0], [[0, 0, 0], [100, 100, 100]])
+
+
+def test_shrink_halves_exactly_then_averages_the_rest():
+    rng = np.random.default_rng(3)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (360, 640, 3), np.uint8), (0, 0), 1.5)
+    area = cv2.INTER_AREA
+    half = shrink(image, 320, 180)  # OpenCV's own 2x2 average
+    assert np.array_equal(half, cv2.resize(image, (320, 180), interpolation=area))
+    quarter = shrink(image, 160, 90)  # two halvings: the 4x4 average, rounded twice
+    blocks = image.reshape(90, 4, 160, 4, 3).mean(axis=(1, 3))
+    assert np.abs(quarter - blocks).max() <= 1.0
+    odd = shrink(image, 158, 89)  # halved to 320x180, then the general INTER_AREA
+    direct = cv2.resize(image, (158, 89), interpolation=area).astype(int)
+    assert odd.shape == (89, 158, 3) and np.abs(odd - direct).mean() < 1.0
+    assert shrink(image, 640, 360) is not image  # a new array, as cv2.resize gives
+    odd_sized = image[:359, :639]  # odd sizes go the general way at once
+    assert np.array_equal(shrink(odd_sized, 150, 80),
+                          cv2.resize(odd_sized, (150, 80), interpolation=area))
 
 
 def test_letterbox_keeps_aspect_and_centres():

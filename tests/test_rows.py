@@ -26,10 +26,9 @@ from flowtop.tui.preview.internals import (
     AnsiStrip,
     LazyStrip,
     make_strips,
-    prefix_text,
     strips_fit,
 )
-from flowtop.tui.preview.rows import RowBuilder, changed_cells, tile_edges
+from flowtop.tui.preview.rows import Change, Changes, RowBuilder, changed_cells, tile_edges
 from flowtop.tui.preview.run_styles import color_sgr, prerenders
 
 BASE = Style(color="#999999", bgcolor="#000000")
@@ -81,7 +80,6 @@ def assert_same(strip: Strip, plain: Strip, out: Console) -> None:
     for end in range(1, width + 1):
         assert strip.crop(0, end).render(out) == plain.crop(0, end).render(out), end
         assert strip.crop(1, end).render(out) == plain.crop(1, end).render(out), end
-        assert prefix_text(strip, end, out) == plain.crop(0, end).render(out), end
     assert list(strip) == list(plain) and strip.text == plain.text
     assert strip == plain
 
@@ -99,6 +97,30 @@ def test_made_text_is_what_textual_writes_for_the_same_segments(mode):
         for strip, plain in strip_pairs(random_cells(rng, mode), "truecolor", builders):
             assert isinstance(strip, AnsiStrip) and not isinstance(plain, AnsiStrip)
             assert_same(strip, plain, out)
+
+
+@pytest.mark.parametrize("mode", ["truecolor", "256", "gray", "16", "ascii"])
+def test_span_texts_are_what_textual_writes_for_those_cells(mode):
+    """The text written straight to the terminal for cells first..last of a row is what
+    Textual writes for the same cells cut from a Strip of Segments, whatever the spans."""
+    rng = np.random.default_rng(11)
+    out, builder = console(), RowBuilder()
+    for _ in range(4):
+        styled = random_cells(rng, mode)
+        rows, cols = styled.fg.shape
+        edges = tile_edges(cols)
+        spans = []
+        for row in range(rows):
+            for tile, edge in enumerate(edges):
+                end = min(edge + 8, cols)
+                first = int(rng.integers(edge, end))
+                spans.append(Change(row, tile, first, int(rng.integers(first, end))))
+        plain = RowBuilder().build_tiles(styled, [(c.row, c.tile) for c in spans], BASE, edges)
+        texts = builder.span_texts(styled, Changes.of(spans), BASE, out)
+        assert texts == [strip.crop(c.first - edges[c.tile], c.last - edges[c.tile] + 1)
+                         .render(out) for c, strip in zip(spans, plain)]
+    assert builder.span_texts(random_cells(rng, "truecolor"), Changes.of(spans), BASE,
+                              console("256")) is None
 
 
 def test_made_strips_behave_as_strips_in_every_other_operation():
@@ -163,7 +185,8 @@ def _rich(code: int, mode: str):
 def test_an_unchanged_frame_changes_no_rows_and_a_change_is_found():
     cells = random_cells(np.random.default_rng(2), "256")
     edges = tile_edges(21)
-    assert changed_cells(cells, cells, edges) == []
+    unchanged = changed_cells(cells, cells, edges)
+    assert unchanged is not None and list(unchanged) == []
     moved = StyledCells(cells.fg.copy(), cells.bg.copy(), cells.glyph.copy(), "256")
     moved.bg[4, 17] = (moved.bg[4, 17] + 1) % 256
     [change] = changed_cells(moved, cells, edges)

@@ -1,13 +1,13 @@
 """The flowtop Textual app: preview, speeds and parameter panels, status bar, keys.
 
 Data flows one way. The capture + LK loop runs in a thread worker and publishes each
-`Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback,
-which keeps only the newest in a `Latest` slot and posts a `Published` message (a newer one
-replaces one still queued). The app hands the state to the preview, which paces its own
-drawing (`preview.fps`, the bandwidth budget), and the figures to the bars and panels, which
-redraw BARS_HZ and TABLES_HZ times a second. Tracking never waits for drawing; drawing never
-queues stale frames. Keys reach the loop through its thread-safe control methods; a pause is
-published at once.
+`Snapshot` (state, status, health figures, recent rows) through its `on_publish` callback
+into an `Inbox` (`tui.app.inbox`), which keeps only the newest and posts a `Published`
+message when the preview may draw again or the run state changed. The app hands the state
+to the preview, which paces its own drawing (`preview.fps`, the bandwidth budget), and the
+figures to the bars and panels, which redraw BARS_HZ and TABLES_HZ times a second. Tracking
+never waits for drawing; drawing never queues stale frames. Keys reach the loop through its
+thread-safe control methods; a pause is published at once.
 
 Every terminal size from 80x24 up has a layout (`tui.app.views`): on a narrow one the picture
 keeps the screen and the panels are views of their own (keys 1-5). A key never acts on
@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.console import RenderableType
 from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -34,13 +34,15 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from flowtop.tracker.config.files import default_config_path
 from flowtop.tracker.config.params import Params
-from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source
+from flowtop.tracker.contracts import LoopStatus, RunState, Snapshot, Source, TrackState
 from flowtop.tracker.redact import redact
-from flowtop.tracker.runtime.loop import Latest, TrackingLoop
+from flowtop.tracker.runtime.loop import TrackingLoop
 from flowtop.tui.app import layout, panels, parameters, replaying, views
 from flowtop.tui.app.bindings import APP_BINDINGS
+from flowtop.tui.app.calibrating import Calibrating
 from flowtop.tui.app.export import start_export
 from flowtop.tui.app.help import HelpScreen
+from flowtop.tui.app.inbox import Inbox
 from flowtop.tui.app.keys import app_commands
 from flowtop.tui.calibration.panel import CalibrationPanel
 from flowtop.tui.calibration.session import trap_overlay
@@ -59,7 +61,7 @@ from flowtop.tui.widgets.value_dialog import ValueDialog
 BARS_HZ, TABLES_HZ = 4.0, 2.0  # the status and key bars; the panels' tables (as top does)
 
 
-class FlowtopApp(App[int]):
+class FlowtopApp(Calibrating):
     """Live optical-flow tracking of `source` with `params`, saved to `config_path` on `s`.
     `freeze_startup` (the command line, whose process is the app's alone) exempts what
     start-up made from the garbage collector's full passes, which otherwise stall keys."""
@@ -75,7 +77,7 @@ class FlowtopApp(App[int]):
         self.source = source
         self.params = params or Params()
         self.config_path = config_path or default_config_path()
-        self._latest: Latest[Snapshot] = Latest()
+        self._inbox = Inbox()
         self._ui_thread: int | None = None  # the app's own thread, once mounted
         self._freeze_startup = freeze_startup  # the process is this app's alone (the CLI)
         self.loop = TrackingLoop(source, self.params, self._on_publish)
@@ -83,7 +85,6 @@ class FlowtopApp(App[int]):
         self.snapshot = Snapshot(None, LoopStatus(
             state=RunState.PAUSED if start_paused else RunState.LIVE, source=source.name,
             size=source.size))
-        self._paused_before_calibration = False
         self.view = views.DEFAULT
         self._width = 0  # the terminal's, as the last resize said
         self.undo_stack: list[Params] = []  # parameter sets `u` goes back to
@@ -113,15 +114,16 @@ class FlowtopApp(App[int]):
         preview.border_title = redact(self.source.name)
         preview.set_params(self.params.preview)
         preview.set_overlay(trap_overlay(self.params.trap))
-        preview.on_drawn = lambda seconds: self.loop.add_timing("render", seconds)
+        preview.on_drawn = lambda seconds: self._drawn(seconds, preview.due_at)
+        preview.newest = self._take_state  # a paced draw shows the newest, woken for or not
         self.query_one(ParamsPanel).focus()
         self.apply_layout()
         # The bars and the tables never refresh together: Textual redraws one update's
         # changes within their bounding box, and the full-width status bar with the speeds
         # table in one update makes it re-cut every preview tile on the table's rows.
-        self.set_interval(1 / BARS_HZ, self.refresh_bars)
-        self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(1 / TABLES_HZ,
-                                                                self.refresh_tables))
+        self.set_interval(1 / BARS_HZ, lambda: self._tick(self.refresh_bars))
+        self.set_timer(0.5 / BARS_HZ, lambda: self.set_interval(
+            1 / TABLES_HZ, lambda: self._tick(self.refresh_tables)))
         if self.source.auto_choice:
             self.notify(f"source: {self.source.auto_choice}", timeout=6)
         watch_input(self, self._on_input)
@@ -186,32 +188,50 @@ class FlowtopApp(App[int]):
             return isinstance(message, FlowtopApp.Published)
 
     def _on_publish(self, snapshot: Snapshot) -> None:
-        """In the publishing thread: keep the newest snapshot, wake the app. A snapshot
-        published by a key's own command (pause, step, reseed) arrives in the app's thread
-        and is shown at once, not after the messages queued before it."""
-        self._latest.put(snapshot)
+        """In the publishing thread: keep the newest snapshot, wake the app when it needs it
+        (`tui.app.inbox`). A snapshot published by a key's own command (pause, step, reseed)
+        arrives in the app's thread and is shown at once, not after the messages queued."""
+        wake = self._inbox.put(snapshot)
         if threading.get_ident() == self._ui_thread:
             self._show_latest()
-        else:
+        elif wake:
             self.post_message(self.Published())
 
     def on_flowtop_app_published(self, _event: Published) -> None:
         self._show_latest()
 
     def _show_latest(self) -> None:
-        snap = self._latest.take()
-        if snap is None:
+        """The newest snapshot to the bars (at once if the run state changed) and the
+        preview; snapshots wake the app again once the preview may draw."""
+        state = self._take_state()
+        if state is None:
             return
+        try:
+            preview = self.query_one(Preview)
+        except NoMatches:  # the app is closing: its widgets go before its messages
+            return
+        preview.show(state)
+        self._inbox.wake_from(preview.due_at)
+
+    def _drawn(self, seconds: float, due_at: float) -> None:
+        """After each preview frame: its time to the health view; the next snapshot wakes
+        the app when the preview may draw again (`due_at`)."""
+        self.loop.add_timing("render", seconds)
+        self._inbox.wake_from(due_at)
+
+    def _take_state(self) -> TrackState | None:
+        """The newest snapshot's state, its snapshot kept for the bars and panels; None if
+        none came since, or while the app closes."""
+        snap = self._inbox.take()
+        if snap is None:
+            return None
         state_changed = snap.status.state != self.snapshot.status.state
         self.snapshot = snap
         if state_changed:
             if not self.refresh_bars():
-                return
+                return None
             self.call_next(paint_now, self.screen)  # a pause shows now, not after a frame
-        try:
-            self.query_one(Preview).show(snap.state)
-        except NoMatches:  # the app is closing: its widgets go before its messages
-            return
+        return snap.state
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -249,6 +269,10 @@ class FlowtopApp(App[int]):
         if self.refresh_bars():
             self.refresh_tables()
 
+    def _tick(self, refresh: Callable[[], object]) -> None:
+        self._show_latest()  # a snapshot that did not wake the app (`tui.app.inbox`)
+        refresh()
+
     def refresh_tables(self) -> None:
         """Every panel beside the picture, from the newest snapshot (TABLES_HZ a second)."""
         panels.refresh_tables(self)
@@ -281,30 +305,6 @@ class FlowtopApp(App[int]):
     def apply_params(self, params: Params, undoable: bool = True) -> None:
         """Use `params` everywhere (`tui.app.parameters.apply`); `u` can take it back."""
         parameters.apply(self, params, undoable)
-
-    def on_preview_point_picked(self, event: Preview.PointPicked) -> None:
-        calibration = self.query_one(CalibrationPanel)
-        if calibration.active:
-            calibration.pick(event.x, event.y)
-        else:
-            self.loop.add_point(event.x, event.y)
-
-    def on_calibration_panel_overlay_changed(self, event: CalibrationPanel.OverlayChanged
-                                             ) -> None:
-        self.query_one(Preview).set_overlay(event.overlay)
-
-    def on_calibration_panel_saved(self, event: CalibrationPanel.Saved) -> None:
-        self.apply_params(event.params)
-        self.query_one(ParamsPanel).set_params(self.params)
-
-    def on_calibration_panel_pick_next(self, _event: CalibrationPanel.PickNext) -> None:
-        self.query_one(Preview).focus()
-
-    def on_calibration_panel_closed(self, _event: CalibrationPanel.Closed) -> None:
-        self.loop.set_paused(self._paused_before_calibration)
-        self.query_one(Preview).set_overlay(trap_overlay(self.params.trap))
-        self.apply_layout()
-        self.query_one(Preview).focus()
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -369,22 +369,6 @@ class FlowtopApp(App[int]):
 
     def action_save(self) -> None:
         parameters.save(self)
-
-    def action_calibrate(self) -> None:
-        """Calibration mode (k): the frame holds still while points are picked on it."""
-        panel = self.query_one(CalibrationPanel)
-        if panel.active:
-            panel.action_close()
-            return
-        self._paused_before_calibration = self.loop.paused
-        self.loop.set_paused(True)
-        panel.open(self.frame_size)
-        self.apply_layout()
-
-    def action_calibration(self, name: str) -> None:
-        panel = self.query_one(CalibrationPanel)
-        if panel.active:
-            getattr(panel, f"action_{name}")()
 
     def action_export(self) -> None:
         """The frame as an annotated PNG and the recent tracks as CSV, in the working dir."""

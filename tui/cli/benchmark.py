@@ -3,9 +3,9 @@
 Decodes and tracks N frames (the engine, then a bare OpenCV decode + LK + FB loop with the
 same parameters on the same frames), then draws a sample of the tracked frames in every
 colour mode the way the preview does for a truecolor terminal, timing the rows and their
-writing and counting the bytes Textual would write for them: a full repaint, and a typical
-frame with change detection; and how far each mode's colours are from truecolor
-(`tracker.render.fidelity`). This is how a user sizes a camera box and a link.
+writing and counting the bytes written for them: a full repaint through Textual, and a
+typical frame as the preview writes its changed cells; and how far each mode's colours are
+from truecolor (`tracker.render.fidelity`). This is how a user sizes a camera box and a link.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ from flowtop.tracker.render.palette import MODES, Stabilizer, style_cells
 from flowtop.tracker.runtime.baseline import bare_loop
 from flowtop.tracker.sources.open import open_source
 from flowtop.tui.cli.options import params_from
-from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
+from flowtop.tui.preview.internals import SYNC_END, SYNC_START
+from flowtop.tui.preview.rows import Change, Changes, RowBuilder, changed_cells, tile_edges
 
 PREVIEW_SAMPLES = 30  # tracked frames drawn per colour mode
 RICH_SAMPLES = 5  # frames drawn the plain way (a Style and Segment per cell: slow)
@@ -132,7 +133,7 @@ def track_pass(path: str, params: Params, frames: int, keep_every: int
             "objects_ms": round(1000 * objects_s / max(n, 1), 2)}, kept
 
 
-def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: list[Change], edges: list[int],
+def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: Changes, edges: list[int],
                console: Console) -> int:
     """Bytes Textual writes for `changes`: per changed row of a tile, a cursor move and the
     tile's row from its left edge to the last changed cell; a newline per row."""
@@ -142,6 +143,13 @@ def wire_bytes(strips: Mapping[int, Mapping[int, Strip]], changes: list[Change],
         text = strips[c.row][c.tile].crop(0, c.last - x0 + 1).render(console)
         total += len(f"\x1b[{c.row + 1};{x0 + 1}H") + len(text.encode("utf-8"))
     return total
+
+
+def direct_bytes(changes: Changes, texts: list[str]) -> int:
+    """Bytes the preview writes straight to the terminal for `changes` (`span_texts`): per
+    changed span a cursor move and its cells, in one synchronized update."""
+    out = "".join(f"\x1b[{c.row + 1};{c.first + 1}H{text}" for c, text in zip(changes, texts))
+    return len(out.encode("utf-8")) + len(f"{SYNC_START}{SYNC_END}\x1b[1;1H")
 
 
 def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, params: Params,
@@ -155,7 +163,8 @@ def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, para
     pp = params.preview
     edges = tile_edges(cols)
     ends = [*edges[1:], cols]
-    every = [Change(r, t, edges[t], ends[t] - 1) for r in range(rows) for t in range(len(edges))]
+    every = Changes.of(Change(r, t, edges[t], ends[t] - 1)
+                       for r in range(rows) for t in range(len(edges)))
     stabilizer = Stabilizer(pp.quantize_bits, pp.hysteresis)
     render_s, cells = [], []
     for state in states:
@@ -168,16 +177,22 @@ def measure_mode(states: list[TrackState], cols: int, rows: int, mode: str, para
         t0 = time.perf_counter()
         styled = style_cells(frame, mode, diffuser)
         changes = changed_cells(styled, previous, edges)
-        pairs = [(c.row, c.tile) for c in (every if changes is None else changes)]
-        built = builder.build_tiles(styled, pairs, BLANK_STYLE, edges, console)
+        texts = (builder.span_texts(styled, changes, BLANK_STYLE, console)
+                 if changes is not None else None)
+        if texts is None:  # the first frame, or colours Rich renders: strips
+            pairs = [(c.row, c.tile) for c in (every if changes is None else changes)]
+            built = builder.build_tiles(styled, pairs, BLANK_STYLE, edges, console)
         elapsed = time.perf_counter() - t0
         if changes is not None:
             rows_s.append(elapsed)
-            strips: dict[int, dict[int, Strip]] = {}
-            for (row, tile), strip in zip(pairs, built):
-                strips.setdefault(row, {})[tile] = strip
             t1 = time.perf_counter()
-            typical_bytes.append(wire_bytes(strips, changes, edges, console))
+            if texts is not None:  # as the preview writes it when nothing covers it
+                typical_bytes.append(direct_bytes(changes, texts))
+            else:
+                strips: dict[int, dict[int, Strip]] = {}
+                for (row, tile), strip in zip(pairs, built):
+                    strips.setdefault(row, {})[tile] = strip
+                typical_bytes.append(wire_bytes(strips, changes, edges, console))
             write_s.append(time.perf_counter() - t1)
         previous = styled
     builder, full_s, full_bytes = RowBuilder(), [], []
@@ -283,10 +298,11 @@ def print_table(r: dict) -> None:
     lines += ["", f"a typical truecolor frame, cells + rows + write: {true:.2f} ms; drawn the "
               f"plain way (a Rich Style and Segment per cell, the whole frame): "
               f"{plain:.2f} ms; ratio {true / max(plain, 1e-9):.3f}"]
-    lines += ["", "cells ms: frame to cells (scale, tracks); rows ms: cells to Textual rows for "
-              "the changed rows of a typical frame; write ms: those rows to terminal text, as "
-              "Textual's compositor does, for a truecolor terminal; bytes as Textual writes "
-              "them (KB = 1000 bytes); colour dE: mean CIE76 colour difference from the "
+    lines += ["", "cells ms: frame to cells (scale, tracks); rows ms: cells to colour codes "
+              "and the terminal text of a typical frame's changed cells, for a truecolor "
+              "terminal; write ms: that text with its cursor moves, as the preview writes it "
+              "where nothing covers the picture; full frame: a repaint as Textual writes it "
+              "(KB = 1000 bytes); colour dE: mean CIE76 colour difference from the "
               "truecolor picture after a 1-pixel blur, without tracks (xterm's colours; "
               "2-3 reads as the same picture, plain gray is about 10).",
               f"took {r['seconds']:.1f} s"]

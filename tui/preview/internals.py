@@ -153,17 +153,6 @@ class AnsiStrip(LazyStrip):
         return "".join(out)
 
 
-def prefix_text(strip: Strip, end: int, console: Console) -> str:
-    """The terminal text of the first `end` cells of `strip` (what Textual writes for
-    `strip.crop(0, end)`), without making the cropped strip where the text is at hand."""
-    if isinstance(strip, AnsiStrip) and strip._end is None:
-        if end >= strip.cell_length and strip._render_cache is not None:
-            return strip._render_cache
-        if end < strip.cell_length:
-            return strip._render_prefix(end)
-    return strip.crop(0, end).render(console)
-
-
 def _text(text: str | int) -> str:
     return run_text(text) if isinstance(text, int) else text
 

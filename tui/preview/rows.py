@@ -1,4 +1,5 @@
-"""Styled cell arrays -> Textual `Strip`s, and what changed between two frames.
+"""Styled cell arrays -> Textual `Strip`s, what changed between two frames, and the terminal
+text of the changed cells.
 
 The preview is cut into column tiles (one widget each) because Textual's compositor re-sends
 a partially refreshed line from the left edge of the widget that owns it: in narrow tiles a
@@ -13,10 +14,12 @@ cached text does (`flowtop bench` shows both: rows ms and write ms).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from rich.color import ColorSystem
 from rich.console import COLOR_SYSTEMS, Console
 from rich.segment import Segment
@@ -36,8 +39,7 @@ def tile_edges(cols: int, tile_cols: int = TILE_COLS) -> list[int]:
     return list(range(0, max(cols, 1), tile_cols))
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """Cells first..last (inclusive, preview columns) of `row` in tile `tile` changed."""
 
     row: int
@@ -46,8 +48,31 @@ class Change:
     last: int
 
 
+@dataclass(frozen=True)
+class Changes:
+    """The changed span of some (row, tile)s, as arrays (N,) of `Change`'s fields; iterating
+    gives the Changes one by one."""
+
+    row: npt.NDArray[np.int64]
+    tile: npt.NDArray[np.int64]
+    first: npt.NDArray[np.int64]
+    last: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> Changes:
+        table = np.array(list(changes), np.int64).reshape(-1, 4)
+        return cls(*table.T)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def __iter__(self) -> Iterator[Change]:
+        return map(Change._make, zip(self.row.tolist(), self.tile.tolist(),
+                                     self.first.tolist(), self.last.tolist()))
+
+
 def changed_cells(styled: StyledCells, previous: StyledCells | None,
-                  edges: Sequence[int]) -> list[Change] | None:
+                  edges: Sequence[int]) -> Changes | None:
     """The changed span of each (row, tile), or None if nothing is comparable (first frame,
     new size or mode: redraw everything)."""
     same = styled.same_as(previous)
@@ -55,15 +80,12 @@ def changed_cells(styled: StyledCells, previous: StyledCells | None,
         return None
     changed = ~same
     rows = np.flatnonzero(changed.any(axis=1))
-    if not len(rows):
-        return []
     sub = changed[rows]
     cols = np.arange(sub.shape[1])
     last = np.maximum.reduceat(np.where(sub, cols, -1), edges, axis=1)
     first = np.minimum.reduceat(np.where(sub, cols, sub.shape[1]), edges, axis=1)
     r, t = np.nonzero(last >= 0)
-    return [Change(row, tile, a, b) for row, tile, a, b in
-            zip(rows[r].tolist(), t.tolist(), first[r, t].tolist(), last[r, t].tolist())]
+    return Changes(rows.take(r), t, first[r, t], last[r, t])
 
 
 class RowBuilder:
@@ -114,14 +136,29 @@ class RowBuilder:
             return _segment_strips(styles, runs)
         return _ansi_strips(styles, runs)
 
+    def span_texts(self, styled: StyledCells, spans: Changes, base: Style,
+                   console: Console) -> list[str] | None:
+        """The terminal text of cells first..last of each span's row, as Textual writes
+        them, to write straight to the terminal; None where this console needs Rich to
+        render the colours (the strips then go through the compositor)."""
+        system = COLOR_SYSTEMS.get(console.color_system or "", ColorSystem.TRUECOLOR)
+        if not strips_fit() or not prerenders(styled.mode, system):
+            return None
+        if not spans:
+            return []
+        runs = span_runs(styled, spans)
+        pieces, bounds = _pieces(self._start(styled.mode, base, system), runs), runs.bounds
+        return ["".join(pieces[bounds[k]:bounds[k + 1]]) for k in range(len(spans))]
+
 
 @dataclass(frozen=True)
 class Runs:
-    """The runs of cells with one style key in some tile rows, in order.
+    """The runs of cells with one style key in some rows (tile rows, or spans of them), in
+    order.
 
     Per run: style key, length, identity (key, length, glyph: `tui.preview.run_styles`), whether it
     is `simple` (one repeated `▀` or space: named by its identity) and, for the others, its
-    text. Tile row k has runs bounds[k] to bounds[k + 1] and is widths[k] cells wide.
+    text. Row k has runs bounds[k] to bounds[k + 1] and is widths[k] cells wide.
     """
 
     keys: np.ndarray
@@ -151,19 +188,30 @@ def find_runs(styled: StyledCells, pairs: Sequence[tuple[int, int]], edges: Sequ
     which = np.array(pairs, np.int64).reshape(-1, 2)
     keys = keys.reshape(rows, tiles, width)[which[:, 0], which[:, 1]]  # (P, width)
     glyph = glyph.reshape(rows, tiles, width)[which[:, 0], which[:, 1]]
-    n = len(which)
-    starts = np.ones((n, width), bool)
+    starts = np.ones((len(which), width), bool)
     starts[:, 1:] = keys[:, 1:] != keys[:, :-1]
+    run_keys, lengths, idents, simple, texts = _run_table(keys.ravel(), glyph.ravel(),
+                                                          starts.ravel())
+    bounds = np.append(0, np.cumsum((starts & (keys >= 0)).sum(axis=1))).tolist()
+    widths = np.minimum(width, cols - np.asarray(edges))[which[:, 1]].tolist()
+    return Runs(run_keys, lengths, idents, simple, texts, bounds, widths)
+
+
+def _run_table(keys: np.ndarray, glyph: np.ndarray, starts: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
+    """Runs of the cells `keys`, `glyph` (flat) that begin where `starts` is True, leaving out
+    runs of key -1 (padding): their keys, lengths, identities, whether each is `simple`, and
+    the text of the others (`Runs`)."""
     flat = np.flatnonzero(starts)
-    lengths = np.diff(np.append(flat, n * width))
-    run_of = np.cumsum(starts.ravel()) - 1  # the run each cell belongs to
-    glyph_flat = glyph.ravel()
-    first = glyph_flat[flat]
+    lengths = np.diff(np.append(flat, len(keys)))
+    run_of = np.cumsum(starts) - 1  # the run each cell belongs to
+    first = glyph[flat]
     mixed = np.zeros(len(flat), bool)
-    mixed[run_of[glyph_flat != first[run_of]]] = True
-    real = keys.ravel()[flat] >= 0  # runs of padding are left out
-    flat, lengths, first, mixed = flat[real], lengths[real], first[real], mixed[real]
-    run_keys = keys.ravel()[flat]
+    mixed[run_of[glyph != first[run_of]]] = True
+    real = keys[flat] >= 0
+    if not real.all():
+        flat, lengths, first, mixed = flat[real], lengths[real], first[real], mixed[real]
+    run_keys = keys[flat]
     idents = (run_keys << IDENT_SHIFT) | (lengths << 1) | (first == SPACE)
     simple = (~mixed & ((first == UPPER_HALF) | (first == SPACE))
               & (lengths < (1 << RUN_LEN_BITS)))
@@ -173,9 +221,23 @@ def find_runs(styled: StyledCells, pairs: Sequence[tuple[int, int]], edges: Sequ
         text = glyph.astype("<u4", copy=False).tobytes().decode("utf-32-le")
         at, length = flat.tolist(), lengths.tolist()
         texts = {i: text[at[i]:at[i] + length[i]] for i in others}
-    bounds = np.append(0, np.cumsum((starts & (keys >= 0)).sum(axis=1))).tolist()
-    widths = np.minimum(width, cols - np.asarray(edges))[which[:, 1]].tolist()
-    return Runs(run_keys, lengths, idents, simple, texts, bounds, widths)
+    return run_keys, lengths, idents, simple, texts
+
+
+def span_runs(styled: StyledCells, spans: Changes) -> Runs:
+    """The runs of cells first..last of each span's row (`Runs`, one row per span)."""
+    n = spans.last - spans.first + 1
+    offsets = np.cumsum(n) - n  # where each span starts among the cells taken
+    cell = (np.repeat(spans.row * styled.fg.shape[1] + spans.first - offsets, n)
+            + np.arange(n.sum()))
+    keys = styled.keys().ravel().take(cell)
+    starts = np.ones(len(cell), bool)
+    starts[1:] = keys[1:] != keys[:-1]
+    starts[offsets] = True
+    run_keys, lengths, idents, simple, texts = _run_table(keys, styled.glyph.ravel().take(cell),
+                                                          starts)
+    bounds = [*(np.cumsum(starts) - 1).take(offsets).tolist(), len(run_keys)]
+    return Runs(run_keys, lengths, idents, simple, texts, bounds, n.tolist())
 
 
 def _segment_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
@@ -191,19 +253,25 @@ def _segment_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
                        runs.widths)
 
 
-def _ansi_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
-    """AnsiStrips: the terminal text of every run (kept for reuse), Segments when asked."""
+def _pieces(styles: RunStyles, runs: Runs) -> list[str]:
+    """The terminal text of every run (simple ones kept for reuse)."""
     made = np.empty(len(runs.keys), object)
     simple = runs.simple
     if simple.any():
         made[simple] = _cached(styles.pieces, styles.make_pieces, runs.idents[simple])
-    keys = runs.keys.tolist()
+    for i, text in runs.texts.items():
+        made[i] = styles.wrap(int(runs.keys[i]), text)
+    return made.tolist()
+
+
+def _ansi_strips(styles: RunStyles, runs: Runs) -> list[Strip]:
+    """AnsiStrips: the terminal text of every run (kept for reuse), Segments when asked."""
+    pieces = _pieces(styles, runs)
     texts: list[str | int] = (runs.idents & ((1 << IDENT_SHIFT) - 1)).tolist()
     for i, text in runs.texts.items():
-        made[i] = styles.wrap(keys[i], text)
         texts[i] = text
-    pieces, bounds = made.tolist(), runs.bounds
-    each = list(zip(pieces, keys, runs.lengths.tolist(), texts))
+    bounds = runs.bounds
+    each = list(zip(pieces, runs.keys.tolist(), runs.lengths.tolist(), texts))
     return [AnsiStrip(styles, each[bounds[k]:bounds[k + 1]], width,
                       "".join(pieces[bounds[k]:bounds[k + 1]]))
             for k, width in enumerate(runs.widths)]

@@ -1,12 +1,10 @@
 """The preview widget: the newest frame in half-block cells with the tracks over it.
 
 `tracker.render.cells` and `tracker.render.palette` turn a frame into arrays of colour codes
-and glyphs; `tui.preview.rows` makes `Strip`s of them (a run of equal cells is one Segment, or
-one cached piece of terminal text when the strip is made for this app's console). The picture
-is laid out in narrow column tiles, each its own widget, and a draw refreshes in each tile
-only the rows that changed, from the tile's edge to the last changed cell: unchanged rows keep
-their Strip and cost no bytes. A bandwidth budget (`tracker.render.budget`) fed by the bytes
-the app writes lowers the rate, the size and the colour depth when the link cannot keep up.
+and glyphs; `tui.preview.tiling` shows them in narrow column tiles, sending only the cells
+that changed (straight to the terminal while nothing covers the picture). A bandwidth budget
+(`tracker.render.budget`) fed by the bytes the app writes lowers the rate, the size and the
+colour depth when the link cannot keep up.
 """
 
 from __future__ import annotations
@@ -29,15 +27,12 @@ from flowtop.tracker.render.budget import BudgetController
 from flowtop.tracker.render.canvas import Layout
 from flowtop.tracker.render.cells import Overlay, render_cells
 from flowtop.tracker.render.dither import BlockDiffuser
-from flowtop.tracker.render.palette import Stabilizer, StyledCells, resolve_mode, style_cells
+from flowtop.tracker.render.palette import Stabilizer, resolve_mode, style_cells
 from flowtop.tracker.render.scheme import Scheme, SchemeStream
 from flowtop.tracker.runtime.rates import RateWindow
 from flowtop.tui.preview.internals import (
     ByteMeter,
     install_byte_meter,
-    place_direct,
-    prefix_text,
-    write_direct,
 )
 from flowtop.tui.preview.legend import legend_text
 from flowtop.tui.preview.marks import CURSOR_BINDINGS, centre, clicked, marks, moved
@@ -48,8 +43,7 @@ from flowtop.tui.preview.pacing import (
     PreviewStats,
     next_draw_time,
 )
-from flowtop.tui.preview.rows import Change, RowBuilder, changed_cells, tile_edges
-from flowtop.tui.preview.tile import PreviewTile
+from flowtop.tui.preview.tiling import Tiling
 
 WAITING = "waiting for the first frame"
 
@@ -57,7 +51,8 @@ WAITING = "waiting for the first frame"
 class Preview(Widget, can_focus=True):
     """The newest frame with tracks; click (or move the cursor and press `a`) to pick a point.
 
-    The app calls `show(state)` with each new TrackState; drawing is paced by
+    The app calls `show(state)` with new TrackStates; a draw made at its paced time first
+    asks `newest` for one the app holds but did not show. Drawing is paced by
     `preview.fps` and the bandwidth budget, and costs nothing when nothing changed. Tracks
     are drawn as `tracker.render.scheme` says (static ones hidden, moving ones in their
     speed's colour, or with `all_tracks` every track in a colour of its id); the border's
@@ -90,14 +85,7 @@ class Preview(Widget, can_focus=True):
         self._overlay: Overlay | None = None
         self._cursor: tuple[float, float] | None = None
         self._layout: Layout | None = None
-        self._styled: StyledCells | None = None
-        self._strips: list[list[Strip]] = []  # per row, per tile
-        self._rows = RowBuilder()
-        self._tiles: list[PreviewTile] = []
-        self._edges: list[int] = [0]
-        self._edges_cols = -1  # the width `_edges` were cut for
-        self.last_refresh: list[Region] | None = None  # cells the last draw refreshed
-        self.direct_draws = 0  # draws written straight to the terminal (`_refresh_changes`)
+        self._tiling = Tiling(self)
         self._meter: ByteMeter | None = None
         self._budget = BudgetController()
         self._draws = RateWindow(FPS_WINDOW_S)
@@ -107,6 +95,7 @@ class Preview(Widget, can_focus=True):
         self._timer: Timer | None = None
         self._image_size: tuple[int, int] | None = None
         self.on_drawn: Callable[[float], None] | None = None  # seconds each drawn frame took
+        self.newest: Callable[[], TrackState | None] | None = None  # a state not shown yet
         self.highlight: int | None = None  # a track id marked on the picture
         self._schemes = SchemeStream()
         self._scheme = Scheme()
@@ -119,10 +108,13 @@ class Preview(Widget, can_focus=True):
         """Draw `state` (the newest) when the preview rate allows; the same state is free."""
         if state is self._state:
             return
+        self._adopt(state)
+        self._schedule()
+
+    def _adopt(self, state: TrackState | None) -> None:
         self._state = state
         if state is not None:
             self._image_size = (state.image.shape[1], state.image.shape[0])
-        self._schedule()
 
     def set_params(self, preview: PreviewParams) -> None:
         """Colour mode, rate cap, budget, quantisation and hysteresis from `preview`."""
@@ -132,7 +124,7 @@ class Preview(Widget, can_focus=True):
         self._diffuser = BlockDiffuser()
         self._schemes.configure(preview)
         self._budget.configure(preview.max_kbps, preview.fps, self._mode)
-        self._styled = None
+        self._tiling.styled = None
         self._next_draw = 0.0
         if self.is_mounted:
             self._draw()
@@ -146,6 +138,11 @@ class Preview(Widget, can_focus=True):
         """Extra marks in image pixels (calibration points, lines, labels), or None."""
         self._overlay = overlay
         self._redraw_now()
+
+    @property
+    def due_at(self) -> float:
+        """The monotonic time from which a new state is drawn at once."""
+        return self._next_draw - PACE_SLACK_S
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -183,6 +180,18 @@ class Preview(Widget, can_focus=True):
         return self._cursor
 
     @property
+    def last_refresh(self) -> list[Region] | None:
+        """The cells the last draw sent, a region per changed span (None: all of them)."""
+        sent = self._tiling.sent
+        return None if sent is None else [Region(c.first, c.row, c.last - c.first + 1, 1)
+                                          for c in sent]
+
+    @property
+    def direct_draws(self) -> int:
+        """Frames whose changed cells were written straight to the terminal."""
+        return self._tiling.direct_draws
+
+    @property
     def stats(self) -> PreviewStats:
         now = time.monotonic()
         fps = self._draws.per_second(now)
@@ -203,7 +212,7 @@ class Preview(Widget, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._retile()
-        self._styled = None
+        self._tiling.styled = None
         self._redraw_now()
 
     def watch_trails(self) -> None:
@@ -220,62 +229,21 @@ class Preview(Widget, can_focus=True):
         self._redraw_now()
 
     def _retile(self) -> None:
-        """One tile widget per TILE_COLS columns of the content, as wide as its columns."""
-        cols = self.content_size.width
-        self._edges = tile_edges(cols)
-        self._edges_cols = cols
-        widths = [b - a for a, b in zip(self._edges, [*self._edges[1:], max(cols, 1)])]
-        tiles = self._tiles
-        if len(tiles) > len(widths):
-            for tile in tiles[len(widths):]:
-                tile.remove()
-            del tiles[len(widths):]
-        elif len(tiles) < len(widths):
-            new = [PreviewTile(self, i) for i in range(len(tiles), len(widths))]
-            tiles.extend(new)
-            self.mount(*new)
-        for tile, width in zip(tiles, widths):
-            tile.styles.width = width
+        self._tiling.retile(self.content_size.width)
 
     def tile_line(self, tile: int, y: int) -> Strip:
         """Line `y` of tile `tile` (what `PreviewTile.render_line` shows)."""
-        strips = self._strips
-        if y < len(strips) and tile < len(strips[y]):
-            return strips[y][tile]
+        line = self._tiling.line(tile, y)
+        if line is not None:
+            return line
         cols, rows = self.content_size
-        x0 = self._edges[tile] if tile < len(self._edges) else 0
-        x1 = self._edges[tile + 1] if tile + 1 < len(self._edges) else cols
+        edges = self._tiling.edges
+        x0 = edges[tile] if tile < len(edges) else 0
+        x1 = edges[tile + 1] if tile + 1 < len(edges) else cols
         if self._state is None and y == rows // 2:
             text = WAITING[:cols].center(cols)
             return Strip([Segment(text, self.rich_style)], cols).crop(x0, x1)
         return Strip.blank(max(0, x1 - x0), self.rich_style)
-
-    def _refresh_all(self) -> None:
-        for tile in self._tiles:
-            tile.refresh()
-
-    def _refresh_changes(self, changes: list[Change]) -> None:
-        """Send the changed cells: straight to the terminal where nothing covers the picture
-        (the bytes the compositor would write, without its per-update work), else through
-        the compositor, one region per changed tile row."""
-        edges, tiles = self._edges, self._tiles
-        self.last_refresh = [Region(c.first, c.row, c.last - c.first + 1, 1) for c in changes]
-        places = place_direct(self, tiles) if changes else None
-        if places is not None:
-            console, strips = self.app.console, self._strips
-            write_direct(self.app, [
-                (places[c.tile].x, places[c.tile].y + c.row,
-                 prefix_text(strips[c.row][c.tile], c.last - edges[c.tile] + 1, console))
-                for c in changes])
-            self.direct_draws += 1
-            return
-        per_tile: dict[int, list[Region]] = {}
-        for c in changes:
-            per_tile.setdefault(c.tile, []).append(
-                Region(c.first - edges[c.tile], c.row, c.last - c.first + 1, 1))
-        for index, regions in per_tile.items():
-            if index < len(tiles):
-                tiles[index].refresh(*regions)
 
     def _redraw_now(self) -> None:
         if self.is_mounted:
@@ -305,22 +273,24 @@ class Preview(Widget, can_focus=True):
 
     def _paced_draw(self) -> None:
         self._timer = None
+        newest = self.newest() if self.newest is not None else None
+        if newest is not None:
+            self._adopt(newest)
         if self._on_top:
             self._draw()
         else:
             self._schedule()
 
     def _draw(self) -> None:
-        """Render the current state; refresh only the cells that changed, per tile and row."""
+        """Render the current state and send the cells that changed (`Tiling.draw`)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         cols, rows = self.content_size
         state = self._state
         if state is None or cols < 1 or rows < 1:
-            self._layout, self._styled, self._strips = None, None, []
-            self.last_refresh = None
-            self._refresh_all()
+            self._layout = None
+            self._tiling.clear()
             return
         started, now = time.perf_counter(), time.monotonic()
         level = self._budget.level
@@ -328,7 +298,7 @@ class Preview(Widget, can_focus=True):
             self._cursor = centre(state.image.shape[1], state.image.shape[0])
         overlay = marks(self._overlay, state, self._cursor if self.has_focus else None,
                         self.highlight)
-        if self._edges_cols != cols:  # resized since the tiles were cut (its event may follow)
+        if self._tiling.cols != cols:  # resized since the tiles were cut (its event may follow)
             self._retile()
         self._scheme = self._schemes(state)
         cells = render_cells(state.image, state, cols, rows, trails=self.trails,
@@ -337,22 +307,8 @@ class Preview(Widget, can_focus=True):
         legend = legend_text(self._scheme)
         if legend.plain != self._legend:  # only when it changes: setting it repaints
             self._legend, self.border_subtitle = legend.plain, legend
-        styled = style_cells(cells, level.mode, self._diffuser)
         self._layout = cells.layout
-        changes = changed_cells(styled, self._styled, self._edges)
-        self._styled = styled
-        if changes is None:
-            self._strips = self._rows.build(styled, range(rows), self.rich_style, self._edges,
-                                            self.app.console)
-            self.last_refresh = None
-            self._refresh_all()
-        else:
-            pairs = [(c.row, c.tile) for c in changes]
-            built = self._rows.build_tiles(styled, pairs, self.rich_style, self._edges,
-                                           self.app.console)
-            for (row, tile), strip in zip(pairs, built):
-                self._strips[row][tile] = strip
-            self._refresh_changes(changes)
+        self._tiling.draw(style_cells(cells, level.mode, self._diffuser))
         self._frames += 1
         self._drawn_index = state.index
         self._draws.add(now)
