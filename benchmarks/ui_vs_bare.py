@@ -21,7 +21,9 @@ measuring.
 The bare loop runs in two settings: as OpenCV sets itself up (a thread per core: what a loop written
 the plain way costs, the issue's yardstick, `ratio`) and on one OpenCV thread, as flowtop
 runs it while tracking keeps up (`tracker.runtime.cv_threads`; `ratio_to_one_thread`): the
-second says what flowtop adds beyond what that setting saves.
+second says what flowtop adds beyond what that setting saves. A third bare run has the C
+allocator keep freed scratch buffers, as flowtop's engine has it (`tracker.core.memory`;
+`ratio_to_kept_memory`): what flowtop adds beyond what that setting saves.
 """
 
 from __future__ import annotations
@@ -42,8 +44,12 @@ SAMPLE = ROOT.parent / "shared" / "data" / "highway.mp4"
 BARE = (
     "import sys\n"
     "import cv2\n"
-    "if sys.argv[3] != 'default':\n"
-    "    cv2.setNumThreads(int(sys.argv[3]))\n"
+    "threads, _, keep = sys.argv[3].partition('+')\n"
+    "if threads != 'default':\n"
+    "    cv2.setNumThreads(int(threads))\n"
+    "if keep:\n"
+    "    from flowtop.tracker.core.memory import keep_freed_memory\n"
+    "    keep_freed_memory()\n"
     "from flowtop.tracker.config.files import apply_overrides\n"
     "from flowtop.tracker.config.params import Params\n"
     "from flowtop.tracker.runtime.baseline import bare_loop\n"
@@ -55,7 +61,8 @@ BARE = (
 def bare_cpu(video: str, seconds: float, warmup: float, overrides: list[str],
              cpus: str, threads: str = "default") -> float:
     """CPU % of the bare paced loop over `seconds`, after `warmup` seconds; `threads`:
-    OpenCV's thread count ("default": as OpenCV sets it, a thread per core)."""
+    OpenCV's thread count ("default": as OpenCV sets it, a thread per core), "+keep" after
+    it: with the allocator setting flowtop's engine makes (`tracker.core.memory`)."""
     cmd = [sys.executable, "-c", BARE, video, str(warmup + seconds + 1), threads, *overrides]
     if cpus:
         cmd = ["taskset", "-c", cpus, *cmd]
@@ -92,6 +99,8 @@ def main() -> None:
                     "cpus": args.cpus or "all", "modes": {}}
     for mode in args.modes.split(","):
         bare1 = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus, "1")
+        kept = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus,
+                        "default+keep")
         before = bare_cpu(args.video, args.seconds, args.warmup, args.overrides, args.cpus)
         rounds = []
         for _ in range(args.rounds):  # the UI between two bare runs: drift cancels out
@@ -108,6 +117,8 @@ def main() -> None:
             "ratios_each_round": [round(r, 2) for r in ratios],
             "bare_one_thread_cpu_percent": round(bare1, 1),
             "ratio_to_one_thread": round(ui["cpu_percent"] / bare1, 2) if bare1 else None,
+            "bare_kept_memory_cpu_percent": round(kept, 1),
+            "ratio_to_kept_memory": round(ui["cpu_percent"] / kept, 2) if kept else None,
             "ui_thread_cpu_percent": ui["ui_thread_cpu_percent"],
             "ui_thread_over_bare": round(ui["ui_thread_cpu_percent"] / bare, 2) if bare else None,
             "preview_fps": ui["preview_fps"], "dropped_during": ui["dropped_during"],
