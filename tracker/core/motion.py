@@ -83,8 +83,8 @@ class Foreground:
                 held[self._cells(moving)] = 1
                 held = cv2.dilate(held, KEEP)
                 busy, slow = cv2.bitwise_or(busy, held), cv2.subtract(slow, held)
-            # 255 where neither foreground nor held (a threshold: OpenCV takes a 1x1 array
-            # and a number given to compare for two scalars)
+            # 255 where neither foreground nor held (a threshold: cv2.compare would read a
+            # 1x1 mask and the number 0 as two scalars and fail)
             learn = cv2.threshold(busy, 0, 255, cv2.THRESH_BINARY_INV)[1]
             cv2.accumulateWeighted(small, self._bg, rate, mask=learn)
             cv2.accumulateWeighted(small, self._bg, rate / FOREGROUND_SLOWDOWN, mask=slow)
